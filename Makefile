@@ -1,0 +1,47 @@
+# Veritensor: one binary, one Makefile. `make test` is what CI runs.
+GO        ?= go
+BIN       ?= bin/veritensor
+VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+# go-nvml's header marks old calls deprecated; keep cgo builds quiet.
+export CGO_CFLAGS ?= -O2 -Wno-deprecated-declarations
+FUZZTIME  ?= 20s
+BENCHTIME ?= 1x
+PKGS      ?= ./...
+
+.PHONY: all build test test-short demo bench lint fuzz clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/veritensor
+
+# The README's test command: vet, then every test (real nodes, real proofs).
+test:
+	$(GO) vet $(PKGS)
+	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+test-short:
+	$(GO) test -short -count=1 $(PKGS)
+
+# The main job: a local devnet, end to end, printing who earned what.
+demo: build
+	./$(BIN) devnet
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m $(PKGS)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "not gofmt'ed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	@if command -v staticcheck >/dev/null; then staticcheck $(PKGS); else echo "staticcheck not installed: go install honnef.co/go/tools/cmd/staticcheck@latest"; fi
+
+# Runs every fuzz target for FUZZTIME each.
+fuzz:
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+clean:
+	rm -rf bin

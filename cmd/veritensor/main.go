@@ -1,0 +1,39 @@
+// Command veritensor is the single binary of the Veritensor protocol: chain
+// node, miner, validator, subnet tooling and the local devnet.
+//
+// Each subcommand lives in its own file and adds itself to commands from an
+// init function; main only assembles the app.
+package main
+
+import (
+	"fmt"
+	"os"
+	"sort"
+
+	"github.com/urfave/cli/v2"
+)
+
+// version is stamped at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// commands is filled by the init functions of the files in this package.
+var commands []*cli.Command
+
+func newApp() *cli.App {
+	cmds := append([]*cli.Command(nil), commands...)
+	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
+	return &cli.App{
+		Name:                 "veritensor",
+		Usage:                "a verifiable AI subnet protocol: CometBFT chain, ZK-proven inference, Yuma consensus",
+		Version:              version,
+		Commands:             cmds,
+		EnableBashCompletion: true,
+	}
+}
+
+func main() {
+	if err := newApp().Run(os.Args); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
