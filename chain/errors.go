@@ -1,0 +1,85 @@
+package chain
+
+import (
+	"errors"
+	"fmt"
+)
+
+// CodedError is a failure class with a stable ABCI code. Values of this type are
+// the sentinels below; wrap them with fmt.Errorf("context: %w", ErrX) and map an
+// error back to its code with Code.
+type CodedError struct {
+	// Code is the ABCI response code; it never changes once released.
+	Code uint32
+	// Name is a short, stable, machine-readable name (e.g. "bad_signature").
+	Name string
+}
+
+func (e *CodedError) Error() string { return e.Name }
+
+// The one table of error codes. Code 0 is success. Codes are append-only: a
+// released code is never renumbered or reused. The protocol messages add their
+// own entries at the end of this table.
+var (
+	ErrInternal          = &CodedError{1, "internal"}
+	ErrMalformed         = &CodedError{2, "malformed"}
+	ErrChainID           = &CodedError{3, "wrong_chain_id"}
+	ErrBadSignature      = &CodedError{4, "bad_signature"}
+	ErrNonce             = &CodedError{5, "bad_nonce"}
+	ErrInsufficientFunds = &CodedError{6, "insufficient_funds"}
+	ErrTxTooLarge        = &CodedError{7, "tx_too_large"}
+	ErrUnknownType       = &CodedError{8, "unknown_tx_type"}
+	ErrFeeTooLow         = &CodedError{9, "fee_too_low"}
+	ErrInvalidMsg        = &CodedError{10, "invalid_msg"}
+	ErrOverflow          = &CodedError{11, "overflow"}
+	ErrNotFound          = &CodedError{12, "not_found"}
+	ErrUnauthorized      = &CodedError{13, "unauthorized"}
+	ErrInvalidGenesis    = &CodedError{14, "invalid_genesis"}
+)
+
+// ErrorCodes lists every CodedError in code order (for docs and tests).
+var ErrorCodes = []*CodedError{
+	ErrInternal, ErrMalformed, ErrChainID, ErrBadSignature, ErrNonce,
+	ErrInsufficientFunds, ErrTxTooLarge, ErrUnknownType, ErrFeeTooLow,
+	ErrInvalidMsg, ErrOverflow, ErrNotFound, ErrUnauthorized, ErrInvalidGenesis,
+}
+
+// Code returns the stable ABCI code of err: 0 for nil, the code of the first
+// CodedError in its chain, and ErrInternal's code otherwise.
+func Code(err error) uint32 {
+	if err == nil {
+		return 0
+	}
+	var ce *CodedError
+	if errors.As(err, &ce) {
+		return ce.Code
+	}
+	return ErrInternal.Code
+}
+
+// ErrorForCode returns the sentinel with the given code, or nil when none has it.
+func ErrorForCode(code uint32) *CodedError {
+	for _, e := range ErrorCodes {
+		if e.Code == code {
+			return e
+		}
+	}
+	return nil
+}
+
+// TxError is the error a client gets back for a rejected transaction: the code
+// and log from the node, wrapping the matching sentinel so errors.Is works.
+type TxError struct {
+	Code uint32
+	Log  string
+}
+
+func (e *TxError) Error() string { return fmt.Sprintf("tx rejected (code %d): %s", e.Code, e.Log) }
+
+// Unwrap returns the sentinel for the code, so errors.Is(err, ErrNonce) works.
+func (e *TxError) Unwrap() error {
+	if ce := ErrorForCode(e.Code); ce != nil {
+		return ce
+	}
+	return nil
+}

@@ -1,0 +1,110 @@
+package chain
+
+import (
+	"crypto/ed25519"
+	"fmt"
+)
+
+// Msg is the body of a transaction: one action, with its own canonical
+// encoding and its own state transition. Each message type lives in its own
+// file and registers a decoder with RegisterMsg from an init function.
+type Msg interface {
+	// Type is the envelope type that selects this message's decoder.
+	Type() TxType
+	// MarshalBody returns the canonical body encoding; the registered decoder
+	// must accept exactly these bytes and no other encoding of the same value.
+	MarshalBody() []byte
+	// ValidateBasic checks what needs no state (non-zero amounts, lengths).
+	// Failures wrap ErrInvalidMsg or ErrMalformed.
+	ValidateBasic() error
+	// Execute applies the message. It must be deterministic and may return an
+	// error after writing: the caller rolls the whole transaction back.
+	Execute(tc *TxContext) error
+}
+
+// MsgDecoder parses a canonical body. It must not panic on any input.
+type MsgDecoder func(body []byte) (Msg, error)
+
+type msgEntry struct {
+	name   string
+	decode MsgDecoder
+}
+
+// registry maps a type to its decoder. It is written only from init
+// functions (RegisterMsg) and read-only afterwards, and it is only ever looked
+// up by key, never iterated in a state transition.
+var registry = map[TxType]msgEntry{}
+
+// RegisterMsg adds a message type. It panics on a duplicate type or name,
+// which is a programming error found at start-up, never network input.
+func RegisterMsg(t TxType, name string, decode MsgDecoder) {
+	if _, dup := registry[t]; dup {
+		panic(fmt.Sprintf("chain: tx type %d registered twice", t))
+	}
+	for _, e := range registry {
+		if e.name == name {
+			panic(fmt.Sprintf("chain: tx name %q registered twice", name))
+		}
+	}
+	registry[t] = msgEntry{name: name, decode: decode}
+}
+
+// TypeName returns the registered name of t, or "unknown(t)".
+func TypeName(t TxType) string {
+	if e, ok := registry[t]; ok {
+		return e.name
+	}
+	return fmt.Sprintf("unknown(%d)", t)
+}
+
+// DecodeMsg decodes body with the decoder registered for t and runs
+// ValidateBasic. Unknown types wrap ErrUnknownType.
+func DecodeMsg(t TxType, body []byte) (Msg, error) {
+	e, ok := registry[t]
+	if !ok {
+		return nil, fmt.Errorf("%w: %d", ErrUnknownType, t)
+	}
+	m, err := e.decode(body)
+	if err != nil {
+		return nil, fmt.Errorf("decode %s body: %w", e.name, err)
+	}
+	if err := m.ValidateBasic(); err != nil {
+		return nil, fmt.Errorf("%s: %w", e.name, err)
+	}
+	return m, nil
+}
+
+// Event is one ABCI event emitted by a transaction or by EndBlock. Attribute
+// order is the order of emission, which is deterministic.
+type Event struct {
+	Type  string
+	Attrs []Attr
+}
+
+// Attr is one key/value attribute of an Event.
+type Attr struct{ Key, Value string }
+
+// TxContext is what a message sees while it executes.
+type TxContext struct {
+	// State is the state being changed; writes are rolled back if Execute fails.
+	State *State
+	// Block is the header of the block (or, in CheckTx, the next block).
+	Block BlockContext
+	// Signer is the address of the envelope's signer, who already paid the fee.
+	Signer Address
+	// SignerKey is the signer's ed25519 public key.
+	SignerKey ed25519.PublicKey
+	// TxHash is SHA-256 of the encoded transaction.
+	TxHash [32]byte
+
+	events []Event
+}
+
+// Emit records an event with alternating key, value attributes.
+func (tc *TxContext) Emit(typ string, kv ...string) {
+	ev := Event{Type: typ}
+	for i := 0; i+1 < len(kv); i += 2 {
+		ev.Attrs = append(ev.Attrs, Attr{kv[i], kv[i+1]})
+	}
+	tc.events = append(tc.events, ev)
+}

@@ -1,0 +1,210 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	abcicli "github.com/cometbft/cometbft/abci/client"
+	abci "github.com/cometbft/cometbft/abci/types"
+	cfg "github.com/cometbft/cometbft/config"
+	"github.com/cometbft/cometbft/libs/log"
+	cmtsync "github.com/cometbft/cometbft/libs/sync"
+	nm "github.com/cometbft/cometbft/node"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+
+	"github.com/veritensor/veritensor/chain"
+)
+
+// AppFactory builds the ABCI application of a node from its home. The closer
+// runs after CometBFT stopped. Tests use it to run other apps (e.g. CometBFT's
+// kvstore) on the same harness.
+type AppFactory func(home string) (abci.Application, io.Closer, error)
+
+// Options tune a node beyond its node.json.
+type Options struct {
+	// Hooks are passed to chain.App (tests only).
+	Hooks chain.Hooks
+	// NewApp replaces the Veritensor app; nil means chain.App over badger in
+	// data/app.
+	NewApp AppFactory
+	// LogWriter receives CometBFT logs when the log level is not "none"
+	// (default os.Stderr).
+	LogWriter io.Writer
+	// Override, if set, edits the CometBFT config after node.json is applied.
+	Override func(*cfg.Config)
+}
+
+// Node is a running (or stopped) CometBFT node with its application.
+type Node struct {
+	home   string
+	config Config
+	cmt    *nm.Node
+	app    abci.Application
+	chain  *chain.App // nil when a custom app runs
+	closer io.Closer
+	mtx    *cmtsync.Mutex
+	stop   sync.Once
+}
+
+// AppDir is where the badger state lives under home.
+func AppDir(home string) string { return filepath.Join(home, "data", "app") }
+
+// NewChainApp opens the badger store under home and builds chain.App.
+func NewChainApp(home string, hooks chain.Hooks) (*chain.App, io.Closer, error) {
+	st, err := chain.OpenStore(AppDir(home))
+	if err != nil {
+		return nil, nil, err
+	}
+	app, err := chain.NewApp(st, hooks)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return app, st, nil
+}
+
+// clientCreator is a local ABCI client creator whose mutex Node shares, so
+// Stop can close the store while no ABCI call runs.
+type clientCreator struct {
+	mtx *cmtsync.Mutex
+	app abci.Application
+}
+
+func (c clientCreator) NewABCIClient() (abcicli.Client, error) {
+	return abcicli.NewLocalClient(c.mtx, c.app), nil
+}
+
+// New builds the node of home (not started). CometBFT replays any blocks the
+// application lacks during construction, so a node killed at any point
+// recovers here.
+func New(home string, opts Options) (*Node, error) {
+	c, err := LoadConfig(home)
+	if err != nil {
+		return nil, err
+	}
+	cc := cometConfig(home, c)
+	if opts.Override != nil {
+		opts.Override(cc)
+	}
+	if err := cc.ValidateBasic(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	for _, f := range []string{cc.NodeKeyFile(), cc.PrivValidatorKeyFile(), cc.GenesisFile()} {
+		if _, err := os.Stat(f); err != nil {
+			return nil, fmt.Errorf("home %s is not initialised: %w", home, err)
+		}
+	}
+	nodeKey, err := p2p.LoadNodeKey(cc.NodeKeyFile())
+	if err != nil {
+		return nil, err
+	}
+	pv := privval.LoadOrGenFilePV(cc.PrivValidatorKeyFile(), cc.PrivValidatorStateFile())
+
+	n := &Node{home: home, config: c, mtx: &cmtsync.Mutex{}}
+	if opts.NewApp != nil {
+		n.app, n.closer, err = opts.NewApp(home)
+	} else {
+		n.chain, n.closer, err = NewChainApp(home, opts.Hooks)
+		n.app = n.chain
+	}
+	if err != nil {
+		return nil, err
+	}
+	n.cmt, err = nm.NewNode(cc, pv, nodeKey, clientCreator{n.mtx, n.app},
+		nm.DefaultGenesisDocProviderFunc(cc), cfg.DefaultDBProvider,
+		nm.DefaultMetricsProvider(cc.Instrumentation), newLogger(c.LogLevel, opts.LogWriter))
+	if err != nil {
+		n.closer.Close()
+		return nil, fmt.Errorf("start cometbft in %s: %w", home, err)
+	}
+	return n, nil
+}
+
+func newLogger(level string, w io.Writer) log.Logger {
+	if level == "" || level == "none" {
+		return log.NewNopLogger()
+	}
+	if w == nil {
+		w = os.Stderr
+	}
+	opt, err := log.AllowLevel(level)
+	if err != nil {
+		opt = log.AllowError()
+	}
+	return log.NewFilter(log.NewTMLogger(log.NewSyncWriter(w)), opt)
+}
+
+// Start starts CometBFT (p2p, consensus, RPC).
+func (n *Node) Start() error { return n.cmt.Start() }
+
+// Stop stops CometBFT, then closes the application store. It is safe to call
+// more than once.
+func (n *Node) Stop() error {
+	var err error
+	n.stop.Do(func() {
+		if n.cmt.IsRunning() {
+			err = n.cmt.Stop()
+			n.cmt.Wait()
+		}
+		n.mtx.Lock()
+		defer n.mtx.Unlock()
+		if cerr := n.closer.Close(); err == nil {
+			err = cerr
+		}
+	})
+	return err
+}
+
+// Home returns the node's home directory.
+func (n *Node) Home() string { return n.home }
+
+// Config returns the node's node.json settings.
+func (n *Node) Config() Config { return n.config }
+
+// RPCAddress is the CometBFT RPC address, e.g. "tcp://127.0.0.1:26657".
+func (n *Node) RPCAddress() string { return n.config.RPCListen }
+
+// CometBFT returns the underlying CometBFT node (block store, mempool, ...).
+func (n *Node) CometBFT() *nm.Node { return n.cmt }
+
+// App returns the chain application, or nil when a custom app runs. Read its
+// state only while holding no expectations of consistency with a running
+// node (use the RPC for that).
+func (n *Node) App() *chain.App { return n.chain }
+
+// Height is the height of the latest block in the node's block store.
+func (n *Node) Height() int64 { return n.cmt.BlockStore().Height() }
+
+// WaitHeight polls until the node's block store reaches h or ctx ends.
+func (n *Node) WaitHeight(ctx context.Context, h int64) error {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for n.Height() < h {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("node %s at height %d, waiting for %d: %w", n.home, n.Height(), h, ctx.Err())
+		case <-t.C:
+		}
+	}
+	return nil
+}
+
+// Run starts the node of home and stops it when ctx ends.
+func Run(ctx context.Context, home string, opts Options) error {
+	n, err := New(home, opts)
+	if err != nil {
+		return err
+	}
+	if err := n.Start(); err != nil {
+		n.Stop()
+		return err
+	}
+	<-ctx.Done()
+	return n.Stop()
+}

@@ -1,0 +1,210 @@
+package chain
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// BlockContext is what the state machine knows about the block being built or
+// executed. Everything comes from the block header: there is no wall clock.
+type BlockContext struct {
+	// Height of the block.
+	Height int64
+	// Time is the block header time (BFT time), never the local clock.
+	Time time.Time
+	// Hash is the block hash (empty in CheckTx, where the block is unknown).
+	Hash []byte
+	// Proposer is the CometBFT address of the block proposer.
+	Proposer []byte
+}
+
+// State is the deterministic state machine: a sorted key-value view plus the
+// rules that change it. It does no I/O. The same transactions applied in the
+// same order to equal states give equal states and equal change sets.
+//
+// A State is not safe for concurrent use; Clone gives an independent copy in
+// O(1) (copy on write).
+type State struct {
+	kv     *kv
+	params *Params // decoded cache of the params key; nil when unknown
+}
+
+// NewState returns an empty state (before genesis).
+func NewState() *State { return &State{kv: newKV()} }
+
+// Clone returns an independent copy whose change set starts empty.
+func (s *State) Clone() *State {
+	c := &State{kv: s.kv.clone()}
+	if s.params != nil {
+		p := *s.params
+		c.params = &p
+	}
+	return c
+}
+
+// Get returns the value at key. The slice must not be modified.
+func (s *State) Get(key string) ([]byte, bool) { return s.kv.get(key) }
+
+// Set stores a copy of val at key.
+func (s *State) Set(key string, val []byte) {
+	if key == keyParams {
+		s.params = nil
+	}
+	s.kv.set(key, val)
+}
+
+// Delete removes key.
+func (s *State) Delete(key string) {
+	if key == keyParams {
+		s.params = nil
+	}
+	s.kv.del(key)
+}
+
+// Iterate calls fn for every key with the prefix in ascending byte order until
+// fn returns false. fn must not write to the state.
+func (s *State) Iterate(prefix string, fn func(key string, val []byte) bool) {
+	s.kv.iterate(prefix, fn)
+}
+
+// Len is the number of keys in the state.
+func (s *State) Len() int { return s.kv.len() }
+
+// ChangeSet returns the sorted keys changed since the last ChangeSet call (or
+// since the state was created or cloned) and starts a new change set. The app
+// calls it once per block to compute the app hash and the store batch.
+func (s *State) ChangeSet() []Change { return s.kv.changeSet() }
+
+// SigVerifier checks a transaction's signature; hash is SHA-256 of its
+// encoding. The ABCI app passes one that caches successes by hash; nil means
+// tx.VerifySignature.
+type SigVerifier func(tx *Tx, hash [32]byte) error
+
+// TxResult is what an applied transaction reports.
+type TxResult struct {
+	Hash   [32]byte
+	Type   TxType
+	Sender Address
+	Nonce  uint64
+	Fee    uint64
+	Events []Event
+}
+
+// DeliverTx is the one validation-and-execution function of the chain: CheckTx,
+// PrepareProposal, ProcessProposal and FinalizeBlock all call it (on the check
+// state, a scratch copy, or the block state). In order it checks the size
+// (ErrTxTooLarge), the encoding (ErrMalformed), the chain ID (ErrChainID), the
+// type and body (ErrUnknownType, ErrMalformed, ErrInvalidMsg), the fee
+// (ErrFeeTooLow), the signature (ErrBadSignature), the nonce (ErrNonce) and
+// the fee balance (ErrInsufficientFunds); then it charges the fee to the fee
+// pool, bumps the nonce and executes the message. A transaction either applies
+// completely or not at all: any error leaves the state exactly as it was.
+func (s *State) DeliverTx(ctx BlockContext, raw []byte, verify SigVerifier) (*TxResult, error) {
+	p := s.Params()
+	if uint64(len(raw)) > p.MaxTxBytes {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTxTooLarge, len(raw), p.MaxTxBytes)
+	}
+	tx, err := DecodeTx(raw)
+	if err != nil {
+		return nil, err
+	}
+	if want := s.ChainID(); tx.ChainID != want {
+		return nil, fmt.Errorf("%w: tx for %q, this chain is %q", ErrChainID, tx.ChainID, want)
+	}
+	msg, err := DecodeMsg(tx.Type, tx.Body)
+	if err != nil {
+		return nil, err
+	}
+	if tx.Fee < p.MinFee {
+		return nil, fmt.Errorf("%w: fee %d, minimum %d", ErrFeeTooLow, tx.Fee, p.MinFee)
+	}
+	hash := sha256.Sum256(raw)
+	if verify == nil {
+		err = tx.VerifySignature()
+	} else {
+		err = verify(tx, hash)
+	}
+	if err != nil {
+		return nil, err
+	}
+	sender := tx.Sender()
+	acct := s.Account(sender)
+	if tx.Nonce != acct.Nonce {
+		return nil, fmt.Errorf("%w: account %s expects nonce %d, tx has %d", ErrNonce, sender, acct.Nonce, tx.Nonce)
+	}
+	if acct.Balance < tx.Fee {
+		return nil, fmt.Errorf("%w: balance %d cannot pay fee %d", ErrInsufficientFunds, acct.Balance, tx.Fee)
+	}
+
+	s.kv.beginTx()
+	params := s.params
+	tc := &TxContext{State: s, Block: ctx, Signer: sender, SignerKey: tx.Signer, TxHash: hash}
+	if err := s.chargeFee(sender, tx.Fee); err != nil {
+		s.kv.rollbackTx()
+		s.params = params
+		return nil, err
+	}
+	if err := msg.Execute(tc); err != nil {
+		s.kv.rollbackTx()
+		s.params = params
+		return nil, fmt.Errorf("%s: %w", TypeName(tx.Type), err)
+	}
+	s.kv.commitTx()
+	head := Event{Type: "tx", Attrs: []Attr{
+		{"type", TypeName(tx.Type)}, {"sender", sender.String()},
+		{"nonce", strconv.FormatUint(tx.Nonce, 10)}, {"fee", strconv.FormatUint(tx.Fee, 10)},
+	}}
+	return &TxResult{Hash: hash, Type: tx.Type, Sender: sender, Nonce: tx.Nonce, Fee: tx.Fee,
+		Events: append([]Event{head}, tc.events...)}, nil
+}
+
+// chargeFee moves fee from the sender to the fee pool and bumps its nonce.
+func (s *State) chargeFee(sender Address, fee uint64) error {
+	acct := s.Account(sender)
+	if acct.Balance < fee {
+		return fmt.Errorf("%w: balance %d cannot pay fee %d", ErrInsufficientFunds, acct.Balance, fee)
+	}
+	acct.Balance -= fee
+	acct.Nonce++
+	s.SetAccount(acct)
+	pool, err := addU64(s.FeePool(), fee)
+	if err != nil {
+		return err
+	}
+	s.setU64(keyFeePool, pool)
+	return nil
+}
+
+// EndBlocker runs at the end of every block after its transactions, in
+// registration order. The protocol's epoch logic is one.
+type EndBlocker func(s *State, ctx BlockContext) ([]Event, error)
+
+type endBlockerEntry struct {
+	name string
+	fn   EndBlocker
+}
+
+// endBlockers is appended to only from init functions; it is a slice so the
+// order is the registration order.
+var endBlockers []endBlockerEntry
+
+// RegisterEndBlocker adds fn to the end-of-block hooks. Call it from init.
+func RegisterEndBlocker(name string, fn EndBlocker) {
+	endBlockers = append(endBlockers, endBlockerEntry{name, fn})
+}
+
+// EndBlock runs the end-of-block hooks for the block in ctx. An error here is a
+// bug (it would halt the chain), so hooks must handle bad state themselves.
+func (s *State) EndBlock(ctx BlockContext) ([]Event, error) {
+	var out []Event
+	for _, e := range endBlockers {
+		evs, err := e.fn(s, ctx)
+		if err != nil {
+			return nil, fmt.Errorf("end block %d, %s: %w", ctx.Height, e.name, err)
+		}
+		out = append(out, evs...)
+	}
+	return out, nil
+}
