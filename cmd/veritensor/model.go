@@ -1,0 +1,237 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/veritensor/veritensor/internal/mnist"
+	"github.com/veritensor/veritensor/zk"
+	"github.com/veritensor/veritensor/zk/train"
+)
+
+var mnistDirFlag = &cli.StringFlag{
+	Name:  "mnist-dir",
+	Usage: "directory holding MNIST's *-ubyte.gz files (default: $VERITENSOR_MNIST_DIR, then the GoMNIST module's data/)",
+}
+
+func init() {
+	commands = append(commands, &cli.Command{
+		Name:  "model",
+		Usage: "train, evaluate and inspect quantized models (.vtm)",
+		Subcommands: []*cli.Command{
+			{
+				Name:  "train",
+				Usage: "train a float MLP on MNIST, quantize it to int8 and write a .vtm model",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "dataset", Value: "mnist", Usage: "training data set (only mnist)"},
+					&cli.StringFlag{Name: "arch", Value: "784-64-10", Usage: "layer sizes, input first, e.g. 784-64-10"},
+					&cli.StringFlag{Name: "out", Value: "model.vtm", Usage: "output model file"},
+					&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed for initialisation and shuffling (same seed, same model)"},
+					&cli.IntFlag{Name: "epochs", Value: 15, Usage: "passes over the 60,000 training images"},
+					&cli.IntFlag{Name: "steps", Usage: "total SGD steps of 32 images (overrides --epochs when > 0)"},
+					&cli.Float64Flag{Name: "lr", Value: 0.05, Usage: "initial learning rate (cosine decay to 0)"},
+					mnistDirFlag, outputFlag,
+				},
+				Action: modelTrain,
+			},
+			{
+				Name:  "eval",
+				Usage: "report a model's quantized accuracy on the 10,000 MNIST test images (and its recorded float accuracy)",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "model", Required: true, Usage: "model file (.vtm)"},
+					&cli.IntFlag{Name: "limit", Usage: "evaluate only the first N test images (0: all)"},
+					mnistDirFlag, outputFlag,
+				},
+				Action: modelEval,
+			},
+			{
+				Name:   "inspect",
+				Usage:  "print a model's architecture, shifts, commitment and circuit ID",
+				Flags:  []cli.Flag{&cli.StringFlag{Name: "model", Required: true, Usage: "model file (.vtm)"}, outputFlag},
+				Action: modelInspect,
+			},
+		},
+	})
+}
+
+// progressBar draws a one-line progress bar on w (stderr).
+type progressBar struct {
+	w     io.Writer
+	start time.Time
+	last  time.Time
+}
+
+func newProgressBar(w io.Writer) *progressBar { return &progressBar{w: w, start: time.Now()} }
+
+// update redraws at most every 100 ms and always at done == total.
+func (p *progressBar) update(done, total int, note string) {
+	now := time.Now()
+	if done < total && now.Sub(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last = now
+	const width = 30
+	fill := 0
+	if total > 0 {
+		fill = done * width / total
+	}
+	fmt.Fprintf(p.w, "\r[%s%s] %3d%% %s %s  ", strings.Repeat("=", fill), strings.Repeat(" ", width-fill),
+		done*100/max(total, 1), note, now.Sub(p.start).Round(time.Second))
+	if done >= total {
+		fmt.Fprintln(p.w)
+	}
+}
+
+// stage prints a named stage with the elapsed time (for setup and proving).
+func (p *progressBar) stage(name string) {
+	fmt.Fprintf(p.w, "%8s  %s\n", time.Since(p.start).Round(10*time.Millisecond), name)
+}
+
+type trainResult struct {
+	Out        string  `json:"out"`
+	Arch       string  `json:"arch"`
+	Seed       uint64  `json:"seed"`
+	Steps      int     `json:"steps"`
+	FloatAcc   float64 `json:"float_test_accuracy"`
+	QuantAcc   float64 `json:"quantized_test_accuracy"`
+	Commitment string  `json:"model_commitment"`
+	Bytes      int     `json:"bytes"`
+}
+
+func modelTrain(c *cli.Context) error {
+	if d := c.String("dataset"); d != "mnist" {
+		return fmt.Errorf("unknown dataset %q (only mnist)", d)
+	}
+	a, err := zk.ParseArch(c.String("arch"))
+	if err != nil {
+		return err
+	}
+	trainSet, testSet, err := mnist.Load(c.String("mnist-dir"))
+	if err != nil {
+		return err
+	}
+	cfg := train.Config{Arch: a, Seed: c.Uint64("seed"), Epochs: c.Int("epochs"), Steps: c.Int("steps"), LR: c.Float64("lr")}
+	bar := newProgressBar(os.Stderr)
+	fm, err := train.Train(cfg, train.Data(trainSet), func(p train.Progress) {
+		bar.update(p.Step, p.Steps, fmt.Sprintf("epoch %d step %d/%d loss %.4f", p.Epoch, p.Step, p.Steps, p.Loss))
+	})
+	if err != nil {
+		return err
+	}
+	q, err := train.Quantize(fm, train.Data(trainSet.Head(5000)))
+	if err != nil {
+		return err
+	}
+	res, err := finishModel(c.String("out"), q, fm, cfg, testSet)
+	if err != nil {
+		return err
+	}
+	return render(c, res, func(w io.Writer) error {
+		_, err := fmt.Fprintf(w, "wrote %s (%s, %d bytes, seed %d, %d steps)\nfloat test accuracy:     %.2f%%\nquantized test accuracy: %.2f%%\nmodel commitment: %s\n",
+			res.Out, res.Arch, res.Bytes, res.Seed, res.Steps, 100*res.FloatAcc, 100*res.QuantAcc, res.Commitment)
+		return err
+	})
+}
+
+// finishModel measures both accuracies, records them in the model and writes it.
+func finishModel(out string, q *zk.Model, fm *train.MLP, cfg train.Config, test mnist.Set) (trainResult, error) {
+	floatAcc := fm.Accuracy(train.Data(test))
+	quantAcc, err := train.QuantAccuracy(q, train.Data(test))
+	if err != nil {
+		return trainResult{}, err
+	}
+	steps := cfg.Steps
+	if steps <= 0 {
+		steps = max(cfg.Epochs, 1) * ((60000 + 31) / 32)
+	}
+	q.Meta = zk.Meta{Seed: cfg.Seed, Steps: uint32(steps), FloatAccBP: uint32(floatAcc*10000 + 0.5), QuantAccBP: uint32(quantAcc*10000 + 0.5)}
+	b, err := q.MarshalBinary()
+	if err != nil {
+		return trainResult{}, err
+	}
+	if err := os.WriteFile(out, b, 0o644); err != nil {
+		return trainResult{}, err
+	}
+	cm := q.Commitment()
+	return trainResult{Out: out, Arch: q.Arch.String(), Seed: cfg.Seed, Steps: steps, FloatAcc: floatAcc, QuantAcc: quantAcc,
+		Commitment: fmt.Sprintf("%x", cm), Bytes: len(b)}, nil
+}
+
+func loadModel(path string) (*zk.Model, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := zk.UnmarshalModel(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+type evalResult struct {
+	Model            string  `json:"model"`
+	Arch             string  `json:"arch"`
+	Images           int     `json:"images"`
+	QuantAcc         float64 `json:"quantized_test_accuracy"`
+	RecordedFloatAcc float64 `json:"recorded_float_test_accuracy"`
+	RecordedQuantAcc float64 `json:"recorded_quantized_test_accuracy"`
+}
+
+func modelEval(c *cli.Context) error {
+	m, err := loadModel(c.String("model"))
+	if err != nil {
+		return err
+	}
+	test, err := mnist.LoadTest(c.String("mnist-dir"))
+	if err != nil {
+		return err
+	}
+	test = test.Head(c.Int("limit"))
+	acc, err := train.QuantAccuracy(m, train.Data(test))
+	if err != nil {
+		return err
+	}
+	res := evalResult{Model: c.String("model"), Arch: m.Arch.String(), Images: test.Len(), QuantAcc: acc,
+		RecordedFloatAcc: float64(m.Meta.FloatAccBP) / 10000, RecordedQuantAcc: float64(m.Meta.QuantAccBP) / 10000}
+	return render(c, res, func(w io.Writer) error {
+		_, err := fmt.Fprintf(w, "%s (%s) on %d MNIST test images\nquantized accuracy: %.2f%% (measured now, integer inference)\nfloat accuracy:     %.2f%% (recorded at training)\n",
+			res.Model, res.Arch, res.Images, 100*res.QuantAcc, 100*res.RecordedFloatAcc)
+		return err
+	})
+}
+
+type inspectModelResult struct {
+	Arch       string  `json:"arch"`
+	CircuitID  string  `json:"circuit_id"`
+	Commitment string  `json:"model_commitment"`
+	Weights    int     `json:"weights"`
+	Biases     int     `json:"biases"`
+	Shifts     []uint8 `json:"shifts"`
+	Meta       zk.Meta `json:"meta"`
+}
+
+func modelInspect(c *cli.Context) error {
+	m, err := loadModel(c.String("model"))
+	if err != nil {
+		return err
+	}
+	id := m.Arch.CircuitID()
+	cm := m.Commitment()
+	res := inspectModelResult{Arch: m.Arch.String(), CircuitID: fmt.Sprintf("%x", id), Commitment: fmt.Sprintf("%x", cm),
+		Weights: m.Arch.NumWeights(), Biases: m.Arch.NumBiases(), Meta: m.Meta}
+	for _, l := range m.Layers[:len(m.Layers)-1] {
+		res.Shifts = append(res.Shifts, l.Shift)
+	}
+	return render(c, res, func(w io.Writer) error {
+		_, err := fmt.Fprintf(w, "arch:        %s\ncircuit id:  %s\ncommitment:  %s\nweights:     %d int8\nbiases:      %d int32\nshifts:      %v\ntrained:     seed %d, %d steps, float %.2f%%, quantized %.2f%%\n",
+			res.Arch, res.CircuitID, res.Commitment, res.Weights, res.Biases, res.Shifts, m.Meta.Seed, m.Meta.Steps,
+			float64(m.Meta.FloatAccBP)/100, float64(m.Meta.QuantAccBP)/100)
+		return err
+	})
+}

@@ -1,0 +1,162 @@
+package zk
+
+import (
+	"fmt"
+	"math/big"
+
+	"github.com/consensys/gnark/constraint/solver"
+	"github.com/consensys/gnark/frontend"
+)
+
+// Range-check widths used by the gadgets. Every value they bound is, for a
+// valid model and input, below 2^27 in absolute value (in <= 4096 inputs of
+// |x| <= 128 times |w| <= 128, plus |b| < 2^26), so honest witnesses always
+// pass, and each product or sum stays far below the field size, so field
+// equalities are integer equalities.
+const (
+	bitsQuotient = 28 // |q| < 2^28
+	bitsClamp    = 29 // 127 - q or q - 128
+	bitsRemainer = 30 // 0 <= r < 2^shift <= 2^30
+	bitsLogitGap = 28 // logit_c - logit_j - [j < c]
+)
+
+func init() {
+	solver.RegisterHint(requantHint, argmaxHint)
+}
+
+// circuitArith implements arith on gnark variables.
+type circuitArith struct {
+	api frontend.API
+	rc  frontend.Rangechecker
+}
+
+// dot costs one constraint per product.
+func (e circuitArith) dot(w, x []frontend.Variable) frontend.Variable {
+	terms := make([]frontend.Variable, len(w))
+	for i := range w {
+		terms[i] = e.api.Mul(w[i], x[i])
+	}
+	switch len(terms) {
+	case 1:
+		return terms[0]
+	case 2:
+		return e.api.Add(terms[0], terms[1])
+	default:
+		return e.api.Add(terms[0], terms[1], terms[2:]...)
+	}
+}
+
+func (e circuitArith) add(a, b frontend.Variable) frontend.Variable { return e.api.Add(a, b) }
+
+// requantReLU: the prover supplies q = floor(v/pow), r = v - q*pow and the
+// flags neg = [q < 0], big = [q > 127]; the circuit checks v = q*pow + r,
+// 0 <= r < pow, the flags against q by range checks, and returns
+// 0 if neg, 127 if big, q otherwise.
+func (e circuitArith) requantReLU(v, pow frontend.Variable) frontend.Variable {
+	api := e.api
+	out, err := api.NewHint(requantHint, 4, v, pow)
+	if err != nil {
+		panic(err) // only on a programming error in the hint declaration
+	}
+	q, r, neg, big := out[0], out[1], out[2], out[3]
+	api.AssertIsEqual(v, api.Add(api.Mul(q, pow), r))
+	e.rc.Check(r, bitsRemainer)
+	e.rc.Check(api.Sub(pow, 1, r), bitsRemainer)
+	api.AssertIsBoolean(neg)
+	api.AssertIsBoolean(big)
+	api.AssertIsEqual(api.Mul(neg, big), 0)
+	// neg: -q-1 >= 0, else q >= 0.
+	e.rc.Check(api.Select(neg, api.Sub(-1, q), q), bitsQuotient)
+	// big: q-128 >= 0, else 127-q >= 0.
+	e.rc.Check(api.Select(big, api.Sub(q, 128), api.Sub(127, q)), bitsClamp)
+	return api.Select(neg, 0, api.Select(big, 127, q))
+}
+
+// argmax: the prover supplies a one-hot vector e; the circuit checks it is
+// one-hot, takes c = sum j*e_j and L = sum e_j*logit_j, and checks
+// L - logit_j - [j < c] >= 0 for every j, so c is the first maximum.
+func (e circuitArith) argmax(logits []frontend.Variable) frontend.Variable {
+	api := e.api
+	n := len(logits)
+	onehot, err := api.NewHint(argmaxHint, n, logits...)
+	if err != nil {
+		panic(err)
+	}
+	var class, best, sum frontend.Variable = 0, 0, 0
+	for j, h := range onehot {
+		api.AssertIsBoolean(h)
+		sum = api.Add(sum, h)
+		class = api.Add(class, api.Mul(h, j))
+		best = api.Add(best, api.Mul(h, logits[j]))
+	}
+	api.AssertIsEqual(sum, 1)
+	// after[j] = sum_{k>j} e_k = [c > j].
+	var after frontend.Variable = 0
+	afters := make([]frontend.Variable, n)
+	for j := n - 1; j >= 0; j-- {
+		afters[j] = after
+		after = api.Add(after, onehot[j])
+	}
+	for j := range n {
+		e.rc.Check(api.Sub(best, logits[j], afters[j]), bitsLogitGap)
+	}
+	return class
+}
+
+// signed interprets a field element as a signed integer in (-p/2, p/2).
+func signed(mod, x *big.Int) int64 {
+	v := new(big.Int).Set(x)
+	if v.Cmp(new(big.Int).Rsh(mod, 1)) > 0 {
+		v.Sub(v, mod)
+	}
+	return v.Int64()
+}
+
+// fieldOf maps a signed integer to the field.
+func fieldOf(mod *big.Int, v int64, out *big.Int) {
+	out.SetInt64(v)
+	if v < 0 {
+		out.Add(out, mod)
+	}
+}
+
+// requantHint computes (q, r, neg, big) for v and pow with the native
+// floorDiv, so the circuit and Model.Infer share the arithmetic.
+func requantHint(mod *big.Int, in, out []*big.Int) error {
+	if len(in) != 2 || len(out) != 4 {
+		return fmt.Errorf("requantHint: %d inputs, %d outputs", len(in), len(out))
+	}
+	v, pow := signed(mod, in[0]), in[1].Int64()
+	if pow <= 0 {
+		return fmt.Errorf("requantHint: pow %d", pow)
+	}
+	q := floorDiv(v, pow)
+	fieldOf(mod, q, out[0])
+	fieldOf(mod, v-q*pow, out[1])
+	out[2].SetInt64(0)
+	out[3].SetInt64(0)
+	if q < 0 {
+		out[2].SetInt64(1)
+	}
+	if q > 127 {
+		out[3].SetInt64(1)
+	}
+	return nil
+}
+
+// argmaxHint returns the one-hot vector of the native argmaxFirst.
+func argmaxHint(mod *big.Int, in, out []*big.Int) error {
+	if len(in) != len(out) || len(in) == 0 {
+		return fmt.Errorf("argmaxHint: %d inputs, %d outputs", len(in), len(out))
+	}
+	v := make([]int64, len(in))
+	for i := range in {
+		v[i] = signed(mod, in[i])
+	}
+	c := argmaxFirst(v)
+	for i := range out {
+		out[i].SetInt64(0)
+	}
+	out[c].SetInt64(1)
+	return nil
+}

@@ -1,0 +1,234 @@
+package zk
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"math/big"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark/backend/groth16"
+	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
+	"github.com/consensys/gnark/constraint"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+)
+
+// Size limits checked before any decoding.
+const (
+	// MaxProofSize bounds an encoded proof (compressed BN254 Groth16 proof
+	// with one commitment: 196 bytes).
+	MaxProofSize = 256
+	// MaxVerifyingKeySize bounds an encoded verifying key.
+	MaxVerifyingKeySize = 4096
+)
+
+// Compile builds the constraint system of a's circuit.
+func Compile(a Arch) (constraint.ConstraintSystem, error) {
+	return compile(a, false)
+}
+
+func compile(a Arch, withLogits bool) (constraint.ConstraintSystem, error) {
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, newCircuit(a, withLogits))
+	if err != nil {
+		return nil, fmt.Errorf("zk: compile %s: %w", a, err)
+	}
+	return ccs, nil
+}
+
+// Setup compiles a's circuit and runs the Groth16 setup over BN254. It returns
+// the serialised proving key (raw, uncompressed points: fast to load) and
+// verifying key (compressed). progress, if not nil, is called with each stage
+// name ("compile", "setup", "serialise").
+//
+// This setup knows the toxic waste; production subnets should replace it with
+// an MPC ceremony.
+func Setup(a Arch, progress func(stage string)) (pk, vk []byte, err error) {
+	report := func(s string) {
+		if progress != nil {
+			progress(s)
+		}
+	}
+	report("compile")
+	ccs, err := Compile(a)
+	if err != nil {
+		return nil, nil, err
+	}
+	report("setup")
+	gpk, gvk, err := groth16.Setup(ccs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("zk: setup %s: %w", a, err)
+	}
+	report("serialise")
+	var pb, vb bytes.Buffer
+	if _, err := gpk.WriteRawTo(&pb); err != nil {
+		return nil, nil, fmt.Errorf("zk: write proving key: %w", err)
+	}
+	if _, err := gvk.WriteTo(&vb); err != nil {
+		return nil, nil, fmt.Errorf("zk: write verifying key: %w", err)
+	}
+	return pb.Bytes(), vb.Bytes(), nil
+}
+
+// KeyHash is the SHA-256 content hash of a serialised key.
+func KeyHash(b []byte) [32]byte { return sha256.Sum256(b) }
+
+// Prover proves inferences for one architecture. It holds the compiled
+// constraint system and the parsed proving key; Prove is safe for concurrent
+// use.
+type Prover struct {
+	arch Arch
+	ccs  constraint.ConstraintSystem
+	pk   *groth16bn254.ProvingKey
+}
+
+// NewProver compiles a's circuit and parses pk (as written by Setup). It
+// checks that pk matches the circuit's size.
+func NewProver(a Arch, pk []byte) (p *Prover, err error) {
+	ccs, err := Compile(a)
+	if err != nil {
+		return nil, err
+	}
+	gpk := new(groth16bn254.ProvingKey)
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, fmt.Errorf("%w: proving key: %v", ErrMalformedKey, r)
+		}
+	}()
+	n, err := gpk.UnsafeReadFrom(bytes.NewReader(pk))
+	if err != nil {
+		return nil, fmt.Errorf("%w: proving key: %w", ErrMalformedKey, err)
+	}
+	if n != int64(len(pk)) {
+		return nil, fmt.Errorf("%w: proving key has %d trailing bytes", ErrMalformedKey, int64(len(pk))-n)
+	}
+	if gpk.Domain.Cardinality < uint64(ccs.GetNbConstraints()) || int(gpk.NbInfinityA+uint64(len(gpk.G1.A))) != ccs.GetNbInternalVariables()+ccs.GetNbPublicVariables()+ccs.GetNbSecretVariables() {
+		return nil, fmt.Errorf("%w: proving key is for another circuit than %s", ErrArchMismatch, a)
+	}
+	return &Prover{arch: a, ccs: ccs, pk: gpk}, nil
+}
+
+// Arch is the prover's architecture.
+func (p *Prover) Arch() Arch { return p.arch }
+
+// NbConstraints is the number of R1CS constraints of the circuit.
+func (p *Prover) NbConstraints() int { return p.ccs.GetNbConstraints() }
+
+// Prove runs model m on input x, proves the inference bound to b, and returns
+// the compressed proof and its public inputs.
+func (p *Prover) Prove(m *Model, x []int8, b Binding) (proof []byte, pub Public, err error) {
+	if err := m.Validate(); err != nil {
+		return nil, Public{}, err
+	}
+	if !m.Arch.Equal(p.arch) {
+		return nil, Public{}, fmt.Errorf("%w: model %s, prover %s", ErrArchMismatch, m.Arch, p.arch)
+	}
+	if !isCanonical(b.HotkeyHash) {
+		return nil, Public{}, fmt.Errorf("%w: hotkey hash is not a field element", ErrBadPublic)
+	}
+	assignment, pub, err := assign(m, x, b, false)
+	if err != nil {
+		return nil, Public{}, err
+	}
+	w, err := frontend.NewWitness(assignment, ecc.BN254.ScalarField())
+	if err != nil {
+		return nil, Public{}, fmt.Errorf("%w: witness: %w", ErrProve, err)
+	}
+	gp, err := groth16.Prove(p.ccs, p.pk, w)
+	if err != nil {
+		return nil, Public{}, fmt.Errorf("%w: %w", ErrProve, err)
+	}
+	var buf bytes.Buffer
+	if _, err := gp.WriteTo(&buf); err != nil {
+		return nil, Public{}, fmt.Errorf("%w: encode proof: %w", ErrProve, err)
+	}
+	return buf.Bytes(), pub, nil
+}
+
+// Verifier checks proofs against one verifying key. It is safe for
+// concurrent use.
+type Verifier struct {
+	vk *groth16bn254.VerifyingKey
+}
+
+// NewVerifier parses a verifying key (as written by Setup). It never panics:
+// oversized, truncated, garbled keys, keys on another curve or with another
+// number of public inputs return an error wrapping ErrMalformedKey.
+func NewVerifier(vk []byte) (v *Verifier, err error) {
+	if len(vk) > MaxVerifyingKeySize {
+		return nil, fmt.Errorf("%w: verifying key of %d bytes, at most %d", ErrMalformedKey, len(vk), MaxVerifyingKeySize)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			v, err = nil, fmt.Errorf("%w: verifying key: %v", ErrMalformedKey, r)
+		}
+	}()
+	gvk := new(groth16bn254.VerifyingKey)
+	n, err := gvk.ReadFrom(bytes.NewReader(vk))
+	if err != nil {
+		return nil, fmt.Errorf("%w: verifying key: %w", ErrMalformedKey, err)
+	}
+	if n != int64(len(vk)) {
+		return nil, fmt.Errorf("%w: verifying key has %d trailing bytes", ErrMalformedKey, int64(len(vk))-n)
+	}
+	// K holds one point per public input, plus the constant one and one per
+	// commitment; this circuit family has exactly one commitment.
+	if len(gvk.PublicAndCommitmentCommitted) != 1 || len(gvk.CommitmentKeys) != 1 {
+		return nil, fmt.Errorf("%w: verifying key has %d commitments, want 1", ErrMalformedKey, len(gvk.CommitmentKeys))
+	}
+	if got := len(gvk.G1.K) - 1 - len(gvk.CommitmentKeys); got != NumPublic {
+		return nil, fmt.Errorf("%w: verifying key has %d public inputs, want %d", ErrMalformedKey, got, NumPublic)
+	}
+	if err := gvk.Precompute(); err != nil {
+		return nil, fmt.Errorf("%w: verifying key: %w", ErrMalformedKey, err)
+	}
+	return &Verifier{vk: gvk}, nil
+}
+
+// Verify checks proof against the public inputs. It never panics on hostile
+// bytes. Errors wrap ErrMalformedProof (does not decode), ErrBadPublic (a
+// public value outside the field) or ErrProofInvalid (decodes, does not
+// verify).
+func (v *Verifier) Verify(proof []byte, pub Public) (err error) {
+	if len(proof) > MaxProofSize {
+		return fmt.Errorf("%w: %d bytes, at most %d", ErrMalformedProof, len(proof), MaxProofSize)
+	}
+	if err := pub.Validate(); err != nil {
+		return err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", ErrMalformedProof, r)
+		}
+	}()
+	gp := new(groth16bn254.Proof)
+	n, err := gp.ReadFrom(bytes.NewReader(proof))
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrMalformedProof, err)
+	}
+	if n != int64(len(proof)) {
+		return fmt.Errorf("%w: %d trailing bytes", ErrMalformedProof, int64(len(proof))-n)
+	}
+	if len(gp.Commitments) != len(v.vk.CommitmentKeys) {
+		return fmt.Errorf("%w: %d commitments, want %d", ErrMalformedProof, len(gp.Commitments), len(v.vk.CommitmentKeys))
+	}
+	if err := groth16bn254.Verify(gp, v.vk, pub.vector()); err != nil {
+		return fmt.Errorf("%w: %w", ErrProofInvalid, err)
+	}
+	return nil
+}
+
+// vector is the public witness in circuit order.
+func (p Public) vector() fr.Vector {
+	vec := make(fr.Vector, NumPublic)
+	vec[0].SetBigInt(new(big.Int).SetBytes(p.ModelCommitment[:]))
+	vec[1].SetBigInt(new(big.Int).SetBytes(p.InputHash[:]))
+	vec[2].SetUint64(uint64(p.Output))
+	vec[3].SetBigInt(new(big.Int).SetBytes(p.HotkeyHash[:]))
+	vec[4].SetUint64(p.Epoch)
+	return vec
+}

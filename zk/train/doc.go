@@ -1,0 +1,8 @@
+// Package train trains a float MLP on in-memory images with minibatch SGD and
+// quantizes it into a zk.Model (int8 weights, power-of-two scales).
+//
+// It is pure compute: data comes in as slices, progress goes out through a
+// callback, and a run is deterministic for a given seed on a given platform
+// (single-threaded, math/rand/v2 PCG; float rounding may differ across CPU
+// architectures that fuse multiply-adds).
+package train
