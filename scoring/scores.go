@@ -154,6 +154,11 @@ func NormalizeWeights(scores []Score, maxWeightLimit uint16, minAllowedWeights i
 			v[i] = 65535
 		case t == 0:
 			v[i] = ceilMulDiv(uint64(y[i]), 65535, uint64(y[order[0]]))
+		case suffix[t] == 0:
+			// The rest are too small to tell apart at 2^-32 (scores far above
+			// 1 shifted them to 0): they share the free weight equally.
+			free := uint64(max(int64(65535)-int64(t)*int64(L), 0))
+			v[i] = ceilMulDiv(65535, free, L*uint64(k-t))
 		default:
 			free := uint64(max(int64(65535)-int64(t)*int64(L), 0))
 			v[i] = ceilMulDiv(uint64(y[i]), 65535*free, L*suffix[t])
