@@ -1,0 +1,67 @@
+package server
+
+import (
+	"math"
+	"sync"
+	"time"
+)
+
+// limiter is a token bucket per key (a hotkey or an IP): each key may spend
+// burst requests at once and regains rate per second. The number of keys is
+// bounded; idle keys (full buckets) are dropped when room is needed.
+type limiter struct {
+	mu      sync.Mutex
+	rate    float64
+	burst   float64
+	maxKeys int
+	buckets map[string]*bucket
+}
+
+type bucket struct {
+	tokens float64
+	last   time.Time
+}
+
+func newLimiter(rate float64, burst, maxKeys int) *limiter {
+	return &limiter{rate: rate, burst: float64(burst), maxKeys: maxKeys, buckets: make(map[string]*bucket)}
+}
+
+// allow spends one token of key at now. When none is left it returns false
+// and how long until one is.
+func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.buckets[key]
+	if !ok {
+		if len(l.buckets) >= l.maxKeys {
+			l.sweep(now)
+			if len(l.buckets) >= l.maxKeys {
+				return false, time.Second
+			}
+		}
+		b = &bucket{tokens: l.burst, last: now}
+		l.buckets[key] = b
+	}
+	if el := now.Sub(b.last).Seconds(); el > 0 {
+		b.tokens = math.Min(l.burst, b.tokens+el*l.rate)
+		b.last = now
+	}
+	if b.tokens >= 1 {
+		b.tokens--
+		return true, 0
+	}
+	if l.rate <= 0 {
+		return false, time.Hour
+	}
+	wait := time.Duration((1 - b.tokens) / l.rate * float64(time.Second))
+	return false, wait
+}
+
+// sweep drops the buckets that would be full at now (nothing to remember).
+func (l *limiter) sweep(now time.Time) {
+	for k, b := range l.buckets {
+		if b.tokens+now.Sub(b.last).Seconds()*l.rate >= l.burst {
+			delete(l.buckets, k)
+		}
+	}
+}
