@@ -21,13 +21,22 @@ func (e *Encoder) Bytes() []byte { return e.buf }
 func (e *Encoder) Uint8(v uint8) *Encoder { e.buf = append(e.buf, v); return e }
 
 // Uint16 appends v big-endian.
-func (e *Encoder) Uint16(v uint16) *Encoder { e.buf = binary.BigEndian.AppendUint16(e.buf, v); return e }
+func (e *Encoder) Uint16(v uint16) *Encoder {
+	e.buf = binary.BigEndian.AppendUint16(e.buf, v)
+	return e
+}
 
 // Uint32 appends v big-endian.
-func (e *Encoder) Uint32(v uint32) *Encoder { e.buf = binary.BigEndian.AppendUint32(e.buf, v); return e }
+func (e *Encoder) Uint32(v uint32) *Encoder {
+	e.buf = binary.BigEndian.AppendUint32(e.buf, v)
+	return e
+}
 
 // Uint64 appends v big-endian.
-func (e *Encoder) Uint64(v uint64) *Encoder { e.buf = binary.BigEndian.AppendUint64(e.buf, v); return e }
+func (e *Encoder) Uint64(v uint64) *Encoder {
+	e.buf = binary.BigEndian.AppendUint64(e.buf, v)
+	return e
+}
 
 // Fixed appends b as is; the decoder must know its length.
 func (e *Encoder) Fixed(b []byte) *Encoder { e.buf = append(e.buf, b...); return e }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	dbm "github.com/cometbft/cometbft-db"
 	abcicli "github.com/cometbft/cometbft/abci/client"
 	abci "github.com/cometbft/cometbft/abci/types"
 	cfg "github.com/cometbft/cometbft/config"
@@ -17,6 +18,7 @@ import (
 	nm "github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
+	rpccore "github.com/cometbft/cometbft/rpc/core"
 
 	"github.com/veritensor/veritensor/chain"
 )
@@ -50,6 +52,12 @@ type Node struct {
 	closer io.Closer
 	mtx    *cmtsync.Mutex
 	stop   sync.Once
+
+	dbs []dbm.DB // every CometBFT database, closed by Stop (v0.38 leaks the tx index)
+
+	envOnce sync.Once
+	env     *rpccore.Environment
+	envErr  error
 }
 
 // AppDir is where the badger state lives under home.
@@ -117,13 +125,24 @@ func New(home string, opts Options) (*Node, error) {
 		return nil, err
 	}
 	n.cmt, err = nm.NewNode(cc, pv, nodeKey, clientCreator{n.mtx, n.app},
-		nm.DefaultGenesisDocProviderFunc(cc), cfg.DefaultDBProvider,
+		nm.DefaultGenesisDocProviderFunc(cc), n.dbProvider,
 		nm.DefaultMetricsProvider(cc.Instrumentation), newLogger(c.LogLevel, opts.LogWriter))
 	if err != nil {
 		n.closer.Close()
+		for _, db := range n.dbs {
+			_ = db.Close()
+		}
 		return nil, fmt.Errorf("start cometbft in %s: %w", home, err)
 	}
 	return n, nil
+}
+
+func (n *Node) dbProvider(ctx *cfg.DBContext) (dbm.DB, error) {
+	db, err := cfg.DefaultDBProvider(ctx)
+	if err == nil {
+		n.dbs = append(n.dbs, db)
+	}
+	return db, err
 }
 
 func newLogger(level string, w io.Writer) log.Logger {
@@ -151,6 +170,9 @@ func (n *Node) Stop() error {
 		if n.cmt.IsRunning() {
 			err = n.cmt.Stop()
 			n.cmt.Wait()
+		}
+		for _, db := range n.dbs {
+			_ = db.Close() // most are closed already; the rest would keep their lock
 		}
 		n.mtx.Lock()
 		defer n.mtx.Unlock()
@@ -207,4 +229,18 @@ func Run(ctx context.Context, home string, opts Options) error {
 	}
 	<-ctx.Done()
 	return n.Stop()
+}
+
+// AppHashAt returns the app hash this node's application reported after
+// executing height (CometBFT stores every FinalizeBlock response).
+func (n *Node) AppHashAt(height int64) ([]byte, error) {
+	n.envOnce.Do(func() { n.env, n.envErr = n.cmt.ConfigureRPC() })
+	if n.envErr != nil {
+		return nil, n.envErr
+	}
+	res, err := n.env.StateStore.LoadFinalizeBlockResponse(height)
+	if err != nil {
+		return nil, fmt.Errorf("node %s height %d: %w", n.home, height, err)
+	}
+	return res.AppHash, nil
 }
