@@ -14,9 +14,9 @@ func TestSplitRemainderRule(t *testing.T) {
 	}{
 		{10, []uint64{1, 1, 1}, []uint64{4, 3, 3}}, // equal remainders: lowest index first
 		{10, []uint64{0, 1, 1, 1}, []uint64{0, 4, 3, 3}},
-		{100, []uint64{1, 2}, []uint64{33, 67}},    // 33.33 / 66.67
-		{7, []uint64{5, 0, 2}, []uint64{5, 0, 2}},  // exact
-		{1, []uint64{3, 5, 5}, []uint64{0, 1, 0}},  // largest remainder, then lowest index
+		{100, []uint64{1, 2}, []uint64{33, 67}},   // 33.33 / 66.67
+		{7, []uint64{5, 0, 2}, []uint64{5, 0, 2}}, // exact
+		{1, []uint64{3, 5, 5}, []uint64{0, 1, 0}}, // largest remainder, then lowest index
 		{math.MaxUint64, []uint64{math.MaxUint64, math.MaxUint64}, []uint64{1 << 63, 1<<63 - 1}},
 	}
 	for _, c := range cases {
@@ -73,7 +73,7 @@ func TestFixedFormatting(t *testing.T) {
 	if got := One.Format(3); got != "1.000" {
 		t.Errorf("Format(3) = %q", got)
 	}
-	if FixedFromU16(65535) != One || One.U16() != 65535 || (One / 2).U16() != 32767 || FixedFromU16(0) != 0 {
+	if FixedFromU16(65535) != One || One.U16() != 65535 || (One/2).U16() != 32767 || FixedFromU16(0) != 0 {
 		t.Error("u16 conversions")
 	}
 	if mul(maxFixed, maxFixed) != maxFixed || Ratio(5, 0) != 0 || Ratio(math.MaxUint64, 1) != maxFixed {
