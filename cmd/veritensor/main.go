@@ -19,9 +19,27 @@ var version = "dev"
 // commands is filled by the init functions of the files in this package.
 var commands []*cli.Command
 
+// subcommands lets a file add subcommands to a command defined in another
+// file (for example protocol transactions under "tx"), independent of init
+// order: newApp attaches them, sorted by name, when it assembles the app.
+var subcommands = map[string][]*cli.Command{}
+
+// attach registers subs under the top-level command named parent. Call it from
+// an init function.
+func attach(parent string, subs ...*cli.Command) {
+	subcommands[parent] = append(subcommands[parent], subs...)
+}
+
 func newApp() *cli.App {
 	cmds := append([]*cli.Command(nil), commands...)
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
+	for _, c := range cmds {
+		if extra := subcommands[c.Name]; len(extra) > 0 {
+			subs := append(append([]*cli.Command(nil), c.Subcommands...), extra...)
+			sort.Slice(subs, func(i, j int) bool { return subs[i].Name < subs[j].Name })
+			c.Subcommands = subs
+		}
+	}
 	return &cli.App{
 		Name:                 "veritensor",
 		Usage:                "a verifiable AI subnet protocol: CometBFT chain, ZK-proven inference, Yuma consensus",
