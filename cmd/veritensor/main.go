@@ -35,7 +35,12 @@ func newApp() *cli.App {
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
 	for _, c := range cmds {
 		if extra := subcommands[c.Name]; len(extra) > 0 {
-			subs := append(append([]*cli.Command(nil), c.Subcommands...), extra...)
+			subs := append([]*cli.Command(nil), c.Subcommands...)
+			for _, e := range extra {
+				if c.Command(e.Name) == nil { // newApp may run more than once
+					subs = append(subs, e)
+				}
+			}
 			sort.Slice(subs, func(i, j int) bool { return subs[i].Name < subs[j].Name })
 			c.Subcommands = subs
 		}
