@@ -1,0 +1,180 @@
+package keycache
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/veritensor/veritensor/zk"
+)
+
+// Errors of the cache.
+var (
+	// ErrMiss: no complete key set for the circuit is cached.
+	ErrMiss = errors.New("keycache: miss")
+	// ErrCorrupt: a cached file does not match the hash in its manifest, or
+	// the manifest does not match the requested circuit.
+	ErrCorrupt = errors.New("keycache: corrupt entry")
+)
+
+const (
+	pkFile       = "proving.key"
+	vkFile       = "verifying.key"
+	manifestFile = "manifest.json"
+)
+
+// Cache is a key directory: <Dir>/<circuit ID hex>/{proving.key,
+// verifying.key, manifest.json}.
+type Cache struct {
+	Dir string
+}
+
+// New opens a cache under dir; "" means <user cache dir>/veritensor/keys
+// (~/.cache/veritensor/keys on Linux).
+func New(dir string) (*Cache, error) {
+	if dir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return nil, fmt.Errorf("keycache: no default directory: %w", err)
+		}
+		dir = filepath.Join(base, "veritensor", "keys")
+	}
+	return &Cache{Dir: dir}, nil
+}
+
+// Keys is one architecture's key pair with its content hashes.
+type Keys struct {
+	Arch      zk.Arch
+	CircuitID [32]byte
+	PK, VK    []byte
+	PKHash    [32]byte // zk.KeyHash(PK)
+	VKHash    [32]byte // zk.KeyHash(VK)
+}
+
+// manifest is written last; its presence marks a complete entry.
+type manifest struct {
+	Arch           string `json:"arch"`
+	CircuitID      string `json:"circuit_id"`
+	CircuitVersion int    `json:"circuit_version"`
+	PKSHA256       string `json:"proving_key_sha256"`
+	VKSHA256       string `json:"verifying_key_sha256"`
+	PKBytes        int    `json:"proving_key_bytes"`
+	VKBytes        int    `json:"verifying_key_bytes"`
+}
+
+// Path is the directory of a's entry.
+func (c *Cache) Path(a zk.Arch) string {
+	id := a.CircuitID()
+	return filepath.Join(c.Dir, hex.EncodeToString(id[:]))
+}
+
+// Load reads a's keys and checks their hashes. It returns ErrMiss when the
+// entry is absent or incomplete, ErrCorrupt when it does not check out.
+func (c *Cache) Load(a zk.Arch) (*Keys, error) {
+	dir := c.Path(a)
+	mb, err := os.ReadFile(filepath.Join(dir, manifestFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s (%s)", ErrMiss, a, dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("keycache: %w", err)
+	}
+	var man manifest
+	if err := json.Unmarshal(mb, &man); err != nil {
+		return nil, fmt.Errorf("%w: %s: manifest: %w", ErrCorrupt, dir, err)
+	}
+	id := a.CircuitID()
+	if man.CircuitID != hex.EncodeToString(id[:]) || man.Arch != a.String() {
+		return nil, fmt.Errorf("%w: %s: manifest is for %s (%s)", ErrCorrupt, dir, man.Arch, man.CircuitID)
+	}
+	k := &Keys{Arch: a, CircuitID: id}
+	for _, f := range []struct {
+		name string
+		want string
+		dst  *[]byte
+		hash *[32]byte
+	}{{pkFile, man.PKSHA256, &k.PK, &k.PKHash}, {vkFile, man.VKSHA256, &k.VK, &k.VKHash}} {
+		b, err := os.ReadFile(filepath.Join(dir, f.name))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrCorrupt, dir, err)
+		}
+		h := zk.KeyHash(b)
+		if hex.EncodeToString(h[:]) != f.want {
+			return nil, fmt.Errorf("%w: %s: %s hash %x, manifest says %s", ErrCorrupt, dir, f.name, h, f.want)
+		}
+		*f.dst, *f.hash = b, h
+	}
+	return k, nil
+}
+
+// Store writes a key pair for a atomically and returns it.
+func (c *Cache) Store(a zk.Arch, pk, vk []byte) (*Keys, error) {
+	dir := c.Path(a)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("keycache: %w", err)
+	}
+	id := a.CircuitID()
+	k := &Keys{Arch: a, CircuitID: id, PK: pk, VK: vk, PKHash: zk.KeyHash(pk), VKHash: zk.KeyHash(vk)}
+	man := manifest{Arch: a.String(), CircuitID: hex.EncodeToString(id[:]), CircuitVersion: zk.CircuitVersion,
+		PKSHA256: hex.EncodeToString(k.PKHash[:]), VKSHA256: hex.EncodeToString(k.VKHash[:]), PKBytes: len(pk), VKBytes: len(vk)}
+	mb, err := json.MarshalIndent(man, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	// The manifest goes last: a crash before it leaves a miss, never a
+	// half-written hit.
+	for _, f := range []struct {
+		name string
+		b    []byte
+	}{{pkFile, pk}, {vkFile, vk}, {manifestFile, mb}} {
+		if err := writeAtomic(filepath.Join(dir, f.name), f.b); err != nil {
+			return nil, err
+		}
+	}
+	return k, nil
+}
+
+// Get returns a's keys from the cache, or runs zk.Setup (reporting its
+// stages to progress) and stores them on a miss. A corrupt entry is an error,
+// not a silent re-setup: new keys would not match a verifying key already
+// published on chain.
+func (c *Cache) Get(a zk.Arch, progress func(stage string)) (*Keys, error) {
+	k, err := c.Load(a)
+	if err == nil || !errors.Is(err, ErrMiss) {
+		return k, err
+	}
+	pk, vk, err := zk.Setup(a, progress)
+	if err != nil {
+		return nil, err
+	}
+	if progress != nil {
+		progress("write " + c.Path(a))
+	}
+	return c.Store(a, pk, vk)
+}
+
+// writeAtomic writes b to a temporary file in path's directory, syncs it and
+// renames it over path.
+func writeAtomic(path string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("keycache: %w", err)
+	}
+	tmp := f.Name()
+	_, werr := f.Write(b)
+	serr := f.Sync()
+	cerr := f.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("keycache: write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("keycache: %w", err)
+	}
+	return nil
+}
