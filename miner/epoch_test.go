@@ -26,7 +26,7 @@ type fakeChain struct {
 	// afterSubmitLandedErrs makes that many ProofLanded calls fail after
 	// each submit (the node goes down right after broadcasting).
 	afterSubmitLandedErrs int
-	sourceErrs int // the next sourceErrs CurrentEpoch calls fail
+	sourceErrs            int // the next sourceErrs CurrentEpoch calls fail
 }
 
 func seedOf(e uint64) [32]byte { return sha256.Sum256(binary.BigEndian.AppendUint64(nil, e)) }
