@@ -1,0 +1,244 @@
+package miner
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/veritensor/veritensor/miner/server"
+)
+
+// ErrConfig reports an unusable miner configuration.
+var ErrConfig = errors.New("bad miner config")
+
+// Duration is a time.Duration written as Go duration text ("30s", "1m")
+// in config files.
+type Duration time.Duration
+
+// MarshalJSON writes the duration as text.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads duration text ("30s") or a whole number of seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		var secs int64
+		if err2 := json.Unmarshal(b, &secs); err2 != nil {
+			return fmt.Errorf("duration: want text like \"30s\" or seconds, got %s", b)
+		}
+		*d = Duration(time.Duration(secs) * time.Second)
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("duration: %w", err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Config is the miner daemon's configuration. Its keys are the names of the
+// `veritensor miner` flags, in a config file as well: values come from
+// DefaultConfig, then the file (LoadConfig), then the flags given (Set).
+type Config struct {
+	// Home is the miner's directory: keys, cached proving keys.
+	Home string `json:"home"`
+	// Subnet is the subnet ID to mine on.
+	Subnet uint64 `json:"subnet"`
+	// Model is the path of the quantized model file.
+	Model string `json:"model"`
+	// Listen is the HTTP server's address, host:port.
+	Listen string `json:"listen"`
+	// Node is the chain node's RPC URL.
+	Node string `json:"node"`
+	// ChainID is the chain to serve on ("" means: ask the node).
+	ChainID string `json:"chain-id"`
+	// Workers is the number of proofs computed at once (>= 1).
+	Workers int `json:"workers"`
+	// Queue is how many requests may wait for a worker (>= 1).
+	Queue int `json:"queue"`
+	// RequestTimeout bounds queue wait plus proving per request.
+	RequestTimeout Duration `json:"request-timeout"`
+	// ShutdownTimeout bounds the wait for in-flight proofs at shutdown.
+	ShutdownTimeout Duration `json:"shutdown-timeout"`
+	// ClockSkew is the accepted |request timestamp - now| (>= 1 s).
+	ClockSkew Duration `json:"clock-skew"`
+	// MaxBody is the largest accepted request body in bytes.
+	MaxBody int64 `json:"max-body"`
+	// RateLimit (requests/s) and RateBurst limit each validator.
+	RateLimit float64 `json:"rate-limit"`
+	RateBurst int     `json:"rate-burst"`
+}
+
+// ConfigKeys are the keys of Config, as flags and in files.
+var ConfigKeys = []string{"home", "subnet", "model", "listen", "node", "chain-id", "workers", "queue",
+	"request-timeout", "shutdown-timeout", "clock-skew", "max-body", "rate-limit", "rate-burst"}
+
+// DefaultConfig is the configuration before any file or flag: home
+// ~/.veritensor, listen :8091, node http://127.0.0.1:26657, one worker per
+// CPU, a queue of four per worker, 30 s per request, 60 s to shut down,
+// 60 s clock skew, 64 KiB bodies, 10 requests/s (burst 20) per validator.
+func DefaultConfig() Config {
+	home := ".veritensor"
+	if h, err := os.UserHomeDir(); err == nil {
+		home = filepath.Join(h, ".veritensor")
+	}
+	w := runtime.NumCPU()
+	return Config{
+		Home: home, Listen: ":8091", Node: "http://127.0.0.1:26657",
+		Workers: w, Queue: 4 * w,
+		RequestTimeout: Duration(30 * time.Second), ShutdownTimeout: Duration(60 * time.Second),
+		ClockSkew: Duration(60 * time.Second), MaxBody: 64 << 10, RateLimit: 10, RateBurst: 20,
+	}
+}
+
+// LoadConfig reads path over DefaultConfig. The file is either one JSON
+// object or "key = value" lines (a TOML subset: '#' comments, values
+// optionally double-quoted); unknown keys are errors.
+func LoadConfig(path string) (Config, error) {
+	c := DefaultConfig()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return c, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '{' {
+		dec := json.NewDecoder(bytes.NewReader(t))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c); err != nil {
+			return c, fmt.Errorf("%w: %s: %v", ErrConfig, path, err)
+		}
+		return c, nil
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			return c, fmt.Errorf("%w: %s:%d: want key = value", ErrConfig, path, n)
+		}
+		v = strings.TrimSpace(v)
+		if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+			uq, err := strconv.Unquote(v)
+			if err != nil {
+				return c, fmt.Errorf("%w: %s:%d: %v", ErrConfig, path, n, err)
+			}
+			v = uq
+		} else if i := strings.Index(v, " #"); i >= 0 {
+			v = strings.TrimSpace(v[:i])
+		}
+		if err := c.Set(strings.TrimSpace(k), v); err != nil {
+			return c, fmt.Errorf("%s:%d: %w", path, n, err)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return c, fmt.Errorf("%w: %s: %v", ErrConfig, path, err)
+	}
+	return c, nil
+}
+
+// Set sets one key from its text form; the daemon calls it for each flag
+// given on the command line, so flags override the file.
+func (c *Config) Set(key, value string) error {
+	bad := func(err error) error { return fmt.Errorf("%w: %s = %q: %v", ErrConfig, key, value, err) }
+	var err error
+	switch key {
+	case "home":
+		c.Home = value
+	case "subnet":
+		c.Subnet, err = strconv.ParseUint(value, 10, 64)
+	case "model":
+		c.Model = value
+	case "listen":
+		c.Listen = value
+	case "node":
+		c.Node = value
+	case "chain-id":
+		c.ChainID = value
+	case "workers":
+		c.Workers, err = strconv.Atoi(value)
+	case "queue":
+		c.Queue, err = strconv.Atoi(value)
+	case "request-timeout", "shutdown-timeout", "clock-skew":
+		var d time.Duration
+		if d, err = time.ParseDuration(value); err == nil {
+			map[string]*Duration{"request-timeout": &c.RequestTimeout, "shutdown-timeout": &c.ShutdownTimeout, "clock-skew": &c.ClockSkew}[key].set(d)
+		}
+	case "max-body":
+		c.MaxBody, err = strconv.ParseInt(value, 10, 64)
+	case "rate-limit":
+		c.RateLimit, err = strconv.ParseFloat(value, 64)
+	case "rate-burst":
+		c.RateBurst, err = strconv.Atoi(value)
+	default:
+		return fmt.Errorf("%w: unknown key %q (known: %s)", ErrConfig, key, strings.Join(ConfigKeys, ", "))
+	}
+	if err != nil {
+		return bad(err)
+	}
+	return nil
+}
+
+func (d *Duration) set(v time.Duration) { *d = Duration(v) }
+
+// Validate checks that the configuration can run a miner, naming the
+// first bad key.
+func (c Config) Validate() error {
+	bad := func(key, why string) error { return fmt.Errorf("%w: %s: %s", ErrConfig, key, why) }
+	switch {
+	case c.Home == "":
+		return bad("home", "required")
+	case c.Model == "":
+		return bad("model", "required: the quantized model file to serve")
+	case c.Workers < 1:
+		return bad("workers", "must be at least 1")
+	case c.Queue < 1:
+		return bad("queue", "must be at least 1")
+	case c.RequestTimeout <= 0:
+		return bad("request-timeout", "must be positive")
+	case c.ShutdownTimeout <= 0:
+		return bad("shutdown-timeout", "must be positive")
+	case time.Duration(c.ClockSkew) < time.Second:
+		return bad("clock-skew", "must be at least 1s")
+	case c.MaxBody < 1024:
+		return bad("max-body", "must be at least 1024 bytes")
+	case c.RateLimit <= 0 || c.RateBurst < 1:
+		return bad("rate-limit", "rate-limit must be positive and rate-burst at least 1")
+	}
+	if _, port, err := net.SplitHostPort(c.Listen); err != nil {
+		return bad("listen", err.Error())
+	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return bad("listen", "port must be 0..65535")
+	}
+	u, err := url.Parse(c.Node)
+	if err != nil {
+		return bad("node", err.Error())
+	}
+	if (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "tcp") || u.Host == "" {
+		return bad("node", "want a URL like http://127.0.0.1:26657")
+	}
+	return nil
+}
+
+// ServerConfig is the part of server.Config that comes from this
+// configuration; the daemon adds the chain ID, hotkey, prover, permits and
+// model commitment.
+func (c Config) ServerConfig() server.Config {
+	return server.Config{
+		Subnet: c.Subnet, ChainID: c.ChainID, Workers: c.Workers, QueueCap: c.Queue,
+		RequestTimeout: time.Duration(c.RequestTimeout), Skew: time.Duration(c.ClockSkew), MaxBody: c.MaxBody,
+		CallerRate: c.RateLimit, CallerBurst: c.RateBurst,
+	}
+}

@@ -1,0 +1,114 @@
+package miner
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func write(t *testing.T, name, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestDefaultConfigIsValidOnceModelIsSet(t *testing.T) {
+	c := DefaultConfig()
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "model") {
+		t.Fatalf("default without model: %v", err)
+	}
+	c.Model = "m.bin"
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Workers < 1 || c.Queue != 4*c.Workers {
+		t.Fatalf("workers %d queue %d", c.Workers, c.Queue)
+	}
+}
+
+func TestLoadConfigFormatsAndFlagOverride(t *testing.T) {
+	js := write(t, "miner.json", `{"home":"/tmp/h","subnet":3,"model":"m.bin","listen":"127.0.0.1:9000",
+		"node":"http://10.0.0.1:26657","workers":2,"queue":5,"request-timeout":"45s","clock-skew":30}`)
+	kv := write(t, "miner.toml", `# miner config
+home = "/tmp/h"
+subnet = 3
+model = "m.bin"   
+listen = 127.0.0.1:9000 # trailing comment
+node = "http://10.0.0.1:26657"
+workers = 2
+queue = 5
+request-timeout = 45s
+clock-skew = 30s
+`)
+	for _, p := range []string{js, kv} {
+		c, err := LoadConfig(p)
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if c.Home != "/tmp/h" || c.Subnet != 3 || c.Model != "m.bin" || c.Listen != "127.0.0.1:9000" || c.Workers != 2 ||
+			c.Queue != 5 || time.Duration(c.RequestTimeout) != 45*time.Second || time.Duration(c.ClockSkew) != 30*time.Second {
+			t.Fatalf("%s: %+v", p, c)
+		}
+		// Keys the file left out keep their defaults.
+		if time.Duration(c.ShutdownTimeout) != time.Minute || c.RateBurst != 20 {
+			t.Fatalf("%s: defaults lost: %+v", p, c)
+		}
+		// Flags override the file.
+		if err := c.Set("workers", "7"); err != nil || c.Workers != 7 {
+			t.Fatalf("override: %v %d", err, c.Workers)
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		sc := c.ServerConfig()
+		if sc.Workers != 7 || sc.QueueCap != 5 || sc.Skew != 30*time.Second || sc.Subnet != 3 {
+			t.Fatalf("server config %+v", sc)
+		}
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	files := map[string]string{
+		"unknown json key": `{"modle":"x"}`,
+		"unknown kv key":   "modle = x\n",
+		"no equals":        "model\n",
+		"bad number":       "workers = many\n",
+		"bad duration":     "request-timeout = soon\n",
+		"bad json":         `{"home":`,
+		"bad quote":        `model = "a\q"` + "\n",
+	}
+	for name, text := range files {
+		t.Run(name, func(t *testing.T) {
+			if _, err := LoadConfig(write(t, "c", text)); !errors.Is(err, ErrConfig) {
+				t.Fatalf("got %v", err)
+			}
+		})
+	}
+	if _, err := LoadConfig(filepath.Join(t.TempDir(), "missing")); !errors.Is(err, ErrConfig) {
+		t.Fatalf("missing file: %v", err)
+	}
+	invalid := map[string]func(*Config){
+		"workers":         func(c *Config) { c.Workers = 0 },
+		"queue":           func(c *Config) { c.Queue = 0 },
+		"listen":          func(c *Config) { c.Listen = "nowhere" },
+		"node":            func(c *Config) { c.Node = "10.0.0.1:26657" },
+		"clock-skew":      func(c *Config) { c.ClockSkew = Duration(time.Millisecond) },
+		"request-timeout": func(c *Config) { c.RequestTimeout = 0 },
+		"max-body":        func(c *Config) { c.MaxBody = 10 },
+		"home":            func(c *Config) { c.Home = "" },
+	}
+	for key, mod := range invalid {
+		c := DefaultConfig()
+		c.Model = "m"
+		mod(&c)
+		if err := c.Validate(); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), key) {
+			t.Errorf("%s: %v", key, err)
+		}
+	}
+}
