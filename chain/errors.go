@@ -35,6 +35,25 @@ var (
 	ErrNotFound          = &CodedError{12, "not_found"}
 	ErrUnauthorized      = &CodedError{13, "unauthorized"}
 	ErrInvalidGenesis    = &CodedError{14, "invalid_genesis"}
+
+	// Subnet protocol (docs/protocol.md).
+	ErrSubnetNotFound   = &CodedError{15, "subnet_not_found"}
+	ErrNeuronNotFound   = &CodedError{16, "neuron_not_found"}
+	ErrSubnetFull       = &CodedError{17, "subnet_full"}
+	ErrHotkeyRegistered = &CodedError{18, "hotkey_registered"}
+	ErrRateLimited      = &CodedError{19, "weights_rate_limited"}
+	ErrInvalidWeights   = &CodedError{20, "invalid_weights"}
+	ErrCommitReveal     = &CodedError{21, "commit_reveal_mode"}
+	ErrNoCommit         = &CodedError{22, "no_commit"}
+	ErrRevealWindow     = &CodedError{23, "reveal_window"}
+	ErrRevealMismatch   = &CodedError{24, "reveal_mismatch"}
+	ErrProofEpoch       = &CodedError{25, "proof_wrong_epoch"}
+	ErrProofDuplicate   = &CodedError{26, "proof_duplicate"}
+	ErrProofInvalid     = &CodedError{27, "proof_invalid"}
+	ErrNotServed        = &CodedError{28, "not_served"}
+	ErrStakeUnderflow   = &CodedError{29, "stake_underflow"}
+	ErrHyperparams      = &CodedError{30, "invalid_hyperparams"}
+	ErrTooManySubnets   = &CodedError{31, "too_many_subnets"}
 )
 
 // ErrorCodes lists every CodedError in code order (for docs and tests).
@@ -42,6 +61,10 @@ var ErrorCodes = []*CodedError{
 	ErrInternal, ErrMalformed, ErrChainID, ErrBadSignature, ErrNonce,
 	ErrInsufficientFunds, ErrTxTooLarge, ErrUnknownType, ErrFeeTooLow,
 	ErrInvalidMsg, ErrOverflow, ErrNotFound, ErrUnauthorized, ErrInvalidGenesis,
+	ErrSubnetNotFound, ErrNeuronNotFound, ErrSubnetFull, ErrHotkeyRegistered,
+	ErrRateLimited, ErrInvalidWeights, ErrCommitReveal, ErrNoCommit, ErrRevealWindow,
+	ErrRevealMismatch, ErrProofEpoch, ErrProofDuplicate, ErrProofInvalid, ErrNotServed,
+	ErrStakeUnderflow, ErrHyperparams, ErrTooManySubnets,
 }
 
 // Code returns the stable ABCI code of err: 0 for nil, the code of the first

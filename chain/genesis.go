@@ -11,15 +11,29 @@ type Params struct {
 	MinFee uint64 `json:"min_fee"`
 	// MaxTxBytes is the largest encoded transaction accepted, in bytes.
 	MaxTxBytes uint64 `json:"max_tx_bytes"`
+	// BlockEmission is the number of base units the subnet protocol emits per
+	// block, shared across subnets by emission share (docs/protocol.md).
+	BlockEmission uint64 `json:"block_emission"`
+	// SubnetBurn is the base burn of subnet-create, in base units; creating
+	// the (n+1)-th subnet burns SubnetBurn*(n+1).
+	SubnetBurn uint64 `json:"subnet_burn"`
+	// MaxSubnets is the largest number of subnets (at most 65535).
+	MaxSubnets uint64 `json:"max_subnets"`
 }
 
 // DefaultParams are used where a genesis leaves params out.
-func DefaultParams() Params { return Params{MinFee: 100, MaxTxBytes: 64 << 10} }
+func DefaultParams() Params {
+	return Params{MinFee: 100, MaxTxBytes: 64 << 10, BlockEmission: 1_000_000_000,
+		SubnetBurn: 100_000_000_000, MaxSubnets: 64}
+}
 
 // Validate checks that the parameters are usable.
 func (p Params) Validate() error {
 	if p.MaxTxBytes < 200 || p.MaxTxBytes > MaxBodyLen+1024 {
 		return fmt.Errorf("%w: max_tx_bytes %d outside [200, %d]", ErrInvalidGenesis, p.MaxTxBytes, MaxBodyLen+1024)
+	}
+	if p.MaxSubnets > 65535 {
+		return fmt.Errorf("%w: max_subnets %d > 65535", ErrInvalidGenesis, p.MaxSubnets)
 	}
 	return nil
 }
