@@ -17,7 +17,13 @@ type bondRows struct {
 // re-registered since i last looked at it: the bond belonged to the UID's
 // previous holder).
 func prevBonds(rows []Row, ns []Neuron, permit []bool) *bondRows {
-	b := &bondRows{ptr: []int{0}}
+	nnz := 0
+	for _, row := range rows {
+		if permit[row.UID] {
+			nnz += len(row.Weights)
+		}
+	}
+	b := &bondRows{ptr: []int{0}, col: make([]uint16, 0, nnz), val: make([]Fixed, 0, nnz)}
 	for _, row := range rows {
 		i := row.UID
 		if !permit[i] {
@@ -67,7 +73,8 @@ func newBonds(p Params, m *weightRows, prev *bondRows, s, rank, incentive []Fixe
 			delta[k] = div(m.x[k], rank[j])
 		}
 	}
-	b := &bondRows{ptr: []int{0}, dividends: make([]Fixed, n)}
+	nnz := len(m.col) + len(prev.col)
+	b := &bondRows{ptr: []int{0}, col: make([]uint16, 0, nnz), val: make([]Fixed, 0, nnz), dividends: make([]Fixed, n)}
 	r, q := 0, 0 // rows of m and prev
 	for r < len(m.uid) || q < len(prev.uid) {
 		var i uint16

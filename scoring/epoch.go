@@ -33,7 +33,7 @@ func Epoch(in Input) (Result, error) {
 		return Result{}, err
 	}
 	ns := in.Neurons
-	res := Result{Neurons: make([]NeuronResult, n), Bonds: []Row{}}
+	res := Result{Neurons: make([]NeuronResult, n)}
 	out := res.Neurons
 	for i := range out {
 		out[i].UID = uint16(i)
@@ -90,15 +90,17 @@ func Epoch(in Input) (Result, error) {
 	// 7-8. Bonds and dividends.
 	prev := prevBonds(in.Bonds, ns, permit)
 	bonds := newBonds(p, m, prev, s, rank, incentive)
+	entries := make([]Weight, 0, len(bonds.col)) // one backing array for every row
+	res.Bonds = make([]Row, 0, len(bonds.uid))
 	for r, i := range bonds.uid {
-		row := Row{UID: i}
+		start := len(entries)
 		for k := bonds.ptr[r]; k < bonds.ptr[r+1]; k++ {
 			if v := bonds.val[k].U16(); v != 0 {
-				row.Weights = append(row.Weights, Weight{UID: bonds.col[k], Value: v})
+				entries = append(entries, Weight{UID: bonds.col[k], Value: v})
 			}
 		}
-		if len(row.Weights) > 0 {
-			res.Bonds = append(res.Bonds, row)
+		if len(entries) > start {
+			res.Bonds = append(res.Bonds, Row{UID: i, Weights: entries[start:len(entries):len(entries)]})
 		}
 	}
 	dividends := normalize(bonds.dividends)
