@@ -6,8 +6,12 @@ import (
 )
 
 // benchInput builds a full subnet: n UIDs, v validators each weighting
-// perRow miners, with previous bonds from one earlier epoch.
-func benchInput(b *testing.B, n, v, perRow int) Input {
+// perRow miners, with previous bonds from one earlier epoch. Validators
+// mostly agree, as honest ones do: each picks its perRow miners from a
+// shared pool of perRow*5/4 miners and gives each the miner's quality
+// plus or minus 20% noise, so most pool columns reach consensus and every
+// step of the epoch (clipping, bonds, dividends) does real work.
+func benchInput(b testing.TB, n, v, perRow int) Input {
 	r := rand.New(rand.NewPCG(uint64(n), uint64(v)))
 	p := DefaultParams()
 	p.Block, p.Emission = 10_000, 1_000_000_000_000
@@ -19,10 +23,16 @@ func benchInput(b *testing.B, n, v, perRow int) Input {
 			in.Neurons[i].Stake = 1 + r.Uint64N(1<<50)
 		}
 	}
+	pool := r.Perm(n - v)[:min(n-v, perRow*5/4)]
+	quality := make([]int, len(pool))
+	for k := range quality {
+		quality[k] = 10_000 + r.IntN(40_000)
+	}
 	for i := 0; i < v; i++ {
 		row := Row{UID: uint16(i)}
-		for _, j := range r.Perm(n - v)[:perRow] {
-			row.Weights = append(row.Weights, Weight{UID: uint16(v + j), Value: uint16(1 + r.IntN(65535))})
+		for _, k := range r.Perm(len(pool))[:perRow] {
+			q := quality[k]
+			row.Weights = append(row.Weights, Weight{UID: uint16(v + pool[k]), Value: uint16(q + r.IntN(q*2/5+1) - q/5)})
 		}
 		sortWeights(row.Weights)
 		in.Weights = append(in.Weights, row)
@@ -51,7 +61,7 @@ func BenchmarkEpoch(b *testing.B) {
 		name         string
 		n, v, perRow int
 	}{
-		{"256x64", 256, 64, 192},
+		{"256x64", 256, 64, 153},
 		{"4096x256", 4096, 256, 256},
 	} {
 		for _, mode := range []BondsMode{BondsLegacy, BondsYuma3} {
@@ -66,6 +76,45 @@ func BenchmarkEpoch(b *testing.B) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestEpochLargeSparse runs the benchmark's 4,096 x 256 subnet once in each
+// bonds mode and checks conservation, that (nearly) every validator holds
+// bonds and every one that does earns, and that the bonds stay sparse (at most weights + previous
+// bonds entries).
+func TestEpochLargeSparse(t *testing.T) {
+	in := benchInput(t, 4096, 256, 256)
+	for _, mode := range []BondsMode{BondsLegacy, BondsYuma3} {
+		in.Params.BondsMode = mode
+		res, err := Epoch(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkConservation(t, in, res)
+		// A validator with a tiny stake may hold bonds below 1/65535 (dropped).
+		if len(res.Bonds) < 250 {
+			t.Errorf("%v: %d bond rows, want about 256", mode, len(res.Bonds))
+		}
+		agreed := 0
+		for _, nr := range res.Neurons {
+			if nr.Consensus > 0 {
+				agreed++
+			}
+		}
+		if agreed < 300 { // the shared pool has 320 miners, each weighted by ~80% of validators
+			t.Errorf("%v: only %d miners reached consensus", mode, agreed)
+		}
+		nnz := 0
+		for _, row := range res.Bonds {
+			nnz += len(row.Weights)
+			if res.Neurons[row.UID].Dividends == 0 {
+				t.Errorf("%v: validator %d has bonds but no dividends", mode, row.UID)
+			}
+		}
+		if nnz > 2*256*256 {
+			t.Errorf("%v: %d bond entries", mode, nnz)
 		}
 	}
 }
