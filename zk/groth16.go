@@ -2,6 +2,7 @@ package zk
 
 import (
 	"bytes"
+	"encoding/binary"
 	"crypto/sha256"
 	"fmt"
 	"math/big"
@@ -17,8 +18,11 @@ import (
 
 // Size limits checked before any decoding.
 const (
-	// MaxProofSize bounds an encoded proof (compressed BN254 Groth16 proof
-	// with one commitment: 196 bytes).
+	// ProofSize is the exact length of an encoded proof: compressed BN254
+	// points Ar (32), Bs (64), Krs (32), u32 count (=1) and one commitment
+	// (32), commitment proof of knowledge (32).
+	ProofSize = 196
+	// MaxProofSize bounds an encoded proof.
 	MaxProofSize = 256
 	// MaxVerifyingKeySize bounds an encoded verifying key.
 	MaxVerifyingKeySize = 4096
@@ -162,6 +166,9 @@ func NewVerifier(vk []byte) (v *Verifier, err error) {
 	if len(vk) > MaxVerifyingKeySize {
 		return nil, fmt.Errorf("%w: verifying key of %d bytes, at most %d", ErrMalformedKey, len(vk), MaxVerifyingKeySize)
 	}
+	if err := checkVKLayout(vk); err != nil {
+		return nil, err
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			v, err = nil, fmt.Errorf("%w: verifying key: %v", ErrMalformedKey, r)
@@ -197,6 +204,13 @@ func (v *Verifier) Verify(proof []byte, pub Public) (err error) {
 	if len(proof) > MaxProofSize {
 		return fmt.Errorf("%w: %d bytes, at most %d", ErrMalformedProof, len(proof), MaxProofSize)
 	}
+	if len(proof) != ProofSize {
+		return fmt.Errorf("%w: %d bytes, want %d", ErrMalformedProof, len(proof), ProofSize)
+	}
+	// The decoder trusts the commitment count; check it before it allocates.
+	if binary.BigEndian.Uint32(proof[128:132]) != 1 {
+		return fmt.Errorf("%w: commitment count is not 1", ErrMalformedProof)
+	}
 	if err := pub.Validate(); err != nil {
 		return err
 	}
@@ -218,6 +232,38 @@ func (v *Verifier) Verify(proof []byte, pub Public) (err error) {
 	}
 	if err := groth16bn254.Verify(gp, v.vk, pub.vector()); err != nil {
 		return fmt.Errorf("%w: %w", ErrProofInvalid, err)
+	}
+	return nil
+}
+
+// Offsets in a compressed BN254 verifying key: six curve points (G1 alpha,
+// beta, delta: 32 bytes each; G2 beta, gamma, delta: 64 each) precede the K
+// slice (u32 count, then 32 bytes per point).
+const (
+	vkPointsSize = 3*32 + 3*64
+	vkNumK       = NumPublic + 2 // constant one + public inputs + one commitment
+)
+
+// checkVKLayout checks the slice lengths gnark's decoder would trust (and
+// allocate) before it runs: K has vkNumK points, one public-committed list of
+// at most NumPublic entries, one commitment key.
+func checkVKLayout(vk []byte) error {
+	r := reader{b: vk}
+	r.next(vkPointsSize)
+	if n := r.u32(); r.err || n != vkNumK {
+		return fmt.Errorf("%w: verifying key has %d K points, want %d (another curve or circuit?)", ErrMalformedKey, n, vkNumK)
+	}
+	r.next(32 * vkNumK)
+	if n := r.u32(); r.err || n != 1 {
+		return fmt.Errorf("%w: verifying key has %d commitment lists, want 1", ErrMalformedKey, n)
+	}
+	n := r.u32()
+	if r.err || n > NumPublic {
+		return fmt.Errorf("%w: verifying key commits to %d public inputs", ErrMalformedKey, n)
+	}
+	r.next(8 * int(n))
+	if c := r.u32(); r.err || c != 1 {
+		return fmt.Errorf("%w: verifying key has %d commitment keys, want 1", ErrMalformedKey, c)
 	}
 	return nil
 }

@@ -69,3 +69,8 @@ func (p Public) Validate() error {
 	}
 	return nil
 }
+
+// PublicInputNames lists the public inputs in circuit order.
+func PublicInputNames() []string {
+	return []string{"modelCommitment", "inputHash", "output", "hotkeyHash", "epoch"}
+}
