@@ -2,8 +2,8 @@ package zk
 
 import (
 	"bytes"
-	"encoding/binary"
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"math/big"
 
