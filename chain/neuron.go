@@ -1,0 +1,327 @@
+package chain
+
+import (
+	"crypto/ed25519"
+	"encoding/binary"
+	"fmt"
+	"strconv"
+
+	"github.com/veritensor/veritensor/zk"
+)
+
+// Limits of serve's fields.
+const (
+	MaxEndpointLen = 256
+	MaxHardwareLen = 512
+)
+
+// RegisterDomain starts the bytes a hotkey signs to prove possession in
+// register.
+const RegisterDomain = "veritensor/register/v1"
+
+// Neuron is one UID of a subnet.
+type Neuron struct {
+	UID uint16 `json:"uid"`
+	// Hotkey is the address of HotkeyPub; it signs serve, weights and proofs.
+	Hotkey    Address `json:"hotkey"`
+	HotkeyPub []byte  `json:"hotkey_pub"`
+	// Owner is the account that registered the UID and receives miner
+	// emission.
+	Owner Address `json:"owner"`
+	// RegisteredAt is the block of registration.
+	RegisteredAt uint64 `json:"registered_at"`
+	// LastUpdate is the block of the last set-weights or reveal (or of
+	// registration).
+	LastUpdate uint64 `json:"last_update"`
+	// Stake is the sum of the delegations to Hotkey on this subnet.
+	Stake uint64 `json:"stake"`
+	// Endpoint, ModelCommitment and Hardware come from serve.
+	Endpoint        string `json:"endpoint"`
+	ModelCommitment Hash32 `json:"model_commitment"`
+	Hardware        string `json:"hardware"`
+}
+
+// Neuron returns the UID of a subnet, or ErrNeuronNotFound.
+func (s *State) Neuron(id, uid uint16) (*Neuron, error) {
+	var n Neuron
+	if !s.getJSON(uidKey(prefixNeuron, id, uid), &n) {
+		return nil, fmt.Errorf("%w: subnet %d uid %d", ErrNeuronNotFound, id, uid)
+	}
+	return &n, nil
+}
+
+// NeuronByHotkey returns the UID that hotkey holds on subnet id, or
+// ErrNeuronNotFound.
+func (s *State) NeuronByHotkey(id uint16, hk Address) (*Neuron, error) {
+	v, ok := s.Get(hotkeyKey(prefixHotkeyUID, id, hk))
+	if !ok || len(v) != 2 {
+		return nil, fmt.Errorf("%w: hotkey %s is not registered on subnet %d", ErrNeuronNotFound, hk, id)
+	}
+	return s.Neuron(id, binary.BigEndian.Uint16(v))
+}
+
+// Neurons returns every UID of subnet id in UID order.
+func (s *State) Neurons(id uint16) []*Neuron {
+	var out []*Neuron
+	s.Iterate(idKey(prefixNeuron, id), func(_ string, v []byte) bool {
+		var n Neuron
+		if s.getJSONBytes(v, &n) {
+			out = append(out, &n)
+		}
+		return true
+	})
+	return out
+}
+
+func (s *State) putNeuron(id uint16, n *Neuron) error {
+	return s.putJSON(uidKey(prefixNeuron, id, n.UID), n)
+}
+
+// hotkeySubnet returns the subnet and the signer's UID on it, for messages
+// signed by a hotkey.
+func hotkeySubnet(tc *TxContext, id uint16) (*Subnet, *Neuron, error) {
+	sn, err := tc.State.Subnet(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	n, err := tc.State.NeuronByHotkey(id, tc.Signer)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sn, n, nil
+}
+
+// RegisterSignBytes is what the hotkey signs in register: RegisterDomain, a
+// zero byte, the chain ID (u32 length + bytes), the subnet (u16) and the
+// owner address (20 bytes). It binds the hotkey to this owner on this chain.
+func RegisterSignBytes(chainID string, subnet uint16, owner Address) []byte {
+	return NewEncoder(64).Fixed([]byte(RegisterDomain)).Uint8(0).String(chainID).Uint16(subnet).Fixed(owner[:]).Bytes()
+}
+
+// MsgRegister registers a hotkey on a subnet; the owner signs and pays the
+// burn. Body: subnet (u16) | hotkey (32-byte ed25519 public key) |
+// hotkey_sig (64 bytes over RegisterSignBytes).
+type MsgRegister struct {
+	Subnet    uint16 `json:"subnet"`
+	Hotkey    []byte `json:"hotkey"`
+	HotkeySig []byte `json:"hotkey_sig"`
+}
+
+// NewMsgRegister builds a register message whose hotkey signature binds
+// hotkey to owner on chainID.
+func NewMsgRegister(chainID string, subnet uint16, owner Address, hotkey ed25519.PrivateKey) *MsgRegister {
+	return &MsgRegister{Subnet: subnet, Hotkey: hotkey.Public().(ed25519.PublicKey),
+		HotkeySig: ed25519.Sign(hotkey, RegisterSignBytes(chainID, subnet, owner))}
+}
+
+// MsgServe publishes a UID's endpoint, model commitment and hardware;
+// signed by the hotkey. Body: subnet (u16) | endpoint (string) |
+// model_commitment (32) | hardware (string).
+type MsgServe struct {
+	Subnet          uint16 `json:"subnet"`
+	Endpoint        string `json:"endpoint"`
+	ModelCommitment Hash32 `json:"model_commitment"`
+	Hardware        string `json:"hardware"`
+}
+
+func init() {
+	RegisterMsg(TxRegister, "register", decodeRegister)
+	RegisterMsg(TxServe, "serve", decodeServe)
+}
+
+func decodeRegister(body []byte) (Msg, error) {
+	d := NewDecoder(body)
+	var m MsgRegister
+	m.Subnet = d.Uint16("subnet")
+	m.Hotkey = d.Fixed(ed25519.PublicKeySize, "hotkey")
+	m.HotkeySig = d.Fixed(ed25519.SignatureSize, "hotkey_sig")
+	if err := d.Finish(); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// Type implements Msg.
+func (m *MsgRegister) Type() TxType { return TxRegister }
+
+// MarshalBody implements Msg.
+func (m *MsgRegister) MarshalBody() []byte {
+	return NewEncoder(2+32+64).Uint16(m.Subnet).Fixed(m.Hotkey).Fixed(m.HotkeySig).Bytes()
+}
+
+// ValidateBasic checks the key and signature lengths.
+func (m *MsgRegister) ValidateBasic() error {
+	if len(m.Hotkey) != ed25519.PublicKeySize || len(m.HotkeySig) != ed25519.SignatureSize {
+		return fmt.Errorf("%w: hotkey or signature length", ErrInvalidMsg)
+	}
+	return nil
+}
+
+// Execute checks the hotkey's signature, burns the registration burn and
+// gives the hotkey the next free UID, or, when the subnet is full, the UID
+// with the lowest pruning score outside its immunity period.
+func (m *MsgRegister) Execute(tc *TxContext) error {
+	s := tc.State
+	sn, err := s.Subnet(m.Subnet)
+	if err != nil {
+		return err
+	}
+	if !ed25519.Verify(m.Hotkey, RegisterSignBytes(s.ChainID(), m.Subnet, tc.Signer), m.HotkeySig) {
+		return fmt.Errorf("%w: hotkey signature does not bind it to owner %s", ErrBadSignature, tc.Signer)
+	}
+	hk := AddressFromPubKey(m.Hotkey)
+	if v, ok := s.Get(prefixHotkeyOwner + string(hk[:])); ok && string(v) != string(tc.Signer[:]) {
+		return fmt.Errorf("%w: hotkey %s belongs to another owner", ErrUnauthorized, hk)
+	}
+	if _, err := s.NeuronByHotkey(sn.ID, hk); err == nil {
+		return fmt.Errorf("%w: hotkey %s on subnet %d", ErrHotkeyRegistered, hk, sn.ID)
+	}
+	if err := s.burnTracked(tc.Signer, sn.Hyper.RegistrationBurn); err != nil {
+		return err
+	}
+	h := uint64(tc.Block.Height)
+	var uid uint16
+	if sn.N < sn.Hyper.MaxUIDs {
+		uid = sn.N
+		sn.N++
+		if err := s.putSubnet(sn); err != nil {
+			return err
+		}
+	} else {
+		old, err := s.pruneCandidate(sn, h)
+		if err != nil {
+			return err
+		}
+		if err := s.deregister(sn, old); err != nil {
+			return err
+		}
+		tc.Emit("deregister", "subnet", strconv.Itoa(int(sn.ID)), "uid", strconv.Itoa(int(old.UID)),
+			"hotkey", old.Hotkey.String())
+		uid = old.UID
+	}
+	n := &Neuron{UID: uid, Hotkey: hk, HotkeyPub: append([]byte(nil), m.Hotkey...), Owner: tc.Signer,
+		RegisteredAt: h, LastUpdate: h}
+	if err := s.putNeuron(sn.ID, n); err != nil {
+		return err
+	}
+	s.Set(hotkeyKey(prefixHotkeyUID, sn.ID, hk), binary.BigEndian.AppendUint16(nil, uid))
+	s.Set(prefixHotkeyOwner+string(hk[:]), tc.Signer[:])
+	tc.Emit("register", "subnet", strconv.Itoa(int(sn.ID)), "uid", strconv.Itoa(int(uid)),
+		"hotkey", hk.String(), "owner", tc.Signer.String(), "burn", strconv.FormatUint(sn.Hyper.RegistrationBurn, 10))
+	return nil
+}
+
+// PruningScore is a UID's emission in the last epoch that ran after its
+// registration (0 before its first epoch).
+func (s *State) PruningScore(id uint16, n *Neuron) uint64 {
+	rec := s.EpochRecord(id)
+	if rec == nil || rec.Block < n.RegisteredAt || int(n.UID) >= len(rec.Neurons) {
+		return 0
+	}
+	return rec.Neurons[n.UID].Emission
+}
+
+// Immune reports whether n is inside its immunity period at block h.
+func (sn *Subnet) Immune(n *Neuron, h uint64) bool {
+	return h < n.RegisteredAt+sn.Hyper.ImmunityPeriod
+}
+
+// pruneCandidate picks the UID to replace in a full subnet: the lowest
+// pruning score among UIDs outside immunity, ties to the oldest
+// registration, then the lowest UID. ErrSubnetFull when every UID is immune.
+func (s *State) pruneCandidate(sn *Subnet, h uint64) (*Neuron, error) {
+	var best *Neuron
+	var bestScore uint64
+	for _, n := range s.Neurons(sn.ID) {
+		if sn.Immune(n, h) {
+			continue
+		}
+		sc := s.PruningScore(sn.ID, n)
+		if best == nil || sc < bestScore || (sc == bestScore && n.RegisteredAt < best.RegisteredAt) {
+			best, bestScore = n, sc
+		}
+	}
+	if best == nil {
+		return nil, fmt.Errorf("%w: subnet %d has %d UIDs, all inside their immunity period", ErrSubnetFull, sn.ID, sn.N)
+	}
+	return best, nil
+}
+
+// deregister removes n from its UID: its delegations go back to their
+// owners' balances, and its weights, commit, proof and bonds row are
+// dropped.
+func (s *State) deregister(sn *Subnet, n *Neuron) error {
+	for _, d := range s.Delegations(sn.ID, n.Hotkey) {
+		if err := s.removeStake(sn.ID, n, d.Owner, d.Amount); err != nil {
+			return err
+		}
+		if err := s.credit(d.Owner, d.Amount); err != nil {
+			return err
+		}
+	}
+	s.Delete(hotkeyKey(prefixHotkeyUID, sn.ID, n.Hotkey))
+	s.Delete(uidKey(prefixWeights, sn.ID, n.UID))
+	s.Delete(uidKey(prefixCommit, sn.ID, n.UID))
+	s.Delete(uidKey(prefixProof, sn.ID, n.UID))
+	bonds := s.Bonds(sn.ID)
+	for i, r := range bonds {
+		if r.UID == n.UID {
+			bonds = append(bonds[:i:i], bonds[i+1:]...)
+			return s.putJSON(idKey(prefixBonds, sn.ID), bonds)
+		}
+	}
+	return nil
+}
+
+func decodeServe(body []byte) (Msg, error) {
+	d := NewDecoder(body)
+	var m MsgServe
+	m.Subnet = d.Uint16("subnet")
+	m.Endpoint = d.String(MaxEndpointLen, "endpoint")
+	copy(m.ModelCommitment[:], d.Fixed(32, "model_commitment"))
+	m.Hardware = d.String(MaxHardwareLen, "hardware")
+	if err := d.Finish(); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// Type implements Msg.
+func (m *MsgServe) Type() TxType { return TxServe }
+
+// MarshalBody implements Msg.
+func (m *MsgServe) MarshalBody() []byte {
+	return NewEncoder(48+len(m.Endpoint)+len(m.Hardware)).Uint16(m.Subnet).String(m.Endpoint).
+		Fixed(m.ModelCommitment[:]).String(m.Hardware).Bytes()
+}
+
+// ValidateBasic checks that the strings are printable ASCII and that the
+// commitment is a BN254 scalar field element.
+func (m *MsgServe) ValidateBasic() error {
+	if !printable(m.Endpoint) || !printable(m.Hardware) {
+		return fmt.Errorf("%w: endpoint and hardware must be printable ASCII", ErrInvalidMsg)
+	}
+	if err := (zk.Public{ModelCommitment: m.ModelCommitment}).Validate(); err != nil {
+		return fmt.Errorf("%w: model commitment: %v", ErrInvalidMsg, err)
+	}
+	return nil
+}
+
+// Execute updates the signer's UID. A changed model commitment voids the
+// proof accepted this epoch (the miner must prove the new model).
+func (m *MsgServe) Execute(tc *TxContext) error {
+	sn, n, err := hotkeySubnet(tc, m.Subnet)
+	if err != nil {
+		return err
+	}
+	if n.ModelCommitment != m.ModelCommitment {
+		tc.State.Delete(uidKey(prefixProof, sn.ID, n.UID))
+	}
+	n.Endpoint, n.ModelCommitment, n.Hardware = m.Endpoint, m.ModelCommitment, m.Hardware
+	if err := tc.State.putNeuron(sn.ID, n); err != nil {
+		return err
+	}
+	tc.Emit("serve", "subnet", strconv.Itoa(int(sn.ID)), "uid", strconv.Itoa(int(n.UID)),
+		"endpoint", m.Endpoint, "model_commitment", m.ModelCommitment.String())
+	return nil
+}
