@@ -262,4 +262,3 @@ func (s *State) payDividends(id uint16, n *Neuron, amount uint64) error {
 	}
 	return nil
 }
-

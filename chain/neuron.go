@@ -146,7 +146,7 @@ func (m *MsgRegister) Type() TxType { return TxRegister }
 
 // MarshalBody implements Msg.
 func (m *MsgRegister) MarshalBody() []byte {
-	return NewEncoder(2+32+64).Uint16(m.Subnet).Fixed(m.Hotkey).Fixed(m.HotkeySig).Bytes()
+	return NewEncoder(2 + 32 + 64).Uint16(m.Subnet).Fixed(m.Hotkey).Fixed(m.HotkeySig).Bytes()
 }
 
 // ValidateBasic checks the key and signature lengths.
@@ -291,7 +291,7 @@ func (m *MsgServe) Type() TxType { return TxServe }
 
 // MarshalBody implements Msg.
 func (m *MsgServe) MarshalBody() []byte {
-	return NewEncoder(48+len(m.Endpoint)+len(m.Hardware)).Uint16(m.Subnet).String(m.Endpoint).
+	return NewEncoder(48 + len(m.Endpoint) + len(m.Hardware)).Uint16(m.Subnet).String(m.Endpoint).
 		Fixed(m.ModelCommitment[:]).String(m.Hardware).Bytes()
 }
 

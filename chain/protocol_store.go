@@ -14,19 +14,19 @@ import (
 // uint16 big-endian, uid a UID as uint16 big-endian, hotkey and owner are
 // 20-byte addresses. docs/protocol.md lists the same table.
 const (
-	prefixSubnet      = "sn/"      // + id -> JSON Subnet
-	prefixSubnetVK    = "snvk/"    // + id -> verifying key bytes
-	prefixPending     = "snpend/"  // + id -> u64 emission accrued this epoch
-	keySubnetNext     = "sn_next"  // u64: the next subnet ID
-	prefixNeuron      = "nrn/"     // + id + uid -> JSON Neuron
-	prefixHotkeyUID   = "hk/"      // + id + hotkey -> uid u16
-	prefixHotkeyOwner = "hkown/"   // + hotkey -> owner address
-	prefixStake       = "stk/"     // + id + hotkey + owner -> u64 stake
-	prefixWeights     = "w/"       // + id + uid -> JSON WeightsRow
-	prefixCommit      = "wc/"      // + id + uid -> JSON WeightsCommit
-	prefixProof       = "prf/"     // + id + uid -> JSON ProofRecord
-	prefixBonds       = "bonds/"   // + id -> JSON []scoring.Row
-	prefixEpochRes    = "epres/"   // + id -> JSON EpochRecord
+	prefixSubnet      = "sn/"     // + id -> JSON Subnet
+	prefixSubnetVK    = "snvk/"   // + id -> verifying key bytes
+	prefixPending     = "snpend/" // + id -> u64 emission accrued this epoch
+	keySubnetNext     = "sn_next" // u64: the next subnet ID
+	prefixNeuron      = "nrn/"    // + id + uid -> JSON Neuron
+	prefixHotkeyUID   = "hk/"     // + id + hotkey -> uid u16
+	prefixHotkeyOwner = "hkown/"  // + hotkey -> owner address
+	prefixStake       = "stk/"    // + id + hotkey + owner -> u64 stake
+	prefixWeights     = "w/"      // + id + uid -> JSON WeightsRow
+	prefixCommit      = "wc/"     // + id + uid -> JSON WeightsCommit
+	prefixProof       = "prf/"    // + id + uid -> JSON ProofRecord
+	prefixBonds       = "bonds/"  // + id -> JSON []scoring.Row
+	prefixEpochRes    = "epres/"  // + id -> JSON EpochRecord
 	keyTotalStake     = "stake_total"
 	keyMinted         = "minted"       // u64: every base unit the protocol minted
 	keyBurned         = "burned"       // u64: every base unit the protocol burned

@@ -30,7 +30,9 @@ func (s *State) Delegations(id uint16, hk Address) []Delegation {
 }
 
 // StakeOf is owner's stake on hotkey hk of subnet id.
-func (s *State) StakeOf(id uint16, hk, owner Address) uint64 { return s.getU64(stakeKey(id, hk, owner)) }
+func (s *State) StakeOf(id uint16, hk, owner Address) uint64 {
+	return s.getU64(stakeKey(id, hk, owner))
+}
 
 // addStake puts amount (already taken from a balance or freshly minted) on
 // n's hotkey for owner.
