@@ -15,5 +15,10 @@
 // model file format, the hashes and the public-input encodings.
 //
 // The package is pure: no disk, no network, no clock. Long operations report
-// progress through callbacks.
+// progress through callbacks; gnark's own logger (which writes to stdout) is
+// disabled when the package loads.
 package zk
+
+import "github.com/consensys/gnark/logger"
+
+func init() { logger.Disable() }
