@@ -1,0 +1,224 @@
+package chain
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/veritensor/veritensor/zk"
+)
+
+// smallArch is the circuit of the pure protocol tests: small enough that its
+// Groth16 setup takes well under a second, with the same gadgets as
+// 784-64-10. The network test in chain/subnettest uses the real MNIST model.
+const smallArch = "16-8-4"
+
+type zkKeys struct {
+	arch   zk.Arch
+	vk     []byte
+	pkHash [32]byte
+	prover *zk.Prover
+}
+
+var (
+	smallOnce sync.Once
+	smallKeys zkKeys
+	smallErr  error
+)
+
+func smallSetup(t testing.TB) zkKeys {
+	t.Helper()
+	smallOnce.Do(func() {
+		a, err := zk.ParseArch(smallArch)
+		if err != nil {
+			smallErr = err
+			return
+		}
+		pk, vk, err := zk.Setup(a, nil)
+		if err != nil {
+			smallErr = err
+			return
+		}
+		p, err := zk.NewProver(a, pk)
+		smallKeys, smallErr = zkKeys{arch: a, vk: vk, pkHash: zk.KeyHash(pk), prover: p}, err
+	})
+	if smallErr != nil {
+		t.Fatal(smallErr)
+	}
+	return smallKeys
+}
+
+// testModel draws a valid model of a from seed.
+func testModel(t testing.TB, a zk.Arch, seed uint64) *zk.Model {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed, 7))
+	m := &zk.Model{Arch: a, Layers: make([]zk.Layer, a.Layers())}
+	for l := range m.Layers {
+		in, out := a.Sizes[l], a.Sizes[l+1]
+		ly := zk.Layer{Weights: make([]int8, in*out), Biases: make([]int32, out)}
+		for i := range ly.Weights {
+			ly.Weights[i] = int8(r.IntN(256) - 128)
+		}
+		for i := range ly.Biases {
+			ly.Biases[i] = int32(r.IntN(1<<12) - 1<<11)
+		}
+		if l < len(m.Layers)-1 {
+			ly.Shift = 7
+		}
+		m.Layers[l] = ly
+	}
+	if err := m.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// env is a bare State driven block by block, the way the ABCI app drives it.
+type env struct {
+	t      testing.TB
+	s      *State
+	height int64
+	keys   zkKeys
+}
+
+func newEnv(t testing.TB, accounts int) *env {
+	t.Helper()
+	s := genesisState(t, accounts, 1_000_000_000_000_000)
+	return &env{t: t, s: s, height: 1}
+}
+
+func (e *env) ctx() BlockContext {
+	var h [32]byte
+	binary.BigEndian.PutUint64(h[:], uint64(e.height))
+	sum := sha256.Sum256(h[:])
+	return BlockContext{Height: e.height, Hash: sum[:]}
+}
+
+// tx delivers msg signed by key in the current block.
+func (e *env) tx(key ed25519.PrivateKey, msg Msg) error {
+	e.t.Helper()
+	raw := NewTx(testChainID, msg, key, e.s.Account(addrOf(key)).Nonce, 100).Marshal()
+	_, err := e.s.DeliverTx(e.ctx(), raw, nil)
+	return err
+}
+
+// ok delivers and fails the test on error.
+func (e *env) ok(key ed25519.PrivateKey, msg Msg) {
+	e.t.Helper()
+	if err := e.tx(key, msg); err != nil {
+		e.t.Fatalf("%T: %v", msg, err)
+	}
+}
+
+// reject delivers, expects want, and checks nothing changed.
+func (e *env) reject(key ed25519.PrivateKey, msg Msg, want *CodedError) {
+	e.t.Helper()
+	e.s.ChangeSet()
+	err := e.tx(key, msg)
+	if !errors.Is(err, want) {
+		e.t.Fatalf("%T: got %v, want %s", msg, err, want.Name)
+	}
+	if cs := e.s.ChangeSet(); len(cs) != 0 {
+		e.t.Fatalf("%T rejected (%v) but changed %d keys", msg, err, len(cs))
+	}
+}
+
+// endBlock runs the end blockers and moves to the next height.
+func (e *env) endBlock() []Event {
+	e.t.Helper()
+	evs, err := e.s.EndBlock(e.ctx())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.height++
+	return evs
+}
+
+// advanceTo ends blocks until the current height is h.
+func (e *env) advanceTo(h uint64) {
+	for uint64(e.height) < h {
+		e.endBlock()
+	}
+}
+
+// nextEpoch ends blocks until subnet id starts a new epoch.
+func (e *env) nextEpoch(id uint16) {
+	e.t.Helper()
+	sn, err := e.s.Subnet(id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.advanceTo(sn.NextEpochAt())
+}
+
+func testHyper() Hyperparams {
+	h := DefaultHyperparams()
+	h.Tempo, h.ImmunityPeriod, h.WeightsRateLimit, h.ActivityCutoff = 10, 30, 2, 1000
+	h.MaxUIDs, h.MaxValidators = 8, 2
+	h.RegistrationBurn = 1000
+	return h
+}
+
+// createSubnet creates a subnet of smallArch owned by key and returns its ID.
+func (e *env) createSubnet(key ed25519.PrivateKey, h Hyperparams) uint16 {
+	e.t.Helper()
+	if e.keys.vk == nil {
+		e.keys = smallSetup(e.t)
+	}
+	id := uint16(e.s.getU64(keySubnetNext))
+	e.ok(key, &MsgSubnetCreate{Name: "mnist", Arch: smallArch, VK: e.keys.vk, PKHash: e.keys.pkHash,
+		ScoringRule: ScoringYuma, Hyper: h})
+	e.endBlock()
+	return id
+}
+
+// register registers hotkey under owner and returns its UID.
+func (e *env) register(id uint16, owner, hotkey ed25519.PrivateKey) uint16 {
+	e.t.Helper()
+	e.ok(owner, NewMsgRegister(testChainID, id, addrOf(owner), hotkey))
+	n, err := e.s.NeuronByHotkey(id, addrOf(hotkey))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return n.UID
+}
+
+// fund gives hotkey a balance for fees.
+func (e *env) fund(from ed25519.PrivateKey, to Address) {
+	e.t.Helper()
+	e.ok(from, &MsgTransfer{To: to, Amount: 1_000_000})
+}
+
+// prove builds hotkey's proof of model m for subnet id's current epoch.
+func (e *env) prove(id uint16, hotkey ed25519.PrivateKey, m *zk.Model) *MsgSubmitProof {
+	e.t.Helper()
+	sn, err := e.s.Subnet(id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	n, err := e.s.NeuronByHotkey(id, addrOf(hotkey))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	proof, pub, err := e.keys.prover.Prove(m, sn.ChallengeInput(n.UID),
+		zk.Binding{HotkeyHash: zk.HotkeyHash(hotkey.Public().(ed25519.PublicKey)), Epoch: sn.Epoch})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return &MsgSubmitProof{Subnet: id, Epoch: sn.Epoch, Output: pub.Output, Proof: proof}
+}
+
+func (e *env) checkSupply(genesis uint64) {
+	e.t.Helper()
+	if err := e.s.CheckProtocolSupply(); err != nil {
+		e.t.Fatal(err)
+	}
+	tk := e.s.Tokenomics()
+	if tk.Supply != genesis+tk.Minted-tk.Burned {
+		e.t.Fatalf("supply %d != genesis %d + minted %d - burned %d", tk.Supply, genesis, tk.Minted, tk.Burned)
+	}
+}
