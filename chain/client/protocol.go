@@ -163,11 +163,13 @@ func (c *Client) CommitWeights(ctx context.Context, hotkey ed25519.PrivateKey, i
 	if err != nil {
 		return nil, info, err
 	}
-	// The epoch may have turned between the query and the commit.
-	if n, qerr := c.Weights(ctx, id); qerr == nil {
-		for _, cm := range n.Commits {
+	// The epoch may have turned between the query and the commit: the hash
+	// binds the queried epoch, so such a commit can never be revealed.
+	if wi, qerr := c.Weights(ctx, id); qerr == nil {
+		for _, cm := range wi.Commits {
 			if cm.Hash == pr.Hash && cm.Epoch != pr.Epoch {
-				pr.Epoch = cm.Epoch
+				return nil, info, fmt.Errorf("%w: commit landed in epoch %d, built for %d: commit again",
+					chain.ErrRevealWindow, cm.Epoch, pr.Epoch)
 			}
 		}
 	}
