@@ -263,9 +263,21 @@ func abciEvents(evs []Event) []abci.Event {
 	for i, e := range evs {
 		attrs := make([]abci.EventAttribute, len(e.Attrs))
 		for j, at := range e.Attrs {
-			attrs[j] = abci.EventAttribute{Key: at.Key, Value: at.Value, Index: true}
+			attrs[j] = abci.EventAttribute{Key: at.Key, Value: at.Value, Index: indexed(e, at.Key)}
 		}
 		out[i] = abci.Event{Type: e.Type, Attributes: attrs}
 	}
 	return out
+}
+
+func indexed(e Event, key string) bool {
+	if e.Index == nil {
+		return true
+	}
+	for _, k := range e.Index {
+		if k == key {
+			return true
+		}
+	}
+	return false
 }

@@ -79,6 +79,10 @@ func DecodeMsg(t TxType, body []byte) (Msg, error) {
 type Event struct {
 	Type  string
 	Attrs []Attr
+	// Index names the attribute keys CometBFT's tx indexer indexes (each one
+	// costs a database write per transaction); nil indexes every attribute.
+	// Hot-path events list only what clients search by.
+	Index []string `json:"-"`
 }
 
 // Attr is one key/value attribute of an Event.
@@ -100,7 +104,10 @@ type TxContext struct {
 	events []Event
 }
 
-// Emit records an event with alternating key, value attributes.
+// EmitEvent records ev as is.
+func (tc *TxContext) EmitEvent(ev Event) { tc.events = append(tc.events, ev) }
+
+// Emit records an event with alternating key, value attributes, all indexed.
 func (tc *TxContext) Emit(typ string, kv ...string) {
 	ev := Event{Type: typ}
 	for i := 0; i+1 < len(kv); i += 2 {

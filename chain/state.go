@@ -97,8 +97,8 @@ type TxResult struct {
 // state, a scratch copy, or the block state). In order it checks the size
 // (ErrTxTooLarge), the encoding (ErrMalformed), the chain ID (ErrChainID), the
 // type and body (ErrUnknownType, ErrMalformed, ErrInvalidMsg), the fee
-// (ErrFeeTooLow), the signature (ErrBadSignature), the nonce (ErrNonce) and
-// the fee balance (ErrInsufficientFunds); then it charges the fee to the fee
+// (ErrFeeTooLow), the nonce (ErrNonce), the fee balance
+// (ErrInsufficientFunds) and the signature (ErrBadSignature); then it charges the fee to the fee
 // pool, bumps the nonce and executes the message. A transaction either applies
 // completely or not at all: any error leaves the state exactly as it was.
 func (s *State) DeliverTx(ctx BlockContext, raw []byte, verify SigVerifier) (*TxResult, error) {
@@ -120,6 +120,16 @@ func (s *State) DeliverTx(ctx BlockContext, raw []byte, verify SigVerifier) (*Tx
 	if tx.Fee < p.MinFee {
 		return nil, fmt.Errorf("%w: fee %d, minimum %d", ErrFeeTooLow, tx.Fee, p.MinFee)
 	}
+	sender := tx.Sender()
+	acct := s.Account(sender)
+	if tx.Nonce != acct.Nonce {
+		return nil, fmt.Errorf("%w: account %s expects nonce %d, tx has %d", ErrNonce, sender, acct.Nonce, tx.Nonce)
+	}
+	if acct.Balance < tx.Fee {
+		return nil, fmt.Errorf("%w: balance %d cannot pay fee %d", ErrInsufficientFunds, acct.Balance, tx.Fee)
+	}
+	// The signature is checked last: a replayed or unfunded transaction is
+	// turned away without paying for an ed25519 verification.
 	hash := sha256.Sum256(raw)
 	if verify == nil {
 		err = tx.VerifySignature()
@@ -128,14 +138,6 @@ func (s *State) DeliverTx(ctx BlockContext, raw []byte, verify SigVerifier) (*Tx
 	}
 	if err != nil {
 		return nil, err
-	}
-	sender := tx.Sender()
-	acct := s.Account(sender)
-	if tx.Nonce != acct.Nonce {
-		return nil, fmt.Errorf("%w: account %s expects nonce %d, tx has %d", ErrNonce, sender, acct.Nonce, tx.Nonce)
-	}
-	if acct.Balance < tx.Fee {
-		return nil, fmt.Errorf("%w: balance %d cannot pay fee %d", ErrInsufficientFunds, acct.Balance, tx.Fee)
 	}
 
 	s.kv.beginTx()
@@ -155,7 +157,7 @@ func (s *State) DeliverTx(ctx BlockContext, raw []byte, verify SigVerifier) (*Tx
 	head := Event{Type: "tx", Attrs: []Attr{
 		{"type", TypeName(tx.Type)}, {"sender", sender.String()},
 		{"nonce", strconv.FormatUint(tx.Nonce, 10)}, {"fee", strconv.FormatUint(tx.Fee, 10)},
-	}}
+	}, Index: []string{"type", "sender"}}
 	return &TxResult{Hash: hash, Type: tx.Type, Sender: sender, Nonce: tx.Nonce, Fee: tx.Fee,
 		Events: append([]Event{head}, tc.events...)}, nil
 }

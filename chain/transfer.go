@@ -49,7 +49,7 @@ func (m *MsgTransfer) Execute(tc *TxContext) error {
 	if err := tc.State.Transfer(tc.Signer, m.To, m.Amount); err != nil {
 		return err
 	}
-	tc.Emit("transfer", "from", tc.Signer.String(), "to", m.To.String(),
-		"amount", strconv.FormatUint(m.Amount, 10))
+	tc.EmitEvent(Event{Type: "transfer", Attrs: []Attr{{"from", tc.Signer.String()}, {"to", m.To.String()},
+		{"amount", strconv.FormatUint(m.Amount, 10)}}, Index: []string{"from", "to"}})
 	return nil
 }

@@ -53,7 +53,7 @@ type Node struct {
 	mtx    *cmtsync.Mutex
 	stop   sync.Once
 
-	dbs []dbm.DB // every CometBFT database, closed by Stop (v0.38 leaks the tx index)
+	dbs []*guardedDB // every CometBFT database, closed by Stop
 
 	envOnce sync.Once
 	env     *rpccore.Environment
@@ -130,19 +130,63 @@ func New(home string, opts Options) (*Node, error) {
 	if err != nil {
 		n.closer.Close()
 		for _, db := range n.dbs {
-			_ = db.Close()
+			_ = db.closeNow()
 		}
 		return nil, fmt.Errorf("start cometbft in %s: %w", home, err)
 	}
 	return n, nil
 }
 
+// dbProvider opens CometBFT's databases behind a guard that Stop closes:
+// CometBFT v0.38 closes the block store while peer goroutines may still read
+// it seconds later (a panic on a closed database), and never closes the tx
+// index (whose lock then blocks a restart in the same process).
 func (n *Node) dbProvider(ctx *cfg.DBContext) (dbm.DB, error) {
 	db, err := cfg.DefaultDBProvider(ctx)
-	if err == nil {
-		n.dbs = append(n.dbs, db)
+	if err != nil {
+		return nil, err
 	}
-	return db, err
+	g := &guardedDB{DB: db}
+	n.dbs = append(n.dbs, g)
+	return g, nil
+}
+
+// guardedDB ignores CometBFT's Close; after closeNow, point reads find
+// nothing instead of failing.
+type guardedDB struct {
+	dbm.DB
+	mu     sync.RWMutex
+	closed bool
+}
+
+func (g *guardedDB) Close() error { return nil }
+
+func (g *guardedDB) closeNow() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return nil
+	}
+	g.closed = true
+	return g.DB.Close()
+}
+
+func (g *guardedDB) Get(k []byte) ([]byte, error) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if g.closed {
+		return nil, nil
+	}
+	return g.DB.Get(k)
+}
+
+func (g *guardedDB) Has(k []byte) (bool, error) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if g.closed {
+		return false, nil
+	}
+	return g.DB.Has(k)
 }
 
 func newLogger(level string, w io.Writer) log.Logger {
@@ -172,7 +216,7 @@ func (n *Node) Stop() error {
 			n.cmt.Wait()
 		}
 		for _, db := range n.dbs {
-			_ = db.Close() // most are closed already; the rest would keep their lock
+			_ = db.closeNow()
 		}
 		n.mtx.Lock()
 		defer n.mtx.Unlock()
