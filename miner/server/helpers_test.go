@@ -129,7 +129,7 @@ type testServer struct {
 	url string
 }
 
-func start(t *testing.T, mod func(*Config)) *testServer {
+func start(t testing.TB, mod func(*Config)) *testServer {
 	t.Helper()
 	cfg := Config{
 		ChainID: testChain, Miner: testMiner, Subnet: 1, InputLen: 8,
