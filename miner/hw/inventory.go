@@ -62,8 +62,8 @@ type Summary struct {
 // Inventory takes the hardware inventory through n. It never fails: any NVML
 // error degrades to fewer GPU fields or a CPU-only summary, recorded in
 // Warnings. It calls n.Init and, when that succeeded, n.Shutdown.
-func Inventory(n NVML) Summary {
-	s := Summary{CPUCores: runtime.NumCPU(), GPUs: []GPU{}}
+func Inventory(n NVML) (s Summary) {
+	s = Summary{CPUCores: runtime.NumCPU(), GPUs: []GPU{}}
 	if mem, err := memTotal("/proc/meminfo"); err == nil {
 		s.MemoryBytes = mem
 	} else {

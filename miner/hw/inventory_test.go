@@ -11,6 +11,7 @@ import (
 // fakeNVML is an injected-fault NVML: each field makes one call fail.
 type fakeNVML struct {
 	initErr, countErr, driverErr, cudaErr error
+	shutdownErr                           error
 	devices                               []fakeDevice
 	handleErrAt                           int // index whose handle fails; -1 for none
 	inited, shutdown                      int
@@ -24,7 +25,7 @@ type fakeDevice struct {
 }
 
 func (f *fakeNVML) Init() error                             { f.inited++; return f.initErr }
-func (f *fakeNVML) Shutdown() error                         { f.shutdown++; return nil }
+func (f *fakeNVML) Shutdown() error                         { f.shutdown++; return f.shutdownErr }
 func (f *fakeNVML) SystemGetDriverVersion() (string, error) { return "550.54.15", f.driverErr }
 func (f *fakeNVML) SystemGetCudaDriverVersion() (int, error) {
 	return 12040, f.cudaErr
@@ -88,6 +89,7 @@ func TestInventoryFaults(t *testing.T) {
 		{"count fails", &fakeNVML{countErr: errors.New("nvml device count: unknown error"), devices: []fakeDevice{h100(0)}, handleErrAt: -1}, 0, true, "device count", 1},
 		{"device lost mid-way", &fakeNVML{devices: []fakeDevice{h100(0), h100(1), h100(2)}, handleErrAt: 1}, 2, false, "GPU is lost", 1},
 		{"only device lost", &fakeNVML{devices: []fakeDevice{h100(0)}, handleErrAt: 0}, 0, true, "GPU is lost", 1},
+		{"shutdown fails", &fakeNVML{devices: []fakeDevice{h100(0)}, handleErrAt: -1, shutdownErr: errors.New("nvml shutdown: in use")}, 1, false, "nvml shutdown: in use", 1},
 		{"field errors", &fakeNVML{devices: []fakeDevice{{nameErr: errors.New("name: not supported"), memErr: errors.New("mem: not supported"), utilErr: errors.New("util: not supported")}}, handleErrAt: -1, driverErr: errors.New("driver: no permission"), cudaErr: errors.New("cuda: no permission")}, 1, false, "util: not supported", 1},
 	}
 	for _, tc := range cases {

@@ -7,8 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -245,6 +243,3 @@ func mustStatus(t *testing.T, r reply, status int, code string) {
 		t.Fatalf("got %d %s (%s), want %d %s", r.status, r.err.Code, r.raw, status, code)
 	}
 }
-
-var _ = errors.Is
-var _ = fmt.Sprint

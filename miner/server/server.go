@@ -158,7 +158,7 @@ func (s *Server) retryAfter() time.Duration {
 }
 
 func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
-	a, body, ok := s.authenticate(w, r)
+	stake, body, ok := s.authenticate(w, r)
 	if !ok {
 		return
 	}
@@ -171,7 +171,6 @@ func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
 		writeRetry(w, http.StatusServiceUnavailable, api.CodeBusy, "miner is shutting down", s.retryAfter())
 		return
 	}
-	stake, _ := s.cfg.Permits.Permit(a.Hotkey)
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 	defer cancel()
 	j := &job{stake: stake, input: req.Input, epoch: req.Epoch, ctx: ctx, done: make(chan result, 1)}
@@ -210,20 +209,21 @@ func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// authenticate runs the checks before the queue; it answers and returns
-// ok=false on the first failure.
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (api.Auth, []byte, bool) {
+// authenticate runs the checks before the queue and returns the caller's
+// stake and the body; it answers and returns ok=false on the first failure.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (stake uint64, body []byte, ok bool) {
 	a, err := s.verifier.CheckFresh(r.Header)
 	if err != nil {
 		writeError(w, http.StatusUnauthorized, api.CodeUnauthorized, err.Error())
-		return a, nil, false
+		return 0, nil, false
 	}
-	if _, ok := s.cfg.Permits.Permit(a.Hotkey); !ok {
+	stake, ok = s.cfg.Permits.Permit(a.Hotkey)
+	if !ok {
 		writeError(w, http.StatusForbidden, api.CodeForbidden,
 			fmt.Sprintf("hotkey %s is not a validator with a permit on subnet %d", hex.EncodeToString(a.Hotkey[:]), s.cfg.Subnet))
-		return a, nil, false
+		return 0, nil, false
 	}
-	body, err := readBody(w, r, s.cfg.MaxBody)
+	body, err = readBody(w, r, s.cfg.MaxBody)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -231,11 +231,11 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (api.Auth,
 		} else {
 			writeError(w, http.StatusBadRequest, api.CodeBadRequest, "reading body: "+err.Error())
 		}
-		return a, nil, false
+		return 0, nil, false
 	}
 	if err := s.verifier.Verify(a, r.Method, r.URL.RequestURI(), body); err != nil {
 		writeError(w, http.StatusUnauthorized, api.CodeUnauthorized, err.Error()+" (see docs/miner-api.md for the signing string)")
-		return a, nil, false
+		return 0, nil, false
 	}
 	var key replayKey
 	copy(key[:32], a.Hotkey[:])
@@ -244,16 +244,16 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (api.Auth,
 	switch err := s.replay.add(key, a.Timestamp+int64(s.cfg.Skew/time.Second)+1, now.Unix()); {
 	case errors.Is(err, errReplay):
 		writeError(w, http.StatusConflict, api.CodeReplay, "nonce "+hex.EncodeToString(a.Nonce[:])+" was already used: sign every request afresh")
-		return a, nil, false
+		return 0, nil, false
 	case err != nil:
 		writeRetry(w, http.StatusServiceUnavailable, api.CodeBusy, "replay cache full", time.Second)
-		return a, nil, false
+		return 0, nil, false
 	}
 	if ok, wait := s.callers.allow(string(a.Hotkey[:]), now); !ok {
 		writeRetry(w, http.StatusTooManyRequests, api.CodeRateLimited, "rate limit for this hotkey exceeded", wait)
-		return a, nil, false
+		return 0, nil, false
 	}
-	return a, body, true
+	return stake, body, true
 }
 
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
