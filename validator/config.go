@@ -1,0 +1,141 @@
+package validator
+
+import (
+	"crypto/ed25519"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/veritensor/veritensor/scoring"
+)
+
+// Config configures a Validator. Zero values take the defaults listed.
+type Config struct {
+	// ChainID, Subnet and Hotkey (the validator's ed25519 hotkey) identify
+	// the validator; requests to miners are signed with Hotkey for ChainID.
+	ChainID string
+	Subnet  uint16
+	Hotkey  ed25519.PrivateKey
+	// Home is the directory of the state file and the last report.
+	Home string
+	// Chain and Submitter connect to the chain; Dataset holds the held-out
+	// labelled samples. Required.
+	Chain     Chain
+	Submitter WeightsSubmitter
+	Dataset   Dataset
+
+	// Graded and Decoys are the challenges per miner per tempo (8 and 2
+	// when both are 0).
+	Graded, Decoys int
+	// RequestTimeout bounds one challenge, send to answer read (20 s when
+	// 0); it is also the latency at which the latency score reaches 0.
+	RequestTimeout time.Duration
+	// LatencyTarget is the latency at or under which the latency score is 1
+	// (2 s when 0).
+	LatencyTarget time.Duration
+	// Concurrency is how many miners are challenged at once (64 when 0);
+	// each miner gets its challenges one after the other.
+	Concurrency int
+	// MaxFailures: after this many failed requests in a row a miner's
+	// remaining challenges are not sent this tempo (2 when 0).
+	MaxFailures int
+	// MaxResponse bounds the bytes read from one answer (64 KiB when 0).
+	MaxResponse int64
+	// EMAAlphaPPM is the weight of a new tempo's score in each miner's EMA,
+	// parts per million (300,000 when 0).
+	EMAAlphaPPM uint32
+	// ScoreWeights weigh accuracy, latency and availability
+	// (scoring.DefaultScoreWeights when all zero).
+	ScoreWeights scoring.ScoreWeights
+	// HTTP is the transport to miners (a client that follows no redirects
+	// when nil); deadlines come from RequestTimeout.
+	HTTP *http.Client
+
+	// Poll is how often Head is read when no block subscription is up
+	// (2 s when 0). MinBackoff and MaxBackoff bound the wait after a failed
+	// step, doubling (500 ms and 30 s when 0).
+	Poll, MinBackoff, MaxBackoff time.Duration
+	// Now is the clock for latencies and reports (time.Now when nil).
+	Now func() time.Time
+	// Logger gets one line per tempo, per misbehaving miner per tempo and
+	// per failed step (discarded when nil).
+	Logger *slog.Logger
+	// OnReport, when set, is called with each tempo's report.
+	OnReport func(*Report)
+}
+
+func (c Config) withDefaults() (Config, error) {
+	switch {
+	case c.Chain == nil || c.Submitter == nil || c.Dataset == nil:
+		return c, fmt.Errorf("%w: Chain, Submitter and Dataset are required", ErrConfig)
+	case len(c.Hotkey) != ed25519.PrivateKeySize:
+		return c, fmt.Errorf("%w: hotkey has %d bytes, want an ed25519 private key", ErrConfig, len(c.Hotkey))
+	case c.Home == "":
+		return c, fmt.Errorf("%w: Home is required (salts are kept there)", ErrConfig)
+	case c.Dataset.Len() == 0:
+		return c, fmt.Errorf("%w: empty dataset", ErrConfig)
+	case c.Graded < 0 || c.Decoys < 0 || c.Concurrency < 0 || c.MaxFailures < 0 || c.MaxResponse < 0:
+		return c, fmt.Errorf("%w: negative count", ErrConfig)
+	}
+	if c.Graded == 0 && c.Decoys == 0 {
+		c.Graded, c.Decoys = 8, 2
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = 20 * time.Second
+	}
+	if c.LatencyTarget <= 0 {
+		c.LatencyTarget = 2 * time.Second
+	}
+	if c.LatencyTarget >= c.RequestTimeout {
+		c.LatencyTarget = c.RequestTimeout / 2
+	}
+	if c.Concurrency == 0 {
+		c.Concurrency = 64
+	}
+	if c.MaxFailures == 0 {
+		c.MaxFailures = 2
+	}
+	if c.MaxResponse == 0 {
+		c.MaxResponse = 64 << 10
+	}
+	if c.EMAAlphaPPM == 0 {
+		c.EMAAlphaPPM = 300_000
+	}
+	if c.EMAAlphaPPM > 1_000_000 {
+		return c, fmt.Errorf("%w: ema alpha %d ppm > 1000000", ErrConfig, c.EMAAlphaPPM)
+	}
+	if c.ScoreWeights == (scoring.ScoreWeights{}) {
+		c.ScoreWeights = scoring.DefaultScoreWeights()
+	}
+	if w := c.ScoreWeights; uint64(w.AccuracyPPM)+uint64(w.LatencyPPM)+uint64(w.AvailabilityPPM) != 1_000_000 {
+		return c, fmt.Errorf("%w: score weights must sum to 1000000 ppm", ErrConfig)
+	}
+	if c.HTTP == nil {
+		c.HTTP = &http.Client{
+			Transport: &http.Transport{
+				Proxy:                  nil,
+				MaxIdleConnsPerHost:    2,
+				IdleConnTimeout:        90 * time.Second,
+				MaxResponseHeaderBytes: 16 << 10,
+			},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	if c.Poll <= 0 {
+		c.Poll = 2 * time.Second
+	}
+	if c.MinBackoff <= 0 {
+		c.MinBackoff = 500 * time.Millisecond
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = 30 * time.Second
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c, nil
+}

@@ -1,0 +1,25 @@
+// Package validator is the validator daemon's engine: every tempo it
+// challenges the subnet's serving miners with signed requests, verifies each
+// answer's Groth16 proof against the miner's on-chain model commitment and the
+// subnet's verifying key, scores accuracy on held-out labelled inputs,
+// latency and availability, keeps a per-miner EMA, and turns it into a u16
+// weight row that it commits (and reveals the next tempo) or sets.
+//
+// The engine talks to the chain only through two small interfaces, Chain
+// (reads) and WeightsSubmitter (transactions), so it runs the same against a
+// real node (package validator/chainrpc) and a test double. Everything it
+// must not forget across a restart (EMA scores, commits and their salts) is
+// written atomically to <home>/validator-state.json before any transaction
+// that depends on it is sent, so a restarted validator reveals what it
+// committed and never submits twice for one tempo.
+//
+// A tempo's work, in order (Validator.Step):
+//  1. reveal the weights committed in the previous epoch (commit-reveal);
+//  2. plan the challenges: per miner, Graded held-out labelled inputs and
+//     Decoys derived from the epoch seed and the validator's secret, shuffled
+//     with the same secret so a miner cannot tell which are graded;
+//  3. query every serving miner concurrently (bounded concurrency, per-request
+//     timeout, bounded answer size), verify every proof, score;
+//  4. fold the tempo's scores into the EMA, normalise to weights, persist,
+//     then commit-weights (or set-weights, within the rate limit).
+package validator

@@ -1,0 +1,166 @@
+package validator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/veritensor/veritensor/miner/api"
+	"github.com/veritensor/veritensor/zk"
+)
+
+// Outcome classifies one request.
+type Outcome int
+
+// Outcomes of a request.
+const (
+	// Valid: the miner answered and its proof verifies against the public
+	// inputs the validator rebuilt.
+	Valid Outcome = iota + 1
+	// Invalid: the miner answered 200 but the answer or its proof does not
+	// check out (no proof, garbage, another model, hotkey or epoch): proof
+	// of dishonesty or of a broken miner.
+	Invalid
+	// Failed: no usable answer (down, timeout, error status, oversized or
+	// malformed body).
+	Failed
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Valid:
+		return "valid"
+	case Invalid:
+		return "invalid"
+	case Failed:
+		return "failed"
+	}
+	return "unknown"
+}
+
+// Answer is the result of one challenge.
+type Answer struct {
+	Outcome Outcome
+	// Class is the class the miner answered (meaningful when Valid).
+	Class uint32
+	// Correct: a graded challenge answered Valid with the label's class.
+	Correct bool
+	// Graded echoes Challenge.Graded.
+	Graded bool
+	// Latency is the round trip, from send to the whole answer read.
+	Latency time.Duration
+	// Err says why the answer is not Valid.
+	Err error
+}
+
+// ExpectedPublic rebuilds the public inputs an honest miner's proof must
+// have: the miner's on-chain model commitment, the hash of the input sent,
+// the class it answered, the hash of its hotkey and the epoch requested.
+func ExpectedPublic(n Neuron, input []int8, class uint32, epoch uint64) zk.Public {
+	return zk.Public{ModelCommitment: n.ModelCommitment, InputHash: zk.InputHash(input), Output: class,
+		HotkeyHash: zk.HotkeyHash(n.Hotkey[:]), Epoch: epoch}
+}
+
+// CheckAnswer checks a 200 answer to challenge ch sent to n for epoch: the
+// echoed ID and epoch, the class range, then the proof against
+// ExpectedPublic with ver. The public inputs the miner sent are only
+// compared, never trusted. nil means Valid.
+func CheckAnswer(ver *zk.Verifier, n Neuron, ch Challenge, epoch uint64, outputs int, resp api.InferResponse) error {
+	switch {
+	case resp.ID != ch.ID:
+		return fmt.Errorf("%w: id %.64q, sent %q", ErrBadAnswer, resp.ID, ch.ID)
+	case resp.Epoch != epoch:
+		return fmt.Errorf("%w: epoch %d, asked %d", ErrBadAnswer, resp.Epoch, epoch)
+	case resp.Class >= uint32(outputs):
+		return fmt.Errorf("%w: class %d, the task has %d", ErrBadAnswer, resp.Class, outputs)
+	case len(resp.Proof) == 0:
+		return ErrNoProof
+	}
+	want := ExpectedPublic(n, ch.Input, resp.Class, epoch)
+	if err := ver.Verify(resp.Proof, want); err != nil {
+		if got, perr := zk.UnmarshalPublic(resp.Public); perr == nil && got != want {
+			return fmt.Errorf("%w (%s): %w", ErrPublicMismatch, publicDiff(got, want), err)
+		}
+		return err
+	}
+	return nil
+}
+
+// publicDiff names the public inputs that differ.
+func publicDiff(got, want zk.Public) string {
+	var s string
+	add := func(name string) {
+		if s != "" {
+			s += ", "
+		}
+		s += name
+	}
+	if got.ModelCommitment != want.ModelCommitment {
+		add("model commitment")
+	}
+	if got.InputHash != want.InputHash {
+		add("input")
+	}
+	if got.Output != want.Output {
+		add("output")
+	}
+	if got.HotkeyHash != want.HotkeyHash {
+		add("hotkey")
+	}
+	if got.Epoch != want.Epoch {
+		add("epoch")
+	}
+	return s
+}
+
+// queryMiner sends n its challenges one after the other, each with its own
+// timeout, and checks every answer. After maxFailures consecutive Failed
+// answers the rest are marked Failed without being sent, so a dead or
+// stalling miner costs at most maxFailures timeouts.
+func (v *Validator) queryMiner(ctx context.Context, ver *zk.Verifier, n Neuron, chs []Challenge, epoch uint64, outputs int) []Answer {
+	c := &api.Client{BaseURL: n.Endpoint, Miner: n.Hotkey, Signer: v.signer, HTTP: v.http, MaxResponse: v.cfg.MaxResponse}
+	out := make([]Answer, len(chs))
+	streak := 0
+	for i, ch := range chs {
+		a := &out[i]
+		a.Graded = ch.Graded
+		if streak >= v.cfg.MaxFailures {
+			a.Outcome, a.Err = Failed, fmt.Errorf("not sent after %d failed requests in a row", streak)
+			continue
+		}
+		if ctx.Err() != nil {
+			a.Outcome, a.Err = Failed, ctx.Err()
+			continue
+		}
+		rctx, cancel := context.WithTimeout(ctx, v.cfg.RequestTimeout)
+		start := v.cfg.Now()
+		resp, err := c.Infer(rctx, api.InferRequest{ID: ch.ID, Epoch: epoch, Input: ch.Input})
+		a.Latency = v.cfg.Now().Sub(start)
+		cancel()
+		v.metrics.latency.Observe(a.Latency.Seconds())
+		if err != nil {
+			a.Outcome, a.Err = Failed, err
+			if errors.Is(err, api.ErrBadJSON) {
+				// A 200 answer that is not an answer: the miner is broken
+				// or lying, not merely unreachable.
+				a.Outcome = Invalid
+				streak = 0
+				continue
+			}
+			streak++
+			continue
+		}
+		streak = 0
+		vstart := time.Now()
+		err = CheckAnswer(ver, n, ch, epoch, outputs, resp)
+		v.metrics.verify.Observe(time.Since(vstart).Seconds())
+		if err != nil {
+			a.Outcome, a.Err = Invalid, err
+			continue
+		}
+		a.Outcome, a.Class = Valid, resp.Class
+		a.Correct = ch.Graded && resp.Class == ch.Label
+	}
+	return out
+}
