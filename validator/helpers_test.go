@@ -185,7 +185,7 @@ func (stallProver) Prove(ctx context.Context, _ []int8, _ uint64) (uint32, []byt
 
 // startMiner runs a real miner server (miner/server) for hotkey k on a
 // loopback port and returns its endpoint.
-func startMiner(t *testing.T, k ed25519.PrivateKey, p server.Prover, validators ...[32]byte) string {
+func startMiner(t testing.TB, k ed25519.PrivateKey, p server.Prover, validators ...[32]byte) string {
 	t.Helper()
 	permits := map[[32]byte]uint64{}
 	for _, v := range validators {
@@ -193,8 +193,8 @@ func startMiner(t *testing.T, k ed25519.PrivateKey, p server.Prover, validators 
 	}
 	s, err := server.New(server.Config{
 		ChainID: testChain, Miner: pub(k), Subnet: uint64(testNet), InputLen: 49,
-		Prover: p, Permits: server.NewPermitSet(permits), Workers: 1, QueueCap: 64,
-		RequestTimeout: 2 * time.Minute, CallerRate: 1000, CallerBurst: 1000,
+		Prover: p, Permits: server.NewPermitSet(permits), QueueCap: 1024,
+		RequestTimeout: 2 * time.Minute, CallerRate: 1e6, CallerBurst: 1e6, IPRate: 1e6, IPBurst: 1e6, Workers: 4,
 		Hardware: func() hw.Summary { return hw.Summary{CPUCores: 1, CPUOnly: true} },
 	})
 	if err != nil {
@@ -204,13 +204,13 @@ func startMiner(t *testing.T, k ed25519.PrivateKey, p server.Prover, validators 
 }
 
 // startRaw runs an HTTP handler standing in for a broken or hostile miner.
-func startRaw(t *testing.T, h http.Handler) string {
+func startRaw(t testing.TB, h http.Handler) string {
 	t.Helper()
 	hs := &http.Server{Handler: h}
 	return serve(t, h, func(ctx context.Context) { hs.Close() }, hs.Serve)
 }
 
-func serve(t *testing.T, _ http.Handler, stop func(context.Context), run func(net.Listener) error) string {
+func serve(t testing.TB, _ http.Handler, stop func(context.Context), run func(net.Listener) error) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
