@@ -1,0 +1,198 @@
+package validator
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/veritensor/veritensor/chain"
+)
+
+// Duration is a time.Duration written as Go duration text ("20s") in
+// config files.
+type Duration time.Duration
+
+// MarshalJSON writes the duration as text.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads duration text ("20s") or a whole number of seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		var secs int64
+		if err2 := json.Unmarshal(b, &secs); err2 != nil {
+			return fmt.Errorf("duration: want text like \"20s\" or seconds, got %s", b)
+		}
+		*d = Duration(time.Duration(secs) * time.Second)
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("duration: %w", err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// DaemonConfig is the configuration of `veritensor validator run`. Its JSON
+// keys are the names of the command's flags: values come from
+// DefaultDaemonConfig, then the file (LoadDaemonConfig), then the flags
+// given (Set).
+type DaemonConfig struct {
+	// Home holds the keyring (<home>/keys), the state file with the salts
+	// of unrevealed commits, and the last report.
+	Home string `json:"home"`
+	// Subnet is the subnet to validate.
+	Subnet uint16 `json:"subnet"`
+	// Node is the CometBFT RPC address of a node.
+	Node string `json:"node"`
+	// Hotkey is the name of the validator's hotkey in the keyring.
+	Hotkey string `json:"hotkey"`
+	// Dataset is the held-out labelled data: "mnist" (the 10,000 MNIST
+	// test images, 784 inputs) or "mnist-7x7" (the same, 4x4-average-pooled
+	// to 49 inputs, for small test subnets). DatasetDir holds the MNIST
+	// files ("" finds GoMNIST's in the module cache).
+	Dataset    string `json:"dataset"`
+	DatasetDir string `json:"dataset-dir"`
+	// MetricsListen is the host:port of the Prometheus /metrics endpoint
+	// ("" serves none).
+	MetricsListen string `json:"metrics-listen"`
+	// Fee of each weight transaction, base units.
+	Fee uint64 `json:"fee"`
+	// TxTimeout bounds the wait for a weight transaction's block.
+	TxTimeout Duration `json:"tx-timeout"`
+	// Graded and Decoys are the challenges per miner per tempo.
+	Graded int `json:"graded"`
+	Decoys int `json:"decoys"`
+	// RequestTimeout bounds one challenge; LatencyTarget is the latency
+	// that still scores full marks.
+	RequestTimeout Duration `json:"request-timeout"`
+	LatencyTarget  Duration `json:"latency-target"`
+	// Concurrency is how many miners are challenged at once.
+	Concurrency int `json:"concurrency"`
+	// Poll is how often the head is read while the websocket is down.
+	Poll Duration `json:"poll"`
+}
+
+// DaemonConfigKeys are the keys of DaemonConfig, as flags and in files.
+var DaemonConfigKeys = []string{"home", "subnet", "node", "hotkey", "dataset", "dataset-dir", "metrics-listen",
+	"fee", "tx-timeout", "graded", "decoys", "request-timeout", "latency-target", "concurrency", "poll"}
+
+// DefaultDaemonConfig is the configuration before any file or flag: home
+// ~/.veritensor, node tcp://127.0.0.1:26657, hotkey "hotkey", dataset
+// mnist, metrics on 127.0.0.1:9101, the chain's default minimum fee, 60 s
+// per transaction, 8 graded challenges and 2 decoys per miner, 20 s per
+// request with a 2 s latency target, 64 miners at once, polling every 2 s.
+func DefaultDaemonConfig() DaemonConfig {
+	home := ".veritensor"
+	if h, err := os.UserHomeDir(); err == nil {
+		home = filepath.Join(h, ".veritensor")
+	}
+	return DaemonConfig{Home: home, Node: "tcp://127.0.0.1:26657", Hotkey: "hotkey", Dataset: "mnist",
+		MetricsListen: "127.0.0.1:9101", Fee: chain.DefaultParams().MinFee, TxTimeout: Duration(time.Minute),
+		Graded: 8, Decoys: 2, RequestTimeout: Duration(20 * time.Second), LatencyTarget: Duration(2 * time.Second),
+		Concurrency: 64, Poll: Duration(2 * time.Second)}
+}
+
+// LoadDaemonConfig reads the JSON object at path over DefaultDaemonConfig;
+// unknown keys are errors.
+func LoadDaemonConfig(path string) (DaemonConfig, error) {
+	c := DefaultDaemonConfig()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return c, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return c, fmt.Errorf("%w: %s: %v", ErrConfig, path, err)
+	}
+	return c, nil
+}
+
+// Set sets one key from its text form; the command calls it for each flag
+// given on the command line, so flags override the file.
+func (c *DaemonConfig) Set(key, value string) error {
+	var err error
+	dur := func(d *Duration) {
+		var v time.Duration
+		if v, err = time.ParseDuration(value); err == nil {
+			*d = Duration(v)
+		}
+	}
+	switch key {
+	case "home":
+		c.Home = value
+	case "subnet":
+		var v uint64
+		v, err = strconv.ParseUint(value, 10, 16)
+		c.Subnet = uint16(v)
+	case "node":
+		c.Node = value
+	case "hotkey":
+		c.Hotkey = value
+	case "dataset":
+		c.Dataset = value
+	case "dataset-dir":
+		c.DatasetDir = value
+	case "metrics-listen":
+		c.MetricsListen = value
+	case "fee":
+		c.Fee, err = strconv.ParseUint(value, 10, 64)
+	case "tx-timeout":
+		dur(&c.TxTimeout)
+	case "graded":
+		c.Graded, err = strconv.Atoi(value)
+	case "decoys":
+		c.Decoys, err = strconv.Atoi(value)
+	case "request-timeout":
+		dur(&c.RequestTimeout)
+	case "latency-target":
+		dur(&c.LatencyTarget)
+	case "concurrency":
+		c.Concurrency, err = strconv.Atoi(value)
+	case "poll":
+		dur(&c.Poll)
+	default:
+		return fmt.Errorf("%w: unknown key %q (known: %s)", ErrConfig, key, strings.Join(DaemonConfigKeys, ", "))
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %s = %q: %v", ErrConfig, key, value, err)
+	}
+	return nil
+}
+
+// Validate names the first key that cannot run a validator.
+func (c DaemonConfig) Validate() error {
+	bad := func(key, why string) error { return fmt.Errorf("%w: %s: %s", ErrConfig, key, why) }
+	switch {
+	case c.Home == "":
+		return bad("home", "required")
+	case c.Node == "":
+		return bad("node", "required")
+	case c.Hotkey == "":
+		return bad("hotkey", "required: the name of the validator's hotkey in <home>/keys")
+	case c.Dataset != "mnist" && c.Dataset != "mnist-7x7":
+		return bad("dataset", fmt.Sprintf("%q: want mnist or mnist-7x7", c.Dataset))
+	case c.Graded < 0 || c.Decoys < 0 || c.Graded+c.Decoys == 0:
+		return bad("graded", "graded and decoys must be >= 0 with at least one challenge")
+	case c.RequestTimeout <= 0 || c.LatencyTarget <= 0 || c.LatencyTarget >= c.RequestTimeout:
+		return bad("request-timeout", "need 0 < latency-target < request-timeout")
+	case c.Concurrency < 1:
+		return bad("concurrency", "must be at least 1")
+	case c.Poll <= 0 || c.TxTimeout <= 0:
+		return bad("poll", "poll and tx-timeout must be positive")
+	}
+	if c.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+			return bad("metrics-listen", err.Error())
+		}
+	}
+	return nil
+}
