@@ -21,7 +21,7 @@ const (
 	MaxOutputs = 1024
 	// CircuitVersion is mixed into every CircuitID; bump it when the circuit
 	// or any hash encoding changes.
-	CircuitVersion = 1
+	CircuitVersion = 2
 )
 
 // Arch is the architecture of a quantized MLP: layer sizes from the input to

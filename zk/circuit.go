@@ -5,7 +5,6 @@ import (
 
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/lookup/logderivlookup"
-	"github.com/consensys/gnark/std/permutation/poseidon2"
 	"github.com/consensys/gnark/std/rangecheck"
 )
 
@@ -17,9 +16,10 @@ import (
 // bias and hidden shift.
 //
 // Cost (R1CS): one constraint per weight for the products, about one more per
-// weight for its 8-bit range check (log-derivative lookups), and ~120 per
-// packed field element for the Poseidon2 sponge (31 weights per element); a
-// few dozen per neuron for requantization, ReLU and argmax.
+// weight for its 8-bit range check (one log-derivative lookup, byteChecker),
+// and ~38 per packed field element for the width-16 Poseidon2 sponge (31
+// weights per element); a few dozen per neuron for requantization, ReLU and
+// argmax.
 type Circuit struct {
 	ModelCommitment frontend.Variable   `gnark:",public"`
 	InputHash       frontend.Variable   `gnark:",public"`
@@ -96,6 +96,7 @@ func assign(m *Model, x []int8, b Binding, withLogits bool) (*Circuit, Public, e
 func (c *Circuit) Define(api frontend.API) error {
 	a := c.arch
 	rc := rangecheck.New(api)
+	bc := newByteChecker(api)
 	pows := logderivlookup.New(api)
 	for s := 0; s <= MaxShift; s++ {
 		pows.Insert(uint64(1) << s)
@@ -105,7 +106,7 @@ func (c *Circuit) Define(api frontend.API) error {
 	xb := make([]frontend.Variable, len(c.X))
 	for i, x := range c.X {
 		xb[i] = api.Add(x, 128)
-		rc.Check(xb[i], 8)
+		bc.check(xb[i])
 	}
 	if err := assertSponge(api, domainInput, packVars(api, xb, 8, bytesPerElem), c.InputHash); err != nil {
 		return err
@@ -118,7 +119,7 @@ func (c *Circuit) Define(api frontend.API) error {
 	for l := range a.Layers() {
 		for _, w := range c.W[l] {
 			v := api.Add(w, 128)
-			rc.Check(v, 8)
+			bc.check(v)
 			wb = append(wb, v)
 		}
 		for _, b := range c.B[l] {
@@ -184,21 +185,16 @@ func archElemVar(a Arch) frontend.Variable {
 
 // assertSponge constrains want == sponge(domain, elems).
 func assertSponge(api frontend.API, domain uint64, elems []frontend.Variable, want frontend.Variable) error {
-	p, err := poseidon2.NewPoseidon2FromParameters(api, spongeWidth, spongeFullRounds, spongePartialRound)
-	if err != nil {
-		return err
+	st := make([]frontend.Variable, p2Width)
+	for i := range st {
+		st[i] = 0
 	}
-	st := []frontend.Variable{0, 0, spongeIV(domain, len(elems))}
-	for i := 0; i < len(elems) || i == 0; i += 2 {
-		if i < len(elems) {
-			st[0] = api.Add(st[0], elems[i])
+	st[spongeRate] = spongeIV(domain, len(elems))
+	for i := 0; i < len(elems) || i == 0; i += spongeRate {
+		for j := 0; j < spongeRate && i+j < len(elems); j++ {
+			st[j] = api.Add(st[j], elems[i+j])
 		}
-		if i+1 < len(elems) {
-			st[1] = api.Add(st[1], elems[i+1])
-		}
-		if err := p.Permutation(st); err != nil {
-			return err
-		}
+		p2PermuteCircuit(api, st)
 	}
 	api.AssertIsEqual(st[0], want)
 	return nil

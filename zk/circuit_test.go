@@ -20,7 +20,7 @@ func (c *spongeCircuit) Define(api frontend.API) error {
 }
 
 func TestSpongeMatchesCircuit(t *testing.T) {
-	for _, n := range []int{0, 1, 2, 5} {
+	for _, n := range []int{0, 1, 2, 15, 16, 31} {
 		elems := make([]fr.Element, n)
 		in := make([]frontend.Variable, n)
 		for i := range elems {
@@ -52,6 +52,11 @@ func TestNativeEqualsCircuitOnMNIST(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("784-64-10 with logits: %d constraints", ccs.GetNbConstraints())
+	// Circuit v2 must stay inside a 2^18 FFT domain (v1 needed 2^19): the
+	// prover's cost doubles past it. Constraint counts do not depend on load.
+	if n := ccs.GetNbConstraints(); n > 1<<18 {
+		t.Errorf("784-64-10 has %d constraints, over the 2^18 domain", n)
+	}
 	test := mnistTest(t)
 	n := 12
 	if testing.Short() {
@@ -116,6 +121,50 @@ func TestGadgetsEdgeCases(t *testing.T) {
 		asg.Output = 1 // another maximum, but not the first
 		if test.IsSolved(newCircuit(a, true), asg, ecc.BN254.ScalarField()) == nil {
 			t.Fatal("circuit accepts a later index on a tie")
+		}
+	}
+}
+
+// TestCircuitRejectsRepackedValues is the attack the 8-bit checks stop: move
+// 256 from one packed byte to its neighbour (w0 += 256, w1 -= 1) so that the
+// packed field element, hence the commitment or input hash, is unchanged,
+// while the forward pass uses other values. The witness is consistent in
+// every other way (class and logits recomputed from the altered values), so
+// only the byte lookup argument can reject it.
+func TestCircuitRejectsRepackedValues(t *testing.T) {
+	a := mustArch(t, "6-4-3")
+	m := randomModel(t, a, 5)
+	m.Layers[0].Weights[0], m.Layers[0].Weights[1] = 100, -100
+	x := []int8{5, -7, 9, 11, -13, 17}
+	for _, target := range []string{"weights", "input"} {
+		asg, _, err := assign(m, x, Binding{Epoch: 1}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := test.IsSolved(newCircuit(a, true), asg, ecc.BN254.ScalarField()); err != nil {
+			t.Fatalf("honest witness: %v", err)
+		}
+		layers := m.nativeLayers()
+		xs := make([]int64, len(x))
+		for i, v := range x {
+			xs[i] = int64(v)
+		}
+		if target == "weights" {
+			layers[0].w[0] += 256
+			layers[0].w[1]--
+			asg.W[0][0], asg.W[0][1] = layers[0].w[0], layers[0].w[1]
+		} else {
+			xs[0] += 256
+			xs[1]--
+			asg.X[0], asg.X[1] = xs[0], xs[1]
+		}
+		class, logits := forward[int64](nativeArith{}, layers, xs)
+		asg.Output = class
+		for i := range logits {
+			asg.Logits[i] = logits[i]
+		}
+		if test.IsSolved(newCircuit(a, true), asg, ecc.BN254.ScalarField()) == nil {
+			t.Fatalf("%s: circuit accepts repacked values outside int8", target)
 		}
 	}
 }
