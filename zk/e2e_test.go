@@ -1,4 +1,4 @@
-package zk
+package zk_test
 
 import (
 	"errors"
@@ -6,23 +6,47 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/veritensor/veritensor/internal/keycache"
+	"github.com/veritensor/veritensor/zk"
 )
+
+// e2eKeys is one architecture's keys, parsed.
+type e2eKeys struct {
+	arch   zk.Arch
+	pk, vk []byte
+	prover *zk.Prover
+	ver    *zk.Verifier
+}
 
 var (
-	fullOnce sync.Once
-	fullKeys keys
-	fullErr  error
+	e2eMu    sync.Mutex
+	e2eCache = map[string]e2eKeys{}
 )
 
-// fullSetup runs the real 784-64-10 setup once per test binary (tens of
-// seconds on 2 cores).
-func fullSetup(t testing.TB) keys {
+// sharedKeys returns a's keys from the machine-wide key cache
+// (keycache.ForTests: set up once per machine, shared by every test package
+// and waited for across processes), with a prover and verifier built once
+// per test binary.
+func sharedKeys(t testing.TB, a zk.Arch) e2eKeys {
 	t.Helper()
-	fullOnce.Do(func() { fullKeys, fullErr = setupKeys(mustArch(t, "784-64-10")) })
-	if fullErr != nil {
-		t.Fatal(fullErr)
+	e2eMu.Lock()
+	defer e2eMu.Unlock()
+	if k, ok := e2eCache[a.String()]; ok {
+		return k
 	}
-	return fullKeys
+	ks := keycache.ForTests(t, a)
+	p, err := zk.NewProver(a, ks.PK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := zk.NewVerifier(ks.VK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := e2eKeys{arch: a, pk: ks.PK, vk: ks.VK, prover: p, ver: v}
+	e2eCache[a.String()] = k
+	return k
 }
 
 // TestEndToEndMNIST784_64_10 is the one real proof of the production
@@ -31,16 +55,16 @@ func fullSetup(t testing.TB) keys {
 // and of another epoch.
 func TestEndToEndMNIST784_64_10(t *testing.T) {
 	if testing.Short() {
-		t.Skip("784-64-10 setup takes tens of seconds; the small-architecture tests cover the same gadgets")
+		t.Skip("a first 784-64-10 setup takes tens of seconds; the small-architecture tests cover the same gadgets")
 	}
-	k := fullSetup(t)
-	m := shippedModel(t, "mnist-784-64-10.vtm")
-	weak := shippedModel(t, "mnist-784-64-10-weak.vtm")
-	img := mnistTest(t).Images[0]
-	label := mnistTest(t).Labels[0]
-	b := Binding{HotkeyHash: HotkeyHash([]byte("miner")), Epoch: 99}
+	k := sharedKeys(t, zk.MustArch(t, "784-64-10"))
+	m := zk.ShippedModel(t, "mnist-784-64-10.vtm")
+	weak := zk.ShippedModel(t, "mnist-784-64-10-weak.vtm")
+	img := zk.MnistTest(t).Images[0]
+	label := zk.MnistTest(t).Labels[0]
+	b := zk.Binding{HotkeyHash: zk.HotkeyHash([]byte("miner")), Epoch: 99}
 	start := time.Now()
-	proof, pub, err := k.prover.Prove(m, QuantizeImage(img), b)
+	proof, pub, err := k.prover.Prove(m, zk.QuantizeImage(img), b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,16 +78,16 @@ func TestEndToEndMNIST784_64_10(t *testing.T) {
 	}
 	p := pub
 	p.ModelCommitment = weak.Commitment()
-	if err := k.ver.Verify(proof, p); !errors.Is(err, ErrProofInvalid) {
+	if err := k.ver.Verify(proof, p); !errors.Is(err, zk.ErrProofInvalid) {
 		t.Fatalf("weak model's commitment: %v", err)
 	}
 	p = pub
 	p.Epoch = 100
-	if err := k.ver.Verify(proof, p); !errors.Is(err, ErrProofInvalid) {
+	if err := k.ver.Verify(proof, p); !errors.Is(err, zk.ErrProofInvalid) {
 		t.Fatalf("another epoch: %v", err)
 	}
 	// The per-epoch proof of model on the chain's challenge input.
-	ch := ChallengeInput([32]byte{1, 2, 3}, 5, 784)
+	ch := zk.ChallengeInput([32]byte{1, 2, 3}, 5, 784)
 	proof, pub, err = k.prover.Prove(weak, ch, b)
 	if err != nil {
 		t.Fatal(err)
@@ -75,30 +99,20 @@ func TestEndToEndMNIST784_64_10(t *testing.T) {
 
 // benchArch lets `VERITENSOR_BENCH_ARCH=784-32-10 go test -bench .` measure
 // other sizes.
-func benchArch(b *testing.B) Arch {
+func benchArch(b *testing.B) zk.Arch {
 	s := os.Getenv("VERITENSOR_BENCH_ARCH")
 	if s == "" {
 		s = "784-64-10"
 	}
-	return mustArch(b, s)
+	return zk.MustArch(b, s)
 }
 
-func benchKeys(b *testing.B) keys {
-	a := benchArch(b)
-	if a.String() == "784-64-10" {
-		return fullSetup(b)
-	}
-	k, err := setupKeys(a)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return k
-}
+func benchKeys(b *testing.B) e2eKeys { return sharedKeys(b, benchArch(b)) }
 
 func BenchmarkSetup(b *testing.B) {
 	a := benchArch(b)
 	for b.Loop() {
-		pk, vk, err := Setup(a, nil)
+		pk, vk, err := zk.Setup(a, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -109,12 +123,12 @@ func BenchmarkSetup(b *testing.B) {
 
 func BenchmarkProve(b *testing.B) {
 	k := benchKeys(b)
-	m := randomModel(b, k.arch, 1)
-	x := ChallengeInput([32]byte{9}, 1, k.arch.Inputs())
+	m := zk.RandomModel(b, k.arch, 1)
+	x := zk.ChallengeInput([32]byte{9}, 1, k.arch.Inputs())
 	b.ReportMetric(float64(k.prover.NbConstraints()), "constraints")
 	b.ResetTimer()
 	for b.Loop() {
-		proof, _, err := k.prover.Prove(m, x, Binding{Epoch: 1})
+		proof, _, err := k.prover.Prove(m, x, zk.Binding{Epoch: 1})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -124,8 +138,8 @@ func BenchmarkProve(b *testing.B) {
 
 func BenchmarkVerify(b *testing.B) {
 	k := benchKeys(b)
-	m := randomModel(b, k.arch, 1)
-	proof, pub, err := k.prover.Prove(m, ChallengeInput([32]byte{9}, 1, k.arch.Inputs()), Binding{Epoch: 1})
+	m := zk.RandomModel(b, k.arch, 1)
+	proof, pub, err := k.prover.Prove(m, zk.ChallengeInput([32]byte{9}, 1, k.arch.Inputs()), zk.Binding{Epoch: 1})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -138,8 +152,8 @@ func BenchmarkVerify(b *testing.B) {
 }
 
 func BenchmarkInferNative(b *testing.B) {
-	m := randomModel(b, benchArch(b), 1)
-	x := ChallengeInput([32]byte{9}, 1, m.Arch.Inputs())
+	m := zk.RandomModel(b, benchArch(b), 1)
+	x := zk.ChallengeInput([32]byte{9}, 1, m.Arch.Inputs())
 	for b.Loop() {
 		if _, _, err := m.Infer(x); err != nil {
 			b.Fatal(err)

@@ -33,15 +33,32 @@ type Cache struct {
 	Dir string
 }
 
-// New opens a cache under dir; "" means <user cache dir>/veritensor/keys
+// EnvDir names the environment variable that overrides the default key
+// directory (for CI, devnets and test runs that share one set of keys).
+const EnvDir = "VERITENSOR_KEYS_DIR"
+
+// DefaultDir is the machine-wide key directory: $VERITENSOR_KEYS_DIR when
+// set and not empty, else <user cache dir>/veritensor/keys
 // (~/.cache/veritensor/keys on Linux).
+func DefaultDir() (string, error) {
+	if d := os.Getenv(EnvDir); d != "" {
+		return d, nil
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("keycache: no default directory (set %s): %w", EnvDir, err)
+	}
+	return filepath.Join(base, "veritensor", "keys"), nil
+}
+
+// New opens a cache under dir; "" means DefaultDir().
 func New(dir string) (*Cache, error) {
 	if dir == "" {
-		base, err := os.UserCacheDir()
+		d, err := DefaultDir()
 		if err != nil {
-			return nil, fmt.Errorf("keycache: no default directory: %w", err)
+			return nil, err
 		}
-		dir = filepath.Join(base, "veritensor", "keys")
+		dir = d
 	}
 	return &Cache{Dir: dir}, nil
 }
@@ -138,12 +155,39 @@ func (c *Cache) Store(a zk.Arch, pk, vk []byte) (*Keys, error) {
 	return k, nil
 }
 
+// LockPath is the lock file that serialises setups of a's circuit:
+// <Dir>/<circuit ID hex>.lock, beside the entry directory.
+func (c *Cache) LockPath(a zk.Arch) string { return c.Path(a) + ".lock" }
+
 // Get returns a's keys from the cache, or runs zk.Setup (reporting its
 // stages to progress) and stores them on a miss. A corrupt entry is an error,
 // not a silent re-setup: new keys would not match a verifying key already
 // published on chain.
+//
+// On a miss, Get holds an exclusive advisory lock on LockPath (flock on
+// Unix; released by the kernel if the process dies) while it sets up, and
+// loads again once it holds the lock. So concurrent callers for the same
+// circuit, in this process or in others (parallel test binaries, a devnet's
+// nodes), wait for the first setup and then load its keys instead of each
+// running their own; progress hears "wait for <lock path>" while it waits.
 func (c *Cache) Get(a zk.Arch, progress func(stage string)) (*Keys, error) {
 	k, err := c.Load(a)
+	if err == nil || !errors.Is(err, ErrMiss) {
+		return k, err
+	}
+	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("keycache: %w", err)
+	}
+	unlock, err := lockFile(c.LockPath(a), func() {
+		if progress != nil {
+			progress("wait for " + c.LockPath(a))
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	k, err = c.Load(a)
 	if err == nil || !errors.Is(err, ErrMiss) {
 		return k, err
 	}

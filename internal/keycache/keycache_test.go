@@ -89,11 +89,19 @@ func TestGetSetsUpOnceThenLoads(t *testing.T) {
 
 func TestDefaultDir(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", "/tmp/xdg-test")
+	t.Setenv(EnvDir, "")
 	c, err := New("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.Dir != "/tmp/xdg-test/veritensor/keys" {
 		t.Fatalf("default dir %s", c.Dir)
+	}
+	t.Setenv(EnvDir, "/tmp/shared-keys")
+	if c, _ = New(""); c.Dir != "/tmp/shared-keys" {
+		t.Fatalf("with %s set: dir %s", EnvDir, c.Dir)
+	}
+	if c, _ = New("/explicit"); c.Dir != "/explicit" {
+		t.Fatalf("explicit dir overridden: %s", c.Dir)
 	}
 }

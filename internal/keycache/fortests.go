@@ -1,0 +1,39 @@
+package keycache
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/veritensor/veritensor/zk"
+)
+
+// loaded memoises ForTests per circuit ID within one process: a proving key
+// is tens of MB, and re-reading and re-hashing it per test is waste.
+var loaded sync.Map // [32]byte -> *Keys
+
+// ForTests returns a's keys from the machine-wide cache (DefaultDir: set
+// VERITENSOR_KEYS_DIR to choose it), running the setup on a miss. Test
+// binaries that `go test ./...` runs in parallel share one setup per circuit:
+// the first takes the cache's lock and sets up, the others wait and load.
+// It fails tb on any error, and logs where the keys came from and how long
+// they took.
+func ForTests(tb testing.TB, a zk.Arch) *Keys {
+	tb.Helper()
+	if k, ok := loaded.Load(a.CircuitID()); ok {
+		return k.(*Keys)
+	}
+	c, err := New("")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	start := time.Now()
+	var stages []string
+	k, err := c.Get(a, func(s string) { stages = append(stages, s) })
+	if err != nil {
+		tb.Fatalf("keys for %s: %v", a, err)
+	}
+	tb.Logf("keys for %s from %s in %v (stages %v)", a, c.Path(a), time.Since(start).Round(time.Millisecond), stages)
+	got, _ := loaded.LoadOrStore(a.CircuitID(), k)
+	return got.(*Keys)
+}

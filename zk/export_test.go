@@ -1,0 +1,11 @@
+package zk
+
+// Exported aliases of test helpers for the external test package zk_test
+// (e2e_test.go), which uses internal/keycache; keycache imports zk, so an
+// in-package test cannot.
+var (
+	MustArch     = mustArch
+	ShippedModel = shippedModel
+	MnistTest    = mnistTest
+	RandomModel  = randomModel
+)
