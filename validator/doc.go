@@ -7,7 +7,10 @@
 //
 // The engine talks to the chain only through two small interfaces, Chain
 // (reads) and WeightsSubmitter (transactions), so it runs the same against a
-// real node (package validator/chainrpc) and a test double. Everything it
+// real node (ChainClient: ABCI queries and signed transactions over CometBFT's
+// RPC, new blocks over its websocket) and a test double. RunDaemon wires a
+// DaemonConfig (flags and config file of `veritensor validator run`) to a
+// keyring, a dataset, a ChainClient, the engine and a /metrics endpoint. Everything it
 // must not forget across a restart (EMA scores, commits and their salts) is
 // written atomically to <home>/validator-state.json before any transaction
 // that depends on it is sent, so a restarted validator reveals what it
