@@ -4,11 +4,14 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/veritensor/veritensor/chain"
 	"github.com/veritensor/veritensor/scoring"
+	"github.com/veritensor/veritensor/zk"
 )
 
 // Typed queries of the subnet protocol (ABCI paths in docs/protocol.md).
@@ -159,7 +162,7 @@ func (c *Client) CommitWeights(ctx context.Context, hotkey ed25519.PrivateKey, i
 	hk := chain.AddressFromPubKey(hotkey.Public().(ed25519.PublicKey))
 	pr := &PendingReveal{Subnet: id, Epoch: ep.Epoch, Weights: w, Salt: salt,
 		Hash: chain.WeightsCommitHash(chainID, id, hk, ep.Epoch, w, salt)}
-	info, err := c.Send(ctx, hotkey, &chain.MsgCommitWeights{Subnet: id, Hash: pr.Hash}, fee)
+	info, err := c.sendInEpoch(ctx, hotkey, &chain.MsgCommitWeights{Subnet: id, Hash: pr.Hash}, fee, id, ep.Epoch)
 	if err != nil {
 		return nil, info, err
 	}
@@ -178,10 +181,72 @@ func (c *Client) CommitWeights(ctx context.Context, hotkey ed25519.PrivateKey, i
 
 // RevealWeights reveals a commit in the epoch after it was made.
 func (c *Client) RevealWeights(ctx context.Context, hotkey ed25519.PrivateKey, pr *PendingReveal, fee uint64) (*TxInfo, error) {
-	return c.Send(ctx, hotkey, &chain.MsgRevealWeights{Subnet: pr.Subnet, Weights: pr.Weights, Salt: pr.Salt}, fee)
+	return c.sendInEpoch(ctx, hotkey, &chain.MsgRevealWeights{Subnet: pr.Subnet, Weights: pr.Weights, Salt: pr.Salt}, fee, pr.Subnet, pr.Epoch+1)
 }
 
 // SubmitProof sends a proof of model for epoch; hotkey signs.
 func (c *Client) SubmitProof(ctx context.Context, hotkey ed25519.PrivateKey, id uint16, epoch uint64, output uint32, proof []byte, fee uint64) (*TxInfo, error) {
-	return c.Send(ctx, hotkey, &chain.MsgSubmitProof{Subnet: id, Epoch: epoch, Output: output, Proof: proof}, fee)
+	return c.sendInEpoch(ctx, hotkey, &chain.MsgSubmitProof{Subnet: id, Epoch: epoch, Output: output, Proof: proof}, fee, id, epoch)
+}
+
+// sendInEpoch is Send for a transaction only valid in one epoch of subnet
+// id. A transaction the mempool accepted just before the epoch turned fails
+// when the next block re-checks it and is dropped without ever being
+// committed; instead of waiting for it forever, sendInEpoch gives up with
+// chain.ErrRevealWindow (commit and reveal) or chain.ErrProofEpoch (proofs)
+// once the epoch is over and the transaction is not in a block.
+func (c *Client) sendInEpoch(ctx context.Context, priv ed25519.PrivateKey, msg chain.Msg, fee uint64, id uint16, epoch uint64) (*TxInfo, error) {
+	hash, err := c.SendAsync(ctx, priv, msg, fee)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		info, err := c.Tx(ctx, hash)
+		if err == nil {
+			if info.Code != 0 {
+				return info, &chain.TxError{Code: info.Code, Log: info.Log}
+			}
+			return info, nil
+		}
+		if !errors.Is(err, chain.ErrNotFound) {
+			return nil, err
+		}
+		if ep, qerr := c.Epoch(ctx, id); qerr == nil && ep.Epoch > epoch {
+			if info, err := c.Tx(ctx, hash); err == nil { // landed in the epoch's last block
+				if info.Code != 0 {
+					return info, &chain.TxError{Code: info.Code, Log: info.Log}
+				}
+				return info, nil
+			}
+			sentinel := chain.ErrRevealWindow
+			if msg.Type() == chain.TxSubmitProof {
+				sentinel = chain.ErrProofEpoch
+			}
+			return nil, fmt.Errorf("%w: epoch %d of subnet %d ended before tx %X was included", sentinel, epoch, id, hash)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("waiting for tx %X: %w", hash, ctx.Err())
+		case <-time.After(c.PollInterval):
+		}
+	}
+}
+
+// Challenge returns what a miner proves this epoch: the subnet's epoch info,
+// the UID that hotkey holds, and the challenge input the chain derives from
+// the epoch seed and that UID (zk.ChallengeInput of the task's input size).
+// The proof must bind zk.Binding{HotkeyHash: zk.HotkeyHash(hotkey pubkey),
+// Epoch: info.Epoch}.
+func (c *Client) Challenge(ctx context.Context, id uint16, hotkey chain.Address) (info chain.EpochInfo, uid uint16, x []int8, err error) {
+	if info, err = c.Epoch(ctx, id); err != nil {
+		return info, 0, nil, err
+	}
+	n, err := c.NeuronByHotkey(ctx, id, hotkey)
+	if err != nil {
+		return info, 0, nil, err
+	}
+	if info.Seed.IsZero() {
+		return info, n.UID, nil, fmt.Errorf("%w: subnet %d epoch %d has no seed yet", chain.ErrProofEpoch, id, info.Epoch)
+	}
+	return info, n.UID, zk.ChallengeInput(info.Seed, uint32(n.UID), int(info.InputSize)), nil
 }

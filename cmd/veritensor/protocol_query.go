@@ -1,0 +1,246 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/veritensor/veritensor/chain"
+	"github.com/veritensor/veritensor/chain/client"
+	"github.com/veritensor/veritensor/scoring"
+)
+
+// Subnet protocol queries, attached under `veritensor query`.
+
+func init() {
+	flags := []cli.Flag{nodeFlag, timeoutFlag, outputFlag}
+	attach("query",
+		&cli.Command{Name: "subnets", Usage: "every subnet and the next creation burn", Flags: flags, Action: querySubnets},
+		&cli.Command{Name: "subnet", Usage: "one subnet: task, hyperparameters, epoch", ArgsUsage: "ID", Flags: flags, Action: querySubnet},
+		&cli.Command{Name: "metagraph", Usage: "a subnet's UIDs with stake, permits, endpoints, proofs and last emissions", ArgsUsage: "ID", Flags: flags, Action: queryMetagraph},
+		&cli.Command{Name: "neuron", Usage: "one UID, by number or by hotkey address", ArgsUsage: "ID UID|HOTKEY", Flags: flags, Action: queryNeuron},
+		&cli.Command{Name: "weights", Usage: "a subnet's weight rows and pending commits", ArgsUsage: "ID", Flags: flags, Action: queryWeights},
+		&cli.Command{Name: "emissions", Usage: "the outcome of a subnet's last epoch", ArgsUsage: "ID", Flags: flags, Action: queryEmissions},
+		&cli.Command{Name: "epoch", Usage: "a subnet's current epoch: number, seed, start and next epoch height", ArgsUsage: "ID", Flags: flags, Action: queryEpoch},
+		&cli.Command{Name: "stake", Usage: "delegations to a hotkey on a subnet", ArgsUsage: "ID HOTKEY", Flags: flags, Action: queryStake},
+		&cli.Command{Name: "tokenomics", Usage: "supply, fee pool, total stake, minted and burned", Flags: flags, Action: queryTokenomics},
+	)
+}
+
+// subnetQuery parses the ID argument, connects, and runs fn.
+func subnetQuery(c *cli.Context, nargs int, fn func(cl *client.Client, c *cli.Context, id uint16) error) error {
+	if c.NArg() != nargs {
+		return fmt.Errorf("want %d argument(s): %s", nargs, c.Command.ArgsUsage)
+	}
+	id, err := strconv.ParseUint(c.Args().First(), 10, 16)
+	if err != nil {
+		return fmt.Errorf("subnet ID %q is not a number in 0..65535", c.Args().First())
+	}
+	cl, err := chainClient(c)
+	if err != nil {
+		return err
+	}
+	return fn(cl, c, uint16(id))
+}
+
+func querySubnets(c *cli.Context) error {
+	cl, err := chainClient(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := cmdContext(c)
+	defer cancel()
+	v, err := cl.Subnets(ctx)
+	if err != nil {
+		return err
+	}
+	return render(c, v, func(w io.Writer) error {
+		for _, sn := range v.Subnets {
+			printSubnetLine(w, sn)
+		}
+		_, err := fmt.Fprintf(w, "%d subnets; next subnet-create burns %d\n", len(v.Subnets), v.NextCreateBurn)
+		return err
+	})
+}
+
+func querySubnet(c *cli.Context) error {
+	return subnetQuery(c, 1, func(cl *client.Client, c *cli.Context, id uint16) error {
+		ctx, cancel := cmdContext(c)
+		defer cancel()
+		sn, err := cl.Subnet(ctx, id)
+		if err != nil {
+			return err
+		}
+		return render(c, sn, func(w io.Writer) error {
+			printSubnetLine(w, sn)
+			t, h := sn.Task, sn.Hyper
+			fmt.Fprintf(w, "task: arch %s circuit %s scoring %s input %d output %d\n  vk %s (%d bytes) pk %s dataset %s\n",
+				t.Arch, t.CircuitID, t.ScoringRule, t.InputSize, t.OutputSize, t.VKHash, len(sn.VK), t.PKHash, t.DatasetCommitment)
+			fmt.Fprintf(w, "hyperparams: %+v\n", h)
+			return nil
+		})
+	})
+}
+
+func queryMetagraph(c *cli.Context) error {
+	return subnetQuery(c, 1, func(cl *client.Client, c *cli.Context, id uint16) error {
+		ctx, cancel := cmdContext(c)
+		defer cancel()
+		mg, err := cl.Metagraph(ctx, id)
+		if err != nil {
+			return err
+		}
+		return render(c, mg, func(w io.Writer) error {
+			printSubnetLine(w, mg.Subnet)
+			fmt.Fprintf(w, "epoch %d seed %s blocks [%d, %d)\n", mg.Epoch.Epoch, mg.Epoch.Seed, mg.Epoch.StartHeight, mg.Epoch.NextEpochHeight)
+			fmt.Fprintf(w, "%-4s %-40s %14s %-3s %-5s %-9s %-10s %-10s %14s  %s\n", "uid", "hotkey", "stake", "vp", "proof", "immune", "incentive", "dividends", "emission", "endpoint")
+			for _, n := range mg.Neurons {
+				fmt.Fprintf(w, "%-4d %-40s %14d %-3v %-5v %-9v %-10s %-10s %14d  %s\n", n.UID, n.Hotkey, n.Stake, yn(n.ValidatorPermit),
+					yn(n.ProofOK), yn(n.Immune), scoring.Fixed(n.Incentive).Format(6), scoring.Fixed(n.Dividends).Format(6), n.Emission, n.Endpoint)
+			}
+			return nil
+		})
+	})
+}
+
+func yn(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func queryNeuron(c *cli.Context) error {
+	return subnetQuery(c, 2, func(cl *client.Client, c *cli.Context, id uint16) error {
+		ctx, cancel := cmdContext(c)
+		defer cancel()
+		who := c.Args().Get(1)
+		var n chain.NeuronInfo
+		var err error
+		if len(who) == 2*chain.AddressLen {
+			hk, perr := chain.ParseAddress(who)
+			if perr != nil {
+				return perr
+			}
+			n, err = cl.NeuronByHotkey(ctx, id, hk)
+		} else {
+			uid, perr := strconv.ParseUint(who, 10, 16)
+			if perr != nil {
+				return fmt.Errorf("UID %q: want a number or a 40-hex-digit hotkey address", who)
+			}
+			n, err = cl.Neuron(ctx, id, uint16(uid))
+		}
+		if err != nil {
+			return err
+		}
+		return render(c, n, func(w io.Writer) error {
+			fmt.Fprintf(w, "uid %d hotkey %s owner %s\nregistered at %d, last update %d, immune %s\nstake %d, validator permit %s\nendpoint %q model %s hardware %q\nproof ok %s (last proof epoch %d)\nlast epoch: incentive %s dividends %s emission %d\n",
+				n.UID, n.Hotkey, n.Owner, n.RegisteredAt, n.LastUpdate, yn(n.Immune), n.Stake, yn(n.ValidatorPermit),
+				n.Endpoint, n.ModelCommitment, n.Hardware, yn(n.ProofOK), n.ProofEpoch,
+				scoring.Fixed(n.Incentive).Format(6), scoring.Fixed(n.Dividends).Format(6), n.Emission)
+			return nil
+		})
+	})
+}
+
+func queryWeights(c *cli.Context) error {
+	return subnetQuery(c, 1, func(cl *client.Client, c *cli.Context, id uint16) error {
+		ctx, cancel := cmdContext(c)
+		defer cancel()
+		v, err := cl.Weights(ctx, id)
+		if err != nil {
+			return err
+		}
+		return render(c, v, func(w io.Writer) error {
+			fmt.Fprintf(w, "subnet %d, epoch %d\n", v.Subnet, v.Epoch)
+			for _, r := range v.Rows {
+				fmt.Fprintf(w, "uid %d (epoch %d, block %d):", r.UID, r.Epoch, r.Block)
+				for _, x := range r.Weights {
+					fmt.Fprintf(w, " %d:%d", x.UID, x.Value)
+				}
+				fmt.Fprintln(w)
+			}
+			for _, cm := range v.Commits {
+				fmt.Fprintf(w, "commit uid %d epoch %d block %d hash %s\n", cm.UID, cm.Epoch, cm.Block, cm.Hash)
+			}
+			return nil
+		})
+	})
+}
+
+func queryEmissions(c *cli.Context) error {
+	return subnetQuery(c, 1, func(cl *client.Client, c *cli.Context, id uint16) error {
+		ctx, cancel := cmdContext(c)
+		defer cancel()
+		r, err := cl.Emissions(ctx, id)
+		if err != nil {
+			return err
+		}
+		return render(c, r, func(w io.Writer) error {
+			fmt.Fprintf(w, "subnet %d epoch %d (block %d): emission %d, owner %d, unminted %d, proofs %d\n",
+				r.Subnet, r.Epoch, r.Block, r.Emission, r.OwnerEmission, r.Unminted, r.Proofs)
+			for _, n := range r.Neurons {
+				fmt.Fprintf(w, "  uid %-4d %s miner %d validator %d proof %s permit %s\n", n.UID, n.Hotkey,
+					n.MinerEmission, n.ValidatorEmission, yn(n.ProofOK), yn(n.ValidatorPermit))
+			}
+			return nil
+		})
+	})
+}
+
+func queryEpoch(c *cli.Context) error {
+	return subnetQuery(c, 1, func(cl *client.Client, c *cli.Context, id uint16) error {
+		ctx, cancel := cmdContext(c)
+		defer cancel()
+		e, err := cl.Epoch(ctx, id)
+		if err != nil {
+			return err
+		}
+		return render(c, e, func(w io.Writer) error {
+			_, err := fmt.Fprintf(w, "subnet %d epoch %d seed %s\nblocks [%d, %d), tempo %d, at height %d, pending emission %d\n",
+				e.Subnet, e.Epoch, e.Seed, e.StartHeight, e.NextEpochHeight, e.Tempo, e.Height, e.PendingEmission)
+			return err
+		})
+	})
+}
+
+func queryStake(c *cli.Context) error {
+	return subnetQuery(c, 2, func(cl *client.Client, c *cli.Context, id uint16) error {
+		hk, err := chain.ParseAddress(c.Args().Get(1))
+		if err != nil {
+			return err
+		}
+		ctx, cancel := cmdContext(c)
+		defer cancel()
+		s, err := cl.Stake(ctx, id, hk)
+		if err != nil {
+			return err
+		}
+		return render(c, s, func(w io.Writer) error {
+			fmt.Fprintf(w, "subnet %d hotkey %s total %d\n", s.Subnet, s.Hotkey, s.Total)
+			for _, d := range s.Delegations {
+				fmt.Fprintf(w, "  %s %d\n", d.Owner, d.Amount)
+			}
+			return nil
+		})
+	})
+}
+
+func queryTokenomics(c *cli.Context) error {
+	cl, err := chainClient(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := cmdContext(c)
+	defer cancel()
+	t, err := cl.Tokenomics(ctx)
+	if err != nil {
+		return err
+	}
+	return render(c, t, func(w io.Writer) error {
+		_, err := fmt.Fprintf(w, "supply %d\nfee pool %d\ntotal stake %d\nminted %d\nburned %d\n", t.Supply, t.FeePool, t.TotalStake, t.Minted, t.Burned)
+		return err
+	})
+}
