@@ -45,7 +45,9 @@ type actor struct {
 	uid           uint16
 }
 
-func addr(k ed25519.PrivateKey) chain.Address { return chain.AddressFromPubKey(k.Public().(ed25519.PublicKey)) }
+func addr(k ed25519.PrivateKey) chain.Address {
+	return chain.AddressFromPubKey(k.Public().(ed25519.PublicKey))
+}
 
 // TestSubnetOnLoopbackNetwork runs one subnet (2 validators, 3 miners) on a
 // 3-node CometBFT network over several epochs with the production
