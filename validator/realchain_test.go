@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
+	"net/http/httptest"
 	"os"
 	"slices"
 	"strings"
@@ -178,7 +179,7 @@ func TestRealChainCommitRevealRestart(t *testing.T) {
 	}
 
 	home := t.TempDir()
-	run := func(reports chan *Report) (stop func()) {
+	run := func(reports chan *Report) (v *Validator, stop func()) {
 		v, err := New(Config{ChainID: realChainID, Subnet: id, Hotkey: vHot, Home: home, Chain: cc, Submitter: cc,
 			Dataset: f.data, Graded: 3, Decoys: 1, RequestTimeout: 30 * time.Second, Poll: 200 * time.Millisecond,
 			MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second, OnReport: func(r *Report) { reports <- r }})
@@ -188,7 +189,7 @@ func TestRealChainCommitRevealRestart(t *testing.T) {
 		rctx, rcancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
 		go func() { done <- v.Run(rctx) }()
-		return func() {
+		return v, func() {
 			rcancel()
 			if err := <-done; err != nil {
 				t.Errorf("Run: %v", err)
@@ -251,7 +252,7 @@ func TestRealChainCommitRevealRestart(t *testing.T) {
 
 	// Process A: the first tempo whose commit landed is E.
 	repsA := make(chan *Report, 16)
-	stopA := run(repsA)
+	_, stopA := run(repsA)
 	var e *Report
 	for e == nil {
 		r := next(repsA)
@@ -291,7 +292,7 @@ func TestRealChainCommitRevealRestart(t *testing.T) {
 	// Process B, same home: no report (no rescoring, no recommit) for E+1;
 	// in E+2 it reveals E+1's commit from the salt on disk.
 	repsB := make(chan *Report, 16)
-	stopB := run(repsB)
+	vB, stopB := run(repsB)
 	defer stopB()
 	e2 := next(repsB)
 	if e2.Epoch != e1.Epoch+1 || e2.Reveal == nil || e2.Reveal.Status != StatusRevealed || e2.Reveal.Epoch != e1.Epoch {
@@ -310,6 +311,15 @@ func TestRealChainCommitRevealRestart(t *testing.T) {
 		}
 	}
 	checkWeights(e2)
+	// B sent exactly one reveal (E+1's) and one commit (E+2's).
+	rec := httptest.NewRecorder()
+	vB.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{`veritensor_validator_weight_txs_total{kind="commit",result="ok"} 1`,
+		`veritensor_validator_weight_txs_total{kind="reveal",result="ok"} 1`} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Fatalf("metrics of the restarted validator lack %q:\n%s", want, rec.Body.String())
+		}
+	}
 	t.Logf("epochs %d-%d scored, committed and revealed across a restart in %v", e.Epoch, e2.Epoch, time.Since(start))
 }
 
