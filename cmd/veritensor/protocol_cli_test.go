@@ -1,0 +1,160 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/veritensor/veritensor/chain"
+	"github.com/veritensor/veritensor/chain/keys"
+	"github.com/veritensor/veritensor/chain/node"
+	"github.com/veritensor/veritensor/zk"
+)
+
+// writeTestModel writes a valid random model of arch to a .vtm file.
+func writeTestModel(t *testing.T, arch string, path string) *zk.Model {
+	t.Helper()
+	a, err := zk.ParseArch(arch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(5, 5))
+	m := &zk.Model{Arch: a, Layers: make([]zk.Layer, a.Layers())}
+	for l := range m.Layers {
+		ly := zk.Layer{Weights: make([]int8, a.Sizes[l]*a.Sizes[l+1]), Biases: make([]int32, a.Sizes[l+1])}
+		for i := range ly.Weights {
+			ly.Weights[i] = int8(r.IntN(256) - 128)
+		}
+		if l < len(m.Layers)-1 {
+			ly.Shift = 7
+		}
+		m.Layers[l] = ly
+	}
+	b, err := m.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestProtocolCommands drives the subnet protocol through the CLI against a
+// real single-validator node: subnet create (with a small circuit's setup),
+// register, stake, serve, set-weights, submit-proof, and the queries in
+// JSON; a bad transaction fails with its code.
+func TestProtocolCommands(t *testing.T) {
+	home := t.TempDir()
+	ports := freeTCPPorts(t, 2)
+	rpc := fmt.Sprintf("tcp://127.0.0.1:%d", ports[1])
+	if out, err := runCLI(t, "init", "--home", home, "--chain-id", "proto-cli", "--p2p",
+		fmt.Sprintf("tcp://127.0.0.1:%d", ports[0]), "--rpc", rpc); err != nil {
+		t.Fatalf("init: %v\n%s", err, out)
+	}
+	out, err := runCLI(t, "keys", "add", "--home", home, "-o", "json", "hot")
+	var hot keys.Info
+	if err != nil || json.Unmarshal([]byte(out), &hot) != nil {
+		t.Fatalf("keys add: %q %v", out, err)
+	}
+	n, err := node.New(home, node.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := n.WaitHeight(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) string {
+		t.Helper()
+		out, err := runCLI(t, args...)
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", strings.Join(args[:2], " "), err, out)
+		}
+		return out
+	}
+	tx := func(args ...string) string {
+		return run(append(append([]string{"tx"}, args...), "--home", home, "--node", rpc, "-o", "json")...)
+	}
+	q := func(out any, args ...string) {
+		t.Helper()
+		// Flags go before the positional arguments (urfave/cli stops at the first).
+		s := run(append([]string{"query", args[0], "--node", rpc, "-o", "json"}, args[1:]...)...)
+		if err := json.Unmarshal([]byte(s), out); err != nil {
+			t.Fatalf("query %v: %q: %v", args, s, err)
+		}
+	}
+	model := filepath.Join(t.TempDir(), "m.vtm")
+	keysDir := filepath.Join(t.TempDir(), "keys")
+	m := writeTestModel(t, "16-8-4", model)
+
+	run("subnet", "create", "--home", home, "--node", rpc, "--from", "validator", "--name", "cli",
+		"--arch", "16-8-4", "--keys-dir", keysDir, "--tempo", "50",
+		"--commit-reveal=false", "--weights-rate-limit", "1", "--timeout", "60s")
+	tx("transfer", "--from", "validator", "--to", hot.Address.String(), "--amount", "1000000")
+	tx("register", "--from", "validator", "--hotkey", "hot", "--subnet", "0")
+	tx("stake", "--from", "validator", "--subnet", "0", "--hotkey", hot.Address.String(), "--amount", "777")
+	tx("serve", "--from", "hot", "--subnet", "0", "--endpoint", "http://127.0.0.1:9", "--model", model, "--hardware", "cpu")
+	tx("set-weights", "--from", "hot", "--subnet", "0", "--weights", "0:100")
+	// Keys from another setup of the same circuit do not match the
+	// verifying key on chain: refused.
+	_, err = runCLI(t, "tx", "submit-proof", "--home", home, "--node", rpc, "--from", "hot", "--subnet", "0",
+		"--model", model, "--keys-dir", filepath.Join(t.TempDir(), "other"), "--timeout", "60s")
+	if err == nil || !strings.Contains(err.Error(), "proof_invalid") {
+		t.Fatalf("proof with another setup's key: %v", err)
+	}
+	tx("submit-proof", "--from", "hot", "--subnet", "0", "--model", model, "--keys-dir", keysDir, "--timeout", "60s")
+
+	var subnets chain.SubnetsInfo
+	q(&subnets, "subnets")
+	if len(subnets.Subnets) != 1 || subnets.Subnets[0].Task.Arch != "16-8-4" || subnets.Subnets[0].Hyper.CommitReveal {
+		t.Fatalf("subnets %+v", subnets)
+	}
+	var mg chain.Metagraph
+	q(&mg, "metagraph", "0")
+	if len(mg.Neurons) != 1 || mg.Neurons[0].Hotkey != hot.Address || mg.Neurons[0].Stake != 777 ||
+		mg.Neurons[0].ModelCommitment != chain.Hash32(m.Commitment()) || !mg.Neurons[0].ProofOK || !mg.Neurons[0].ValidatorPermit {
+		t.Fatalf("metagraph %+v", mg.Neurons)
+	}
+	var ni chain.NeuronInfo
+	q(&ni, "neuron", "0", hot.Address.String())
+	if ni.UID != 0 || ni.Endpoint != "http://127.0.0.1:9" {
+		t.Fatalf("neuron %+v", ni)
+	}
+	var wi chain.WeightsInfo
+	q(&wi, "weights", "0")
+	if len(wi.Rows) != 1 || wi.Rows[0].Weights[0].Value != 65535 {
+		t.Fatalf("weights %+v", wi)
+	}
+	var ep chain.EpochInfo
+	q(&ep, "epoch", "0")
+	if ep.Seed.IsZero() || ep.NextEpochHeight != ep.StartHeight+50 {
+		t.Fatalf("epoch %+v", ep)
+	}
+	var tk chain.Tokenomics
+	q(&tk, "tokenomics")
+	if tk.TotalStake != 777 || tk.Burned == 0 {
+		t.Fatalf("tokenomics %+v", tk)
+	}
+	// A duplicate proof is refused with its code.
+	_, err = runCLI(t, "tx", "submit-proof", "--home", home, "--node", rpc, "--from", "hot", "--subnet", "0",
+		"--model", model, "--keys-dir", keysDir, "--timeout", "60s")
+	if err == nil || !strings.Contains(err.Error(), "proof_duplicate") {
+		t.Fatalf("duplicate proof: %v", err)
+	}
+	if _, err := runCLI(t, "tx", "unstake", "--home", home, "--node", rpc, "--from", "validator", "--subnet", "0",
+		"--hotkey", hot.Address.String(), "--amount", "778"); err == nil || !strings.Contains(err.Error(), "stake_underflow") {
+		t.Fatalf("unstake too much: %v", err)
+	}
+}
