@@ -1,0 +1,75 @@
+package chain
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/binary"
+	"testing"
+
+	"github.com/veritensor/veritensor/scoring"
+)
+
+func benchKey(i int) ed25519.PrivateKey {
+	seed := sha256.Sum256(binary.BigEndian.AppendUint64([]byte("bench"), uint64(i)))
+	return ed25519.NewKeyFromSeed(seed[:])
+}
+
+// BenchmarkDeliverSubmitProof is one submit-proof through DeliverTx: decode,
+// signature, state lookups, challenge derivation and Groth16 verification
+// (pairing cost does not depend on the circuit size: 5 public inputs).
+func BenchmarkDeliverSubmitProof(b *testing.B) {
+	e := newEnv(b, 2)
+	id := e.createSubnet(testKey(0), testHyper())
+	m := testKey(11)
+	e.register(id, testKey(0), m)
+	e.fund(testKey(0), addrOf(m))
+	model := testModel(b, e.keys.arch, 1)
+	e.ok(m, &MsgServe{Subnet: id, ModelCommitment: model.Commitment()})
+	raw := NewTx(testChainID, e.prove(id, m, model), m, e.s.Account(addrOf(m)).Nonce, 100).Marshal()
+	base := e.s.Clone()
+	ctx := e.ctx()
+	b.ReportAllocs()
+	for b.Loop() {
+		s := base.Clone()
+		if _, err := s.DeliverTx(ctx, raw, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkEpochEndBlock256 is the end block that closes an epoch of a
+// subnet with 256 UIDs: 64 staked validators each weighting the 192 miners,
+// every miner with a proof. It includes building the scoring input from
+// state, scoring.Epoch, minting the payouts (dividends compounding into 64
+// delegations), and storing bonds and the epoch record.
+func BenchmarkEpochEndBlock256(b *testing.B) {
+	e := newEnv(b, 2)
+	h := testHyper()
+	h.MaxUIDs, h.MaxValidators, h.CommitReveal, h.RequireProof = 256, 64, false, false
+	id := e.createSubnet(testKey(0), h)
+	owner := testKey(0)
+	var row []scoring.Weight
+	for i := 64; i < 256; i++ {
+		row = append(row, scoring.Weight{UID: uint16(i), Value: uint16(1 + i*37%65000)})
+	}
+	for i := 0; i < 256; i++ {
+		e.register(id, owner, benchKey(i))
+	}
+	for i := 0; i < 64; i++ {
+		e.ok(owner, &MsgStake{Subnet: id, Hotkey: addrOf(benchKey(i)), Amount: uint64(1_000_000 + i)})
+		e.fund(owner, addrOf(benchKey(i)))
+		e.ok(benchKey(i), &MsgSetWeights{Subnet: id, Weights: row})
+	}
+	sn, _ := e.s.Subnet(id)
+	e.advanceTo(sn.NextEpochAt() - 1) // the epoch's last block
+	base := e.s.Clone()
+	ctx := e.ctx()
+	b.ReportAllocs()
+	for b.Loop() {
+		s := base.Clone()
+		evs, err := s.EndBlock(ctx)
+		if err != nil || len(evs) < 2 {
+			b.Fatalf("%v, %d events", err, len(evs))
+		}
+	}
+}
