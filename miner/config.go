@@ -85,18 +85,17 @@ var ConfigKeys = []string{"home", "subnet", "model", "listen", "node", "chain-id
 	"request-timeout", "shutdown-timeout", "clock-skew", "max-body", "rate-limit", "rate-burst"}
 
 // DefaultConfig is the configuration before any file or flag: home
-// ~/.veritensor, listen :8091, node http://127.0.0.1:26657, one worker per
-// CPU, a queue of four per worker, 30 s per request, 60 s to shut down,
+// ~/.veritensor, listen :8091, node http://127.0.0.1:26657, one proving
+// worker per CPU, a queue of four per worker, 30 s per request, 60 s to shut down,
 // 60 s clock skew, 64 KiB bodies, 10 requests/s (burst 20) per validator.
 func DefaultConfig() Config {
 	home := ".veritensor"
 	if h, err := os.UserHomeDir(); err == nil {
 		home = filepath.Join(h, ".veritensor")
 	}
-	w := runtime.NumCPU()
 	return Config{
 		Home: home, Listen: ":8091", Node: "http://127.0.0.1:26657",
-		Workers: w, Queue: 4 * w,
+		Workers: runtime.NumCPU(), Queue: 4 * runtime.NumCPU(),
 		RequestTimeout: Duration(30 * time.Second), ShutdownTimeout: Duration(60 * time.Second),
 		ClockSkew: Duration(60 * time.Second), MaxBody: 64 << 10, RateLimit: 10, RateBurst: 20,
 	}

@@ -47,8 +47,11 @@ type Config struct {
 	Prover  Prover
 	Permits Permits
 
-	// Workers is the number of proofs computed at once
-	// (runtime.NumCPU() when 0).
+	// Workers is the number of proofs computed at once (runtime.NumCPU()
+	// when 0). gnark's CPU prover already spreads one proof over every
+	// core, so fewer workers trade throughput for latency; on the shared
+	// 2-core test machine 1 and 2 workers were within measurement noise
+	// (docs/benchmarks.md).
 	Workers int
 	// QueueCap is how many accepted requests may wait for a worker
 	// (4 * Workers when 0). When full, a request from a caller with more
