@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/veritensor/veritensor/internal/keycache"
 	"github.com/veritensor/veritensor/zk"
 )
 
@@ -38,13 +39,9 @@ func smallSetup(t testing.TB) zkKeys {
 			smallErr = err
 			return
 		}
-		pk, vk, err := zk.Setup(a, nil)
-		if err != nil {
-			smallErr = err
-			return
-		}
-		p, err := zk.NewProver(a, pk)
-		smallKeys, smallErr = zkKeys{arch: a, vk: vk, pkHash: zk.KeyHash(pk), prover: p}, err
+		k := keycache.ForTests(t, a) // machine-wide key cache: one real setup per machine
+		p, err := zk.NewProver(a, k.PK)
+		smallKeys, smallErr = zkKeys{arch: a, vk: k.VK, pkHash: k.PKHash, prover: p}, err
 	})
 	if smallErr != nil {
 		t.Fatal(smallErr)
