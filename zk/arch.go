@@ -21,7 +21,7 @@ const (
 	MaxOutputs = 1024
 	// CircuitVersion is mixed into every CircuitID; bump it when the circuit
 	// or any hash encoding changes.
-	CircuitVersion = 2
+	CircuitVersion = 3
 )
 
 // Arch is the architecture of a quantized MLP: layer sizes from the input to

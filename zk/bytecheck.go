@@ -51,14 +51,20 @@ func (b *byteChecker) finish(api frontend.API) error {
 	}
 	committed := append(append([]frontend.Variable{}, b.vals...), mult...)
 	multicommit.WithCommitment(api, func(api frontend.API, x frontend.Variable) error {
-		var lhs, rhs frontend.Variable = 0, 0
-		for _, v := range b.vals {
-			lhs = api.Add(lhs, api.Inverse(api.Sub(x, v)))
+		// One Add over all terms: adding one at a time copies the growing
+		// linear combination each time (quadratic compile time).
+		inv := make([]frontend.Variable, len(b.vals))
+		for i, v := range b.vals {
+			inv[i] = api.Inverse(api.Sub(x, v))
 		}
-		for j := range byteTable {
-			rhs = api.Add(rhs, api.DivUnchecked(mult[j], api.Sub(x, j)))
+		frac := make([]frontend.Variable, byteTable)
+		for j := range frac {
+			frac[j] = api.DivUnchecked(mult[j], api.Sub(x, j))
 		}
-		api.AssertIsEqual(lhs, rhs)
+		lhs, rhs := sum(api, inv), sum(api, frac)
+		// lhs (one term per checked value) goes second, into the C matrix
+		// (see compileOptions).
+		api.AssertIsEqual(rhs, lhs)
 		return nil
 	}, committed...)
 	return nil
@@ -81,4 +87,16 @@ func byteCountHint(_ *big.Int, in, out []*big.Int) error {
 		out[j].SetInt64(counts[j])
 	}
 	return nil
+}
+
+// sum adds vs in one call (0 for none).
+func sum(api frontend.API, vs []frontend.Variable) frontend.Variable {
+	switch len(vs) {
+	case 0:
+		return 0
+	case 1:
+		return vs[0]
+	default:
+		return api.Add(vs[0], vs[1], vs[2:]...)
+	}
 }

@@ -125,15 +125,18 @@ func BenchmarkProve(b *testing.B) {
 	k := benchKeys(b)
 	m := zk.RandomModel(b, k.arch, 1)
 	x := zk.ChallengeInput([32]byte{9}, 1, k.arch.Inputs())
-	b.ReportMetric(float64(k.prover.NbConstraints()), "constraints")
 	b.ResetTimer()
+	cpu0, n := cpuTime(), 0
 	for b.Loop() {
 		proof, _, err := k.prover.Prove(m, x, zk.Binding{Epoch: 1})
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.ReportMetric(float64(len(proof)), "proof-bytes")
+		n++
 	}
+	b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/float64(n), "cpu-ms/op")
+	b.ReportMetric(float64(k.prover.NbConstraints()), "constraints")
 }
 
 func BenchmarkVerify(b *testing.B) {
@@ -144,11 +147,14 @@ func BenchmarkVerify(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
+	cpu0, n := cpuTime(), 0
 	for b.Loop() {
 		if err := k.ver.Verify(proof, pub); err != nil {
 			b.Fatal(err)
 		}
+		n++
 	}
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(n), "cpu-us/op")
 }
 
 func BenchmarkInferNative(b *testing.B) {

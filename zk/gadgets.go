@@ -59,7 +59,10 @@ func (e circuitArith) requantReLU(v, pow frontend.Variable) frontend.Variable {
 		panic(err) // only on a programming error in the hint declaration
 	}
 	q, r, neg, big := out[0], out[1], out[2], out[3]
-	api.AssertIsEqual(v, api.Add(api.Mul(q, pow), r))
+	// v (a linear combination of a whole row of products) goes second so
+	// that gnark puts it in the C matrix: terms in B cost G2 work in the
+	// prover, terms in C nothing.
+	api.AssertIsEqual(api.Add(api.Mul(q, pow), r), v)
 	e.rc.Check(r, bitsRemainer)
 	e.rc.Check(api.Sub(pow, 1, r), bitsRemainer)
 	api.AssertIsBoolean(neg)

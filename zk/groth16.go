@@ -28,6 +28,15 @@ const (
 	MaxVerifyingKeySize = 4096
 )
 
+// compileOptions turn off gnark's compression of long linear combinations
+// (by default every sum of 300 terms becomes a new wire through a constraint
+// that puts the whole sum in the B matrix). The circuit's long sums (a row of
+// products, the lookup argument's inverses) only ever appear in the C matrix
+// (the second argument of AssertIsEqual), so uncompressed they cost nothing,
+// while in B each term costs a G1 and a G2 point in the proving key and in
+// every proof's multi-scalar multiplications.
+var compileOptions = []frontend.CompileOption{frontend.WithCompressThreshold(0)}
+
 // Compile builds the constraint system of a's circuit.
 func Compile(a Arch) (constraint.ConstraintSystem, error) {
 	return compile(a, false)
@@ -37,7 +46,7 @@ func compile(a Arch, withLogits bool) (constraint.ConstraintSystem, error) {
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
-	ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, newCircuit(a, withLogits))
+	ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, newCircuit(a, withLogits), compileOptions...)
 	if err != nil {
 		return nil, fmt.Errorf("zk: compile %s: %w", a, err)
 	}
