@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/veritensor/veritensor/chain"
 	"github.com/veritensor/veritensor/miner/server"
 )
 
@@ -78,16 +79,50 @@ type Config struct {
 	// RateLimit (requests/s) and RateBurst limit each validator.
 	RateLimit float64 `json:"rate-limit"`
 	RateBurst int     `json:"rate-burst"`
+
+	// Hotkey is the name of the miner's hotkey in <home>/keys: registered
+	// on the subnet, it signs serve and submit-proof and pays their fees.
+	Hotkey string `json:"hotkey"`
+	// KeysDir is the proving-key cache ("" is the machine-wide default,
+	// $VERITENSOR_KEYS_DIR or ~/.cache/veritensor/keys).
+	KeysDir string `json:"keys-dir"`
+	// Advertise is the endpoint URL published on chain with serve ("" is
+	// http://<bound listen address>, with 127.0.0.1 for an unspecified
+	// host: set it when validators reach you through another address).
+	Advertise string `json:"advertise"`
+	// Fee of each serve and submit-proof transaction, base units.
+	Fee uint64 `json:"fee"`
+	// TxTimeout bounds the wait for one transaction's block.
+	TxTimeout Duration `json:"tx-timeout"`
+	// Refresh is how often the metagraph is read: validator permits for
+	// access control, and the on-chain endpoint and commitment (re-served
+	// when they differ from ours).
+	Refresh Duration `json:"refresh"`
+	// Poll is how often the current epoch is read.
+	Poll Duration `json:"poll"`
+
+	// Behavior is fault injection for tests and demos, never for
+	// production: "honest" (the default), "lazy", "forger", "copycat" or
+	// "offline" (see Behavior).
+	Behavior Behavior `json:"behavior"`
+	// ForgeModel is the model a forger proves with (behavior "forger").
+	ForgeModel string `json:"forge-model"`
+	// CopyHotkey is the victim's hotkey, 64 hex digits of its ed25519
+	// public key, to whom a copycat binds its proofs (behavior "copycat").
+	CopyHotkey string `json:"copy-hotkey"`
 }
 
 // ConfigKeys are the keys of Config, as flags and in files.
 var ConfigKeys = []string{"home", "subnet", "model", "listen", "node", "chain-id", "workers", "queue",
-	"request-timeout", "shutdown-timeout", "clock-skew", "max-body", "rate-limit", "rate-burst"}
+	"request-timeout", "shutdown-timeout", "clock-skew", "max-body", "rate-limit", "rate-burst",
+	"hotkey", "keys-dir", "advertise", "fee", "tx-timeout", "refresh", "poll", "behavior", "forge-model", "copy-hotkey"}
 
 // DefaultConfig is the configuration before any file or flag: home
 // ~/.veritensor, listen :8091, node http://127.0.0.1:26657, one proving
 // worker per CPU, a queue of four per worker, 30 s per request, 60 s to shut down,
-// 60 s clock skew, 64 KiB bodies, 10 requests/s (burst 20) per validator.
+// 60 s clock skew, 64 KiB bodies, 10 requests/s (burst 20) per validator,
+// hotkey "hotkey", the chain's default minimum fee, 60 s per transaction,
+// the metagraph read every 3 s and the epoch every 2 s, behavior honest.
 func DefaultConfig() Config {
 	home := ".veritensor"
 	if h, err := os.UserHomeDir(); err == nil {
@@ -98,6 +133,8 @@ func DefaultConfig() Config {
 		Workers: runtime.NumCPU(), Queue: 4 * runtime.NumCPU(),
 		RequestTimeout: Duration(30 * time.Second), ShutdownTimeout: Duration(60 * time.Second),
 		ClockSkew: Duration(60 * time.Second), MaxBody: 64 << 10, RateLimit: 10, RateBurst: 20,
+		Hotkey: "hotkey", Fee: chain.DefaultParams().MinFee, TxTimeout: Duration(time.Minute),
+		Refresh: Duration(3 * time.Second), Poll: Duration(2 * time.Second), Behavior: Honest,
 	}
 }
 
@@ -170,10 +207,11 @@ func (c *Config) Set(key, value string) error {
 		c.Workers, err = strconv.Atoi(value)
 	case "queue":
 		c.Queue, err = strconv.Atoi(value)
-	case "request-timeout", "shutdown-timeout", "clock-skew":
+	case "request-timeout", "shutdown-timeout", "clock-skew", "tx-timeout", "refresh", "poll":
 		var d time.Duration
 		if d, err = time.ParseDuration(value); err == nil {
-			map[string]*Duration{"request-timeout": &c.RequestTimeout, "shutdown-timeout": &c.ShutdownTimeout, "clock-skew": &c.ClockSkew}[key].set(d)
+			map[string]*Duration{"request-timeout": &c.RequestTimeout, "shutdown-timeout": &c.ShutdownTimeout,
+				"clock-skew": &c.ClockSkew, "tx-timeout": &c.TxTimeout, "refresh": &c.Refresh, "poll": &c.Poll}[key].set(d)
 		}
 	case "max-body":
 		c.MaxBody, err = strconv.ParseInt(value, 10, 64)
@@ -181,6 +219,20 @@ func (c *Config) Set(key, value string) error {
 		c.RateLimit, err = strconv.ParseFloat(value, 64)
 	case "rate-burst":
 		c.RateBurst, err = strconv.Atoi(value)
+	case "hotkey":
+		c.Hotkey = value
+	case "keys-dir":
+		c.KeysDir = value
+	case "advertise":
+		c.Advertise = value
+	case "fee":
+		c.Fee, err = strconv.ParseUint(value, 10, 64)
+	case "behavior":
+		c.Behavior = Behavior(value)
+	case "forge-model":
+		c.ForgeModel = value
+	case "copy-hotkey":
+		c.CopyHotkey = value
 	default:
 		return fmt.Errorf("%w: unknown key %q (known: %s)", ErrConfig, key, strings.Join(ConfigKeys, ", "))
 	}
@@ -215,6 +267,28 @@ func (c Config) Validate() error {
 		return bad("max-body", "must be at least 1024 bytes")
 	case c.RateLimit <= 0 || c.RateBurst < 1:
 		return bad("rate-limit", "rate-limit must be positive and rate-burst at least 1")
+	case c.Subnet > 65535:
+		return bad("subnet", "must be 0..65535")
+	case c.Hotkey == "":
+		return bad("hotkey", "required: the name of the miner's hotkey in <home>/keys")
+	case c.TxTimeout <= 0 || c.Refresh <= 0 || c.Poll <= 0:
+		return bad("tx-timeout", "tx-timeout, refresh and poll must be positive")
+	}
+	if err := c.Behavior.Validate(); err != nil {
+		return bad("behavior", err.Error())
+	}
+	switch {
+	case c.Behavior == Forger && c.ForgeModel == "":
+		return bad("forge-model", "required with behavior forger: the model it proves with")
+	case c.Behavior == Copycat:
+		if _, err := parseHotkey(c.CopyHotkey); err != nil {
+			return bad("copy-hotkey", "required with behavior copycat: "+err.Error())
+		}
+	}
+	if c.Advertise != "" {
+		if u, err := url.Parse(c.Advertise); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return bad("advertise", "want a URL like http://203.0.113.7:8091")
+		}
 	}
 	if _, port, err := net.SplitHostPort(c.Listen); err != nil {
 		return bad("listen", err.Error())

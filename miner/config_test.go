@@ -112,3 +112,48 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestBehaviorConfigKeys(t *testing.T) {
+	base := DefaultConfig()
+	base.Model = "m.vtm"
+	victim := strings.Repeat("ab", 32)
+	for _, tc := range []struct {
+		set  map[string]string
+		want string // "" valid, else the key named in the error
+	}{
+		{map[string]string{}, ""},
+		{map[string]string{"behavior": "lazy"}, ""},
+		{map[string]string{"behavior": "offline"}, ""},
+		{map[string]string{"behavior": "sneaky"}, "behavior"},
+		{map[string]string{"behavior": "forger"}, "forge-model"},
+		{map[string]string{"behavior": "forger", "forge-model": "f.vtm"}, ""},
+		{map[string]string{"behavior": "copycat"}, "copy-hotkey"},
+		{map[string]string{"behavior": "copycat", "copy-hotkey": victim[:62]}, "copy-hotkey"},
+		{map[string]string{"behavior": "copycat", "copy-hotkey": victim}, ""},
+		{map[string]string{"hotkey": ""}, "hotkey"},
+		{map[string]string{"subnet": "65536"}, "subnet"},
+		{map[string]string{"advertise": "ftp://x"}, "advertise"},
+		{map[string]string{"advertise": "http://203.0.113.7:8091", "refresh": "1s", "poll": "1s", "tx-timeout": "5s", "fee": "7", "keys-dir": "/k"}, ""},
+		{map[string]string{"refresh": "0s"}, "tx-timeout"},
+	} {
+		c := base
+		for k, v := range tc.set {
+			if err := c.Set(k, v); err != nil {
+				t.Fatalf("%v: set %s: %v", tc.set, k, err)
+			}
+		}
+		err := c.Validate()
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%v: %v", tc.set, err)
+		case tc.want != "" && (!errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.want+":")):
+			t.Errorf("%v: %v, want an error naming %s", tc.set, err, tc.want)
+		}
+	}
+	c := base
+	for _, k := range ConfigKeys { // every key is settable
+		if err := c.Set(k, "1"); err != nil && !strings.Contains(err.Error(), k) {
+			t.Errorf("key %s: %v", k, err)
+		}
+	}
+}

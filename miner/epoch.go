@@ -2,6 +2,7 @@ package miner
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -257,4 +258,36 @@ func (l *EpochLoop) RunEpoch(ctx context.Context, epoch uint64, seed [32]byte) E
 			return res
 		}
 	}
+}
+
+// String is "landed", "already-landed" or "failed".
+func (o Outcome) String() string {
+	switch o {
+	case Landed:
+		return "landed"
+	case AlreadyLanded:
+		return "already-landed"
+	case Failed:
+		return "failed"
+	}
+	return fmt.Sprintf("outcome(%d)", int(o))
+}
+
+// MarshalText writes String.
+func (o Outcome) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
+
+// MarshalJSON writes the result as one status line: epoch, outcome,
+// submits, prove_ms and error (absent when nil).
+func (r EpochResult) MarshalJSON() ([]byte, error) {
+	v := struct {
+		Epoch   uint64  `json:"epoch"`
+		Outcome Outcome `json:"outcome"`
+		Submits int     `json:"submits"`
+		ProveMS int64   `json:"prove_ms"`
+		Error   string  `json:"error,omitempty"`
+	}{Epoch: r.Epoch, Outcome: r.Outcome, Submits: r.Submits, ProveMS: r.ProveDur.Milliseconds()}
+	if r.Err != nil {
+		v.Error = r.Err.Error()
+	}
+	return json.Marshal(v)
 }
