@@ -19,7 +19,7 @@ import (
 
 var keysDirFlag = &cli.StringFlag{
 	Name:  "keys-dir",
-	Usage: "key cache directory (default ~/.cache/veritensor/keys)",
+	Usage: "key cache directory (default $VERITENSOR_KEYS_DIR, else ~/.cache/veritensor/keys; shared by every process on the machine, setups are locked)",
 }
 
 func init() {
