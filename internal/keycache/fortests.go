@@ -8,9 +8,10 @@ import (
 	"github.com/veritensor/veritensor/zk"
 )
 
-// loaded memoises ForTests per circuit ID within one process: a proving key
-// is tens of MB, and re-reading and re-hashing it per test is waste.
-var loaded sync.Map // [32]byte -> *Keys
+// loaded memoises ForTests per entry directory (cache directory and circuit
+// ID) within one process: a proving key is tens of MB, and re-reading and
+// re-hashing it per test is waste.
+var loaded sync.Map // Cache.Path -> *Keys
 
 // ForTests returns a's keys from the machine-wide cache (DefaultDir: set
 // VERITENSOR_KEYS_DIR to choose it), running the setup on a miss. Test
@@ -20,12 +21,12 @@ var loaded sync.Map // [32]byte -> *Keys
 // they took.
 func ForTests(tb testing.TB, a zk.Arch) *Keys {
 	tb.Helper()
-	if k, ok := loaded.Load(a.CircuitID()); ok {
-		return k.(*Keys)
-	}
 	c, err := New("")
 	if err != nil {
 		tb.Fatal(err)
+	}
+	if k, ok := loaded.Load(c.Path(a)); ok {
+		return k.(*Keys)
 	}
 	start := time.Now()
 	var stages []string
@@ -34,6 +35,6 @@ func ForTests(tb testing.TB, a zk.Arch) *Keys {
 		tb.Fatalf("keys for %s: %v", a, err)
 	}
 	tb.Logf("keys for %s from %s in %v (stages %v)", a, c.Path(a), time.Since(start).Round(time.Millisecond), stages)
-	got, _ := loaded.LoadOrStore(a.CircuitID(), k)
+	got, _ := loaded.LoadOrStore(c.Path(a), k)
 	return got.(*Keys)
 }
