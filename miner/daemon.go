@@ -218,6 +218,7 @@ func RunDaemon(ctx context.Context, cfg Config, hooks DaemonHooks) error {
 		log.Warn("shutdown", "err", err)
 	}
 	wg.Wait()
+	log.Info("miner stopped", "err", runErr)
 	return runErr
 }
 

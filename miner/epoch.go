@@ -276,16 +276,17 @@ func (o Outcome) String() string {
 // MarshalText writes String.
 func (o Outcome) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
 
-// MarshalJSON writes the result as one status line: epoch, outcome,
-// submits, prove_ms and error (absent when nil).
+// MarshalJSON writes the result as one status line: event "epoch", epoch,
+// outcome, submits, prove_ms and error (absent when nil).
 func (r EpochResult) MarshalJSON() ([]byte, error) {
 	v := struct {
+		Event   string  `json:"event"`
 		Epoch   uint64  `json:"epoch"`
 		Outcome Outcome `json:"outcome"`
 		Submits int     `json:"submits"`
 		ProveMS int64   `json:"prove_ms"`
 		Error   string  `json:"error,omitempty"`
-	}{Epoch: r.Epoch, Outcome: r.Outcome, Submits: r.Submits, ProveMS: r.ProveDur.Milliseconds()}
+	}{Event: "epoch", Epoch: r.Epoch, Outcome: r.Outcome, Submits: r.Submits, ProveMS: r.ProveDur.Milliseconds()}
 	if r.Err != nil {
 		v.Error = r.Err.Error()
 	}
