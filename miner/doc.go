@@ -1,9 +1,15 @@
-// Package miner holds what a miner daemon runs besides its HTTP server: the
-// per-epoch proof-of-model loop (EpochLoop) and the daemon's configuration
-// (Config, loaded from a file and overridden by flags).
+// Package miner is the miner daemon: RunDaemon serves proven inferences to
+// the subnet's validators and submits one proof of model per epoch, from a
+// Config loaded from a file and overridden by flags.
+//
+// Its parts: ChainClient reaches the chain (chain/client) for the epoch,
+// submit-proof, serve and the metagraph; Follower keeps the permit set
+// (validators with a permit, refreshed from the metagraph) and the on-chain
+// endpoint and commitment in step; LoadProver loads the subnet's proving key
+// from the key cache, checked against the chain's pk_hash; EpochLoop proves
+// and submits each epoch's challenge; Behavior injects faults for tests and
+// the devnet (lazy, forger, copycat, offline), never for production.
 //
 // Subpackages: api is the wire protocol shared with validators, server the
-// HTTP server, hw the hardware inventory. The chain and the prover are
-// reached through the small interfaces declared here and in server, so that
-// the daemon command wires package zk and the chain client in.
+// HTTP server, hw the hardware inventory.
 package miner
