@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/veritensor/veritensor/internal/devnet"
+)
+
+func init() {
+	var defaults []string
+	for _, b := range devnet.DefaultBehaviors {
+		defaults = append(defaults, string(b))
+	}
+	commands = append(commands, &cli.Command{
+		Name:  "devnet",
+		Usage: "run a whole subnet on this machine (validator nodes, scoring validators, honest and cheating miners) and print who earned what",
+		Description: "Starts --validators CometBFT nodes on loopback, creates a subnet that requires proofs and uses\n" +
+			"commit-reveal, registers 2 scoring validators and the miners (one per --behaviors entry), runs\n" +
+			"the daemons until --epochs epochs have paid miners, then stops everything and prints a table.\n" +
+			"Progress goes to stderr, the result to stdout. Ctrl-C stops every daemon and node. A second run\n" +
+			"with the same --home restarts the nodes on fresh ports and reuses the subnet and registrations.",
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "validators", Value: 4, Usage: "CometBFT validator nodes (a new devnet only)"},
+			&cli.IntFlag{Name: "miners", Usage: "number of miners: the first N of --behaviors, repeating it when N is larger (0: one per entry)"},
+			&cli.StringFlag{Name: "behaviors", Value: strings.Join(defaults, ","),
+				Usage: "miner behaviours, comma-separated: honest (good model), weak (honest, weaker model), lazy (random answers, no proofs), " +
+					"forger (proofs from other weights), copycat (another miner's proofs), offline (registers, then stops answering)"},
+			&cli.IntFlag{Name: "epochs", Value: 3, Usage: "epochs that must pay miners from revealed weights before the devnet stops"},
+			&cli.Uint64Flag{Name: "tempo", Usage: "subnet epoch length in blocks (0: 150 for 784-64-10, 30 for small architectures; a new devnet only)"},
+			&cli.StringFlag{Name: "arch", Value: "784-64-10", Usage: "model architecture; 49-16-10 runs on 7x7-pooled MNIST with fast proofs (a new devnet only)"},
+			&cli.DurationFlag{Name: "block-time", Usage: "the nodes' timeout_commit (0: 500ms; a new devnet only)"},
+			&cli.IntFlag{Name: "graded", Usage: "graded challenges per miner per tempo from each validator (0 with --decoys 0: 2 and 1 for 784-64-10, 6 and 1 otherwise)"},
+			&cli.IntFlag{Name: "decoys", Usage: "decoy challenges per miner per tempo from each validator"},
+			&cli.StringFlag{Name: "home", Usage: "devnet directory, kept for a later run (default: a new temporary directory, removed at the end)"},
+			&cli.StringFlag{Name: "keys-dir", Usage: "Groth16 key cache (default $VERITENSOR_KEYS_DIR, then ~/.cache/veritensor/keys)"},
+			mnistDirFlag,
+			&cli.DurationFlag{Name: "timeout", Usage: "give up when the epochs have not paid within this time after setup (0: 30m)"},
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "also print the daemons' log lines"},
+			outputFlag,
+		},
+		Action: devnetRun,
+	})
+}
+
+func devnetRun(c *cli.Context) error {
+	bs, err := devnet.ParseBehaviors(c.String("behaviors"))
+	if err != nil {
+		return err
+	}
+	if n := c.Int("miners"); n > 0 {
+		all := bs
+		bs = nil
+		for i := range n {
+			bs = append(bs, all[i%len(all)])
+		}
+	}
+	home := c.String("home")
+	if home == "" {
+		tmp, err := os.MkdirTemp("", "veritensor-devnet-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		home = tmp
+	} else if home, err = filepath.Abs(home); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := devnet.Run(ctx, devnet.Options{
+		Home: home, Nodes: c.Int("validators"), Behaviors: bs, Epochs: c.Int("epochs"), Tempo: c.Uint64("tempo"),
+		Arch: c.String("arch"), BlockTime: c.Duration("block-time"), Graded: c.Int("graded"), Decoys: c.Int("decoys"),
+		KeysDir: c.String("keys-dir"), MNISTDir: c.String("mnist-dir"), Timeout: c.Duration("timeout"), Verbose: c.Bool("verbose"),
+	}, c.App.ErrWriter)
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("interrupted: every daemon and node stopped (state kept in %s)", home)
+	}
+	if res == nil {
+		return err
+	}
+	if rerr := render(c, res, res.WriteText); rerr != nil {
+		return rerr
+	}
+	return err
+}

@@ -1,0 +1,175 @@
+package devnet
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/veritensor/veritensor/internal/keycache"
+	"github.com/veritensor/veritensor/zk"
+)
+
+// testArch is the e2e test's circuit: real Groth16 proofs of a quantized
+// MLP on real (4x4-pooled) MNIST images, small enough that seven miners and
+// two validators prove and verify several tempos within the test budget on
+// 2 cores. `make demo` runs the same code with 784-64-10.
+const testArch = "49-16-10"
+
+// TestDevnetEndToEnd runs the whole devnet: 3 CometBFT nodes, a subnet
+// with proofs required and commit-reveal, 2 validator daemons and the
+// default 7 miner daemons (2 honest, 1 weak, lazy, forger, copycat,
+// offline), until 2 epochs paid miners from revealed weights. It checks
+// the outcome the demo promises:
+//   - every honest miner earns, and each earns more than the weak one,
+//     which earns something; validators measured them that way (accuracy);
+//   - every cheater earns 0, and was caught as it should be: lazy, forger
+//     and copycat answered with invalid proofs and landed no proof on
+//     chain, offline did not answer;
+//   - both validators earned dividends (paid as stake);
+//   - every node has the same app hash at every height of the run, and
+//     supply = genesis + minted - burned on every node.
+//
+// A second run on the same home resumes: same subnet and UIDs, no new
+// registration, and it pays again.
+func TestDevnetEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end to end: real nodes and proofs")
+	}
+	arch, err := zk.ParseArch(testArch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keycache.ForTests(t, arch) // the machine-wide cache Run reads (KeysDir "")
+	home := t.TempDir()
+	opts := Options{Home: home, Nodes: 3, Epochs: 2, Arch: testArch, Tempo: 30, BlockTime: 300 * time.Millisecond,
+		Graded: 4, Decoys: 1, Timeout: 4 * time.Minute, Verbose: os.Getenv("DEVNET_VERBOSE") != ""}
+	var log strings.Builder
+	w := &syncWriter{w: &log}
+	start := time.Now()
+	res, err := Run(context.Background(), opts, w)
+	t.Logf("progress:\n%s", log.String())
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	var table strings.Builder
+	_ = res.WriteText(&table)
+	t.Logf("first run in %v:\n%s", time.Since(start), table.String())
+	checkOutcome(t, res, 2)
+	if res.Resumed {
+		t.Fatal("a fresh home reported resumed")
+	}
+
+	// Resume: restart the same devnet for one more paying epoch.
+	log.Reset()
+	opts.Epochs = 1
+	res2, err := Run(context.Background(), opts, w)
+	t.Logf("second run progress:\n%s", log.String())
+	if err != nil {
+		t.Fatalf("resumed run: %v", err)
+	}
+	table.Reset()
+	_ = res2.WriteText(&table)
+	t.Logf("resumed run:\n%s", table.String())
+	if !res2.Resumed || res2.Subnet != res.Subnet || res2.StartHeight <= res.Height {
+		t.Fatalf("resumed run: resumed %v subnet %d (was %d), start height %d after %d", res2.Resumed, res2.Subnet, res.Subnet,
+			res2.StartHeight, res.Height)
+	}
+	if strings.Contains(log.String(), "registered ") || strings.Contains(log.String(), "subnet 0 created") {
+		t.Fatalf("the resumed run registered or created again:\n%s", log.String())
+	}
+	for i, m := range res2.Miners {
+		if m.UID != res.Miners[i].UID || m.Behavior != res.Miners[i].Behavior {
+			t.Fatalf("miner %d is %+v after resuming, was %+v", i, m, res.Miners[i])
+		}
+	}
+	checkOutcome(t, res2, 1)
+}
+
+func checkOutcome(t *testing.T, res *Result, paid int) {
+	t.Helper()
+	if res.PaidEpochs < paid {
+		t.Fatalf("%d paid epochs, want %d", res.PaidEpochs, paid)
+	}
+	if !res.AppHashesAgree || len(res.AppHashes) != res.Nodes {
+		t.Fatalf("app hashes disagree at height %d: %v", res.Height, res.AppHashes)
+	}
+	if !res.SupplyConserved {
+		t.Fatalf("supply not conserved: %+v, genesis %d", res.Tokenomics, res.GenesisSupply)
+	}
+	var weak *MinerResult
+	var honest []MinerResult
+	for i, m := range res.Miners {
+		switch m.Behavior {
+		case Weak:
+			weak = &res.Miners[i]
+		case Honest:
+			honest = append(honest, m)
+		}
+	}
+	if weak == nil || len(honest) != 2 {
+		t.Fatalf("miners %+v", res.Miners)
+	}
+	if weak.Emission == 0 || weak.ProofsValid == 0 || weak.ProofsInvalid != 0 || weak.ChainProofs == 0 {
+		t.Fatalf("weak miner (honest, weaker model) %+v: want paid, valid proofs only", *weak)
+	}
+	for _, m := range honest {
+		if m.Emission <= weak.Emission || m.ProofsInvalid != 0 || m.ChainProofs == 0 {
+			t.Fatalf("honest miner %+v earned no more than the weak one (%d)", m, weak.Emission)
+		}
+		if m.Accuracy == nil || weak.Accuracy == nil || *m.Accuracy <= *weak.Accuracy {
+			t.Fatalf("validators measured honest uid %d at %v, weak at %v", m.UID, m.Accuracy, weak.Accuracy)
+		}
+	}
+	for _, m := range res.Miners {
+		if !m.Behavior.Cheater() {
+			continue
+		}
+		if m.Emission != 0 || m.Incentive != 0 || m.ProofsValid != 0 || m.ChainProofs != 0 {
+			t.Fatalf("cheater %+v was paid or had a proof accepted", m)
+		}
+		caught := m.ProofsInvalid > 0
+		if m.Behavior == Offline {
+			caught = m.Failed > 0 && m.ProofsInvalid == 0
+		}
+		if !caught {
+			t.Fatalf("cheater %+v: not caught the way its behaviour should be", m)
+		}
+	}
+	for _, v := range res.Validators {
+		if v.Emission == 0 || v.Dividends == 0 || v.Stake <= validatorStake(int(v.UID)) || v.Tempos == 0 {
+			t.Fatalf("validator %+v: want dividends paid as stake", v)
+		}
+	}
+}
+
+func TestParseBehaviors(t *testing.T) {
+	bs, err := ParseBehaviors("honest, weak,lazy,forger,copycat,offline")
+	if err != nil || len(bs) != 6 || bs[1] != Weak || !bs[5].Cheater() || bs[1].Cheater() {
+		t.Fatalf("%v %v", bs, err)
+	}
+	if _, err := ParseBehaviors("honest,sneaky"); !errors.Is(err, ErrOptions) {
+		t.Fatalf("unknown behaviour: %v", err)
+	}
+}
+
+func TestOptionsRejected(t *testing.T) {
+	for name, o := range map[string]Options{
+		"no home":         {},
+		"copycat alone":   {Home: "x", Behaviors: []Behavior{Copycat, Weak}},
+		"short tempo":     {Home: "x", Tempo: 5},
+		"not mnist":       {Home: "x", Arch: "16-8-4"},
+		"too many nodes":  {Home: "x", Nodes: 17},
+		"negative graded": {Home: "x", Graded: -1},
+	} {
+		if err := o.defaults(); !errors.Is(err, ErrOptions) {
+			t.Errorf("%s: %v, want ErrOptions", name, err)
+		}
+	}
+	o := Options{Home: "x"}
+	if err := o.defaults(); err != nil || o.Nodes != 4 || len(o.Behaviors) != 7 || o.Tempo != DefaultTempo("784-64-10") {
+		t.Fatalf("defaults: %+v %v", o, err)
+	}
+}

@@ -1,0 +1,18 @@
+// Package devnet runs a whole Veritensor subnet on one machine: N CometBFT
+// validator nodes on loopback, a subnet that requires proofs and uses
+// commit-reveal, two scoring validator daemons and a set of miner daemons,
+// honest and cheating, over a few epochs; it then reports who earned what
+// and whether every node agrees on the state. `veritensor devnet` and
+// `make demo` call Run; the package's end-to-end test asserts the outcome.
+//
+// Everything is real: badger state, CometBFT consensus and p2p, Groth16
+// proofs of quantized MNIST models verified by validators and by every
+// node, and the chain's Yuma epoch paying miners and validators. The only
+// fakes are the cheaters, which are the miner daemon's fault-injection
+// behaviours (miner.Behavior).
+//
+// A devnet lives in a home directory (devnet.json, the node homes under
+// chain/, one home per validator and miner daemon, the models under
+// models/); a second Run with the same home restarts the nodes on fresh
+// ports and reuses the subnet and the registrations.
+package devnet

@@ -1,0 +1,169 @@
+package devnet
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/veritensor/veritensor/internal/mnist"
+	"github.com/veritensor/veritensor/validator"
+	"github.com/veritensor/veritensor/zk"
+	"github.com/veritensor/veritensor/zk/train"
+)
+
+// modelSpec is a deterministic training run.
+type modelSpec struct {
+	name  string
+	seed  uint64
+	steps int
+}
+
+// The devnet's two models. The weak one stops after a handful of SGD steps,
+// so it is far below the good one (about 55% against 97% for 784-64-10):
+// with only a few graded challenges per tempo, a model a few points worse
+// could out-score the good one by luck, and "the better model earns more"
+// must hold on every run.
+func modelSpecs(arch string) (good, weak modelSpec) {
+	if arch == "784-64-10" {
+		return modelSpec{"good", 1, 4000}, modelSpec{"weak", 2, 12}
+	}
+	return modelSpec{"good", 1, 3000}, modelSpec{"weak", 2, 60}
+}
+
+// Models are the devnet's model files and their measured accuracies.
+type Models struct {
+	GoodPath, WeakPath string
+	Good, Weak         *zk.Model
+	// GoodAccuracy and WeakAccuracy are the quantized models' accuracies on
+	// the 10,000 MNIST test images (pooled for 49-input architectures).
+	GoodAccuracy, WeakAccuracy float64
+}
+
+// LoadModels loads <dir>/good.vtm and <dir>/weak.vtm, training (and
+// writing) whichever is missing with a progress bar on progress. Training
+// is deterministic for a seed on a given platform, and takes seconds.
+func LoadModels(dir, arch, mnistDir string, progress io.Writer) (*Models, error) {
+	a, err := zk.ParseArch(arch)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("devnet: %w", err)
+	}
+	var trainSet, testSet mnist.Set
+	loaded := false
+	load := func() error {
+		if loaded {
+			return nil
+		}
+		tr, te, err := mnist.Load(mnistDir)
+		if err != nil {
+			return fmt.Errorf("devnet: MNIST: %w", err)
+		}
+		if a.Inputs() == 49 {
+			tr, te = pool(tr), pool(te)
+		}
+		trainSet, testSet, loaded = tr, te, true
+		return nil
+	}
+	ms := &Models{}
+	good, weak := modelSpecs(arch)
+	for _, s := range []struct {
+		spec modelSpec
+		path *string
+		m    **zk.Model
+		acc  *float64
+	}{{good, &ms.GoodPath, &ms.Good, &ms.GoodAccuracy}, {weak, &ms.WeakPath, &ms.Weak, &ms.WeakAccuracy}} {
+		*s.path = filepath.Join(dir, s.spec.name+".vtm")
+		if b, err := os.ReadFile(*s.path); err == nil {
+			m, err := zk.UnmarshalModel(b)
+			if err != nil {
+				return nil, fmt.Errorf("devnet: %s: %w", *s.path, err)
+			}
+			if m.Arch.String() != arch {
+				return nil, fmt.Errorf("devnet: %s is %s, the devnet runs %s", *s.path, m.Arch, arch)
+			}
+			*s.m, *s.acc = m, float64(m.Meta.QuantAccBP)/10000
+			continue
+		}
+		if err := load(); err != nil {
+			return nil, err
+		}
+		m, acc, err := trainModel(a, s.spec, trainSet, testSet, progress)
+		if err != nil {
+			return nil, err
+		}
+		b, err := m.MarshalBinary()
+		if err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(*s.path, b, 0o644); err != nil {
+			return nil, fmt.Errorf("devnet: %w", err)
+		}
+		*s.m, *s.acc = m, acc
+	}
+	if ms.GoodAccuracy <= ms.WeakAccuracy {
+		return nil, fmt.Errorf("devnet: the good model (%.1f%%) is not better than the weak one (%.1f%%)",
+			100*ms.GoodAccuracy, 100*ms.WeakAccuracy)
+	}
+	return ms, nil
+}
+
+func trainModel(a zk.Arch, s modelSpec, trainSet, testSet mnist.Set, progress io.Writer) (*zk.Model, float64, error) {
+	bar := newBar(progress, fmt.Sprintf("train %s model (%s, %d steps)", s.name, a, s.steps))
+	fm, err := train.Train(train.Config{Arch: a, Seed: s.seed, Steps: s.steps}, train.Data(trainSet),
+		func(p train.Progress) { bar.update(p.Step, p.Steps) })
+	if err != nil {
+		return nil, 0, err
+	}
+	q, err := train.Quantize(fm, train.Data(trainSet.Head(5000)))
+	if err != nil {
+		return nil, 0, err
+	}
+	acc, err := train.QuantAccuracy(q, train.Data(testSet))
+	if err != nil {
+		return nil, 0, err
+	}
+	q.Meta = zk.Meta{Seed: s.seed, Steps: uint32(s.steps), FloatAccBP: uint32(fm.Accuracy(train.Data(testSet))*10000 + 0.5),
+		QuantAccBP: uint32(acc*10000 + 0.5)}
+	fmt.Fprintf(progress, "  %s model: %.1f%% on the MNIST test set\n", s.name, 100*acc)
+	return q, acc, nil
+}
+
+// pool reduces 28x28 images to 7x7 (validator.Pool4x4), the input of the
+// small test architectures.
+func pool(s mnist.Set) mnist.Set {
+	out := mnist.Set{Images: make([][]byte, len(s.Images)), Labels: s.Labels}
+	for i, img := range s.Images {
+		out.Images[i] = validator.Pool4x4(img)
+	}
+	return out
+}
+
+// bar draws a one-line progress bar, redrawn at most every 100 ms.
+type bar struct {
+	w     io.Writer
+	what  string
+	start time.Time
+	last  time.Time
+}
+
+func newBar(w io.Writer, what string) *bar { return &bar{w: w, what: what, start: time.Now()} }
+
+func (b *bar) update(done, total int) {
+	now := time.Now()
+	if done < total && now.Sub(b.last) < 100*time.Millisecond {
+		return
+	}
+	b.last = now
+	const width = 30
+	fill := done * width / max(total, 1)
+	fmt.Fprintf(b.w, "\r%s [%s%s] %3d%% %s ", b.what, strings.Repeat("=", fill), strings.Repeat(" ", width-fill),
+		done*100/max(total, 1), now.Sub(b.start).Round(time.Second))
+	if done >= total {
+		fmt.Fprintln(b.w)
+	}
+}

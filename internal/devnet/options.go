@@ -1,0 +1,178 @@
+package devnet
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/veritensor/veritensor/zk"
+)
+
+// ErrOptions reports unusable devnet options.
+var ErrOptions = errors.New("devnet: bad options")
+
+// Behavior is what one devnet miner does. Honest and Weak run the miner
+// daemon honestly (with the good and the weak model); the others are the
+// miner daemon's fault-injection behaviours.
+type Behavior string
+
+// Miner behaviours.
+const (
+	// Honest serves the good model and proves every answer.
+	Honest Behavior = "honest"
+	// Weak is honest with a clearly weaker model (few training steps).
+	Weak Behavior = "weak"
+	// Lazy answers random classes with no proof and submits no proofs.
+	Lazy Behavior = "lazy"
+	// Forger commits the good model but proves with other weights.
+	Forger Behavior = "forger"
+	// Copycat serves the first honest miner's model and binds its proofs to
+	// that miner's hotkey, as a replayed proof would be.
+	Copycat Behavior = "copycat"
+	// Offline registers and serves, then stops answering and proves nothing.
+	Offline Behavior = "offline"
+)
+
+// DefaultBehaviors is the miner set of `make demo`: two honest miners with
+// the good model, one with the weak model, and one of each cheater.
+var DefaultBehaviors = []Behavior{Honest, Honest, Weak, Lazy, Forger, Copycat, Offline}
+
+// Cheater reports whether b must earn nothing.
+func (b Behavior) Cheater() bool { return b != Honest && b != Weak }
+
+// ParseBehaviors reads a comma-separated list such as
+// "honest,honest,weak,lazy,forger,copycat,offline".
+func ParseBehaviors(s string) ([]Behavior, error) {
+	var out []Behavior
+	for _, f := range strings.Split(s, ",") {
+		b := Behavior(strings.TrimSpace(f))
+		switch b {
+		case Honest, Weak, Lazy, Forger, Copycat, Offline:
+			out = append(out, b)
+		default:
+			return nil, fmt.Errorf("%w: behavior %q (want honest, weak, lazy, forger, copycat or offline)", ErrOptions, b)
+		}
+	}
+	return out, nil
+}
+
+// Options configure a devnet run. Zero values take the defaults listed.
+type Options struct {
+	// Home holds the devnet's state; a second run with the same home
+	// resumes it. Required.
+	Home string
+	// Nodes is the number of CometBFT validator nodes (4).
+	Nodes int
+	// Behaviors lists the miners, one entry each (DefaultBehaviors).
+	Behaviors []Behavior
+	// Epochs is how many paying epochs to run before reporting (3): epochs
+	// whose close paid miners or validators from revealed weights.
+	Epochs int
+	// Tempo is the subnet's epoch length in blocks (DefaultTempo for the
+	// architecture). Only a new devnet reads it.
+	Tempo uint64
+	// Arch is the subnet's model architecture ("784-64-10"; "49-16-10" runs
+	// on 4x4-pooled 7x7 MNIST images, for fast tests).
+	Arch string
+	// BlockTime is the nodes' timeout_commit (500 ms).
+	BlockTime time.Duration
+	// Graded and Decoys are each validator's challenges per miner per tempo
+	// (DefaultChallenges for the architecture).
+	Graded, Decoys int
+	// KeysDir is the Groth16 key cache ("" is keycache's machine-wide
+	// default directory).
+	KeysDir string
+	// MNISTDir holds MNIST's *-ubyte.gz files ("" finds them).
+	MNISTDir string
+	// Timeout bounds the whole run after setup (30 min): a devnet that
+	// cannot reach Epochs paying epochs in it fails instead of hanging.
+	Timeout time.Duration
+	// Verbose sends the daemons' log lines to the progress writer.
+	Verbose bool
+}
+
+// DefaultTempo is the tempo of a new subnet for arch when Options.Tempo is
+// 0: long enough for every validator to challenge every miner (each
+// 784-64-10 proof takes a few seconds on 2 cores and the miners share
+// them) and commit within the epoch.
+func DefaultTempo(arch string) uint64 {
+	if arch == "784-64-10" {
+		return 150
+	}
+	return 30
+}
+
+// DefaultChallenges are the graded and decoy challenges per miner per tempo
+// for arch: fewer for the large circuit, where every challenge is a proof
+// of a few seconds.
+func DefaultChallenges(arch string) (graded, decoys int) {
+	if arch == "784-64-10" {
+		return 2, 1
+	}
+	return 6, 1
+}
+
+func (o *Options) defaults() error {
+	if o.Home == "" {
+		return fmt.Errorf("%w: home is required", ErrOptions)
+	}
+	if o.Nodes == 0 {
+		o.Nodes = 4
+	}
+	if len(o.Behaviors) == 0 {
+		o.Behaviors = DefaultBehaviors
+	}
+	if o.Epochs == 0 {
+		o.Epochs = 3
+	}
+	if o.Arch == "" {
+		o.Arch = "784-64-10"
+	}
+	if o.Tempo == 0 {
+		o.Tempo = DefaultTempo(o.Arch)
+	}
+	if o.BlockTime == 0 {
+		o.BlockTime = 500 * time.Millisecond
+	}
+	if o.Graded == 0 && o.Decoys == 0 {
+		o.Graded, o.Decoys = DefaultChallenges(o.Arch)
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 30 * time.Minute
+	}
+	a, err := zk.ParseArch(o.Arch)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w: %w", ErrOptions, err)
+	case a.Inputs() != 784 && a.Inputs() != 49:
+		return fmt.Errorf("%w: arch %s: the devnet's data is MNIST, 784 inputs (or 49, pooled)", ErrOptions, a)
+	case a.Outputs() != 10:
+		return fmt.Errorf("%w: arch %s: MNIST has 10 classes", ErrOptions, a)
+	case o.Nodes < 1 || o.Nodes > 16:
+		return fmt.Errorf("%w: %d nodes (want 1..16)", ErrOptions, o.Nodes)
+	case len(o.Behaviors) > 64:
+		return fmt.Errorf("%w: %d miners (at most 64)", ErrOptions, len(o.Behaviors))
+	case o.Epochs < 1:
+		return fmt.Errorf("%w: epochs %d", ErrOptions, o.Epochs)
+	case o.Tempo < 10:
+		return fmt.Errorf("%w: tempo %d blocks is too short for commit-reveal and proofs (at least 10)", ErrOptions, o.Tempo)
+	case o.Graded < 0 || o.Decoys < 0:
+		return fmt.Errorf("%w: negative challenge count", ErrOptions)
+	}
+	for _, b := range o.Behaviors {
+		if b == Copycat && !hasHonest(o.Behaviors) {
+			return fmt.Errorf("%w: a copycat needs an honest miner to copy", ErrOptions)
+		}
+	}
+	return nil
+}
+
+func hasHonest(bs []Behavior) bool {
+	for _, b := range bs {
+		if b == Honest {
+			return true
+		}
+	}
+	return false
+}
