@@ -244,10 +244,22 @@ func (n *Node) CometBFT() *nm.Node { return n.cmt }
 // node (use the RPC for that).
 func (n *Node) App() *chain.App { return n.chain }
 
-// Height is the height of the latest block in the node's block store.
-func (n *Node) Height() int64 { return n.cmt.BlockStore().Height() }
+// Height is the last height this node has executed and committed: its block
+// is stored and so are its FinalizeBlock results, so AppHashAt(Height())
+// always succeeds (the block store alone can run one block ahead).
+func (n *Node) Height() int64 {
+	n.envOnce.Do(func() { n.env, n.envErr = n.cmt.ConfigureRPC() })
+	if n.envErr != nil {
+		return 0
+	}
+	st, err := n.env.StateStore.Load()
+	if err != nil {
+		return 0
+	}
+	return st.LastBlockHeight
+}
 
-// WaitHeight polls until the node's block store reaches h or ctx ends.
+// WaitHeight polls until the node has committed height h or ctx ends.
 func (n *Node) WaitHeight(ctx context.Context, h int64) error {
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
