@@ -54,6 +54,7 @@ type App struct {
 	proposal *proposal // last accepted ProcessProposal, reused by FinalizeBlock
 
 	sigCache map[[32]byte]struct{}
+	proofs   *proofFilter // CheckTx-only admission policy for submit-proof txs
 	hooks    Hooks
 }
 
@@ -70,7 +71,7 @@ func NewApp(store *Store, hooks Hooks) (*App, error) {
 		return nil, err
 	}
 	return &App{store: store, meta: m, lastHash: m.AppHash, committed: st, check: st.Clone(),
-		sigCache: map[[32]byte]struct{}{}, hooks: hooks}, nil
+		sigCache: map[[32]byte]struct{}{}, proofs: newProofFilter(), hooks: hooks}, nil
 }
 
 // Committed returns the last committed state. Callers must not write to it.
@@ -128,8 +129,18 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 
 // CheckTx validates and applies tx to the check state, so several transactions
 // from one account with consecutive nonces can wait in the mempool together.
+// Submit-proof transactions first pass this node's admission policy (see
+// proofFilter): a hotkey whose proofs failed verification ProofFailureLimit
+// times this epoch is refused with ErrProofRateLimited before any
+// verification. The policy is local and CheckTx-only; blocks never consult it.
 func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
-	_, err := a.runTx(a.check, BlockContext{Height: a.meta.Height + 1}, req.Tx)
+	err := a.proofs.admit(req.Tx)
+	if err == nil {
+		_, err = a.runTx(a.check, BlockContext{Height: a.meta.Height + 1}, req.Tx)
+		if t, ok := peekTxType(req.Tx); ok && t == TxSubmitProof {
+			a.proofs.record(req.Tx, err)
+		}
+	}
 	if err != nil {
 		return &abci.ResponseCheckTx{Code: Code(err), Log: err.Error(), Codespace: Codespace}, nil
 	}
@@ -221,6 +232,7 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 	a.meta, a.lastHash = a.blockMeta, a.blockMeta.AppHash
 	a.committed, a.block, a.unpersisted = a.block, nil, nil
 	a.check = a.committed.Clone()
+	a.proofs.prune(a.committed)
 	if a.hooks.AfterCommit != nil {
 		a.hooks.AfterCommit(a.meta.Height)
 	}

@@ -54,6 +54,9 @@ var (
 	ErrStakeUnderflow   = &CodedError{29, "stake_underflow"}
 	ErrHyperparams      = &CodedError{30, "invalid_hyperparams"}
 	ErrTooManySubnets   = &CodedError{31, "too_many_subnets"}
+
+	// Mempool admission (CheckTx only; never a block result).
+	ErrProofRateLimited = &CodedError{32, "proof_rate_limited"}
 )
 
 // ErrorCodes lists every CodedError in code order (for docs and tests).
@@ -64,7 +67,7 @@ var ErrorCodes = []*CodedError{
 	ErrSubnetNotFound, ErrNeuronNotFound, ErrSubnetFull, ErrHotkeyRegistered,
 	ErrRateLimited, ErrInvalidWeights, ErrCommitReveal, ErrNoCommit, ErrRevealWindow,
 	ErrRevealMismatch, ErrProofEpoch, ErrProofDuplicate, ErrProofInvalid, ErrNotServed,
-	ErrStakeUnderflow, ErrHyperparams, ErrTooManySubnets,
+	ErrStakeUnderflow, ErrHyperparams, ErrTooManySubnets, ErrProofRateLimited,
 }
 
 // Code returns the stable ABCI code of err: 0 for nil, the code of the first
