@@ -15,7 +15,7 @@ import (
 // proofApp drives a real App (badger store in a temp dir) through blocks of a
 // one-subnet chain with two served miners, for the proof admission tests.
 type proofApp struct {
-	t      *testing.T
+	t      testing.TB
 	app    *App
 	height int64      // last committed height
 	blocks [][][]byte // every block finalized so far, by height-1
@@ -24,7 +24,7 @@ type proofApp struct {
 
 const proofFee = 100
 
-func newProofApp(t *testing.T, nKeys int) *proofApp {
+func newProofApp(t testing.TB, nKeys int) *proofApp {
 	t.Helper()
 	app, st := openApp(t, t.TempDir())
 	t.Cleanup(func() { st.Close() })
@@ -126,6 +126,24 @@ func wrongOutput(m *MsgSubmitProof, by uint32) *MsgSubmitProof {
 	return &c
 }
 
+// twoMiners creates subnet 0 (smallArch, testHyper) owned by key 0 and
+// registers and serves miners A (key 1, UID 0) and B (key 2, UID 1) with
+// different models; it returns A's model and both miners' valid proofs of
+// epoch 0.
+func (p *proofApp) twoMiners() (modelA *zk.Model, goodA, goodB *MsgSubmitProof) {
+	owner, minerA, minerB := testKey(0), testKey(1), testKey(2)
+	const id = 0
+	p.okBlock(p.signed(owner, &MsgSubnetCreate{Name: "mnist", Arch: smallArch, VK: p.keys.vk, PKHash: p.keys.pkHash,
+		ScoringRule: ScoringYuma, Hyper: testHyper()}))
+	modelA, modelB := testModel(p.t, p.keys.arch, 1), testModel(p.t, p.keys.arch, 2)
+	regA := p.signed(owner, NewMsgRegister(testChainID, id, addrOf(owner), minerA))
+	regB := NewTx(testChainID, NewMsgRegister(testChainID, id, addrOf(owner), minerB), owner, 2, proofFee).Marshal()
+	p.okBlock(regA, regB,
+		p.signed(minerA, &MsgServe{Subnet: id, ModelCommitment: modelA.Commitment()}),
+		p.signed(minerB, &MsgServe{Subnet: id, ModelCommitment: modelB.Commitment()}))
+	return modelA, p.prove(id, minerA, modelA), p.prove(id, minerB, modelB)
+}
+
 // TestProofAdmissionPolicy: after ProofFailureLimit invalid proofs from one
 // hotkey in one epoch, this node's CheckTx refuses that hotkey's proofs with
 // proof_rate_limited without running DeliverTx (so without a signature or
@@ -137,16 +155,7 @@ func TestProofAdmissionPolicy(t *testing.T) {
 	p := newProofApp(t, 3)
 	owner, minerA, minerB := testKey(0), testKey(1), testKey(2)
 	const id = 0
-	p.okBlock(p.signed(owner, &MsgSubnetCreate{Name: "mnist", Arch: smallArch, VK: p.keys.vk, PKHash: p.keys.pkHash,
-		ScoringRule: ScoringYuma, Hyper: testHyper()}))
-	modelA, modelB := testModel(t, p.keys.arch, 1), testModel(t, p.keys.arch, 2)
-	regA := p.signed(owner, NewMsgRegister(testChainID, id, addrOf(owner), minerA))
-	regB := NewTx(testChainID, NewMsgRegister(testChainID, id, addrOf(owner), minerB), owner, 2, proofFee).Marshal()
-	p.okBlock(regA, regB,
-		p.signed(minerA, &MsgServe{Subnet: id, ModelCommitment: modelA.Commitment()}),
-		p.signed(minerB, &MsgServe{Subnet: id, ModelCommitment: modelB.Commitment()}))
-
-	goodA, goodB := p.prove(id, minerA, modelA), p.prove(id, minerB, modelB)
+	modelA, goodA, goodB := p.twoMiners()
 	copied := *goodB // B's valid proof sent by A: fails A's hotkey binding
 	forged := NewTx(testChainID, wrongOutput(goodA, 1), minerA, p.app.check.Account(addrOf(minerA)).Nonce, proofFee)
 	forged.Signature[0] ^= 1
@@ -338,5 +347,30 @@ func FuzzPeekTxType(f *testing.F) {
 		if tx, err := DecodeTx(raw); err == nil && (!ok || typ != tx.Type) {
 			t.Fatalf("peek %d %v, decoded type %d", typ, ok, tx.Type)
 		}
+	})
+}
+
+// BenchmarkCheckTxInvalidProof is what one invalid submit-proof transaction
+// costs a node's CheckTx: "verified" while the hotkey is under the limit (full
+// DeliverTx with a Groth16 pairing check that fails), "refused" once it is
+// over (the admission policy answers before DeliverTx).
+func BenchmarkCheckTxInvalidProof(b *testing.B) {
+	p := newProofApp(b, 3)
+	_, goodA, _ := p.twoMiners()
+	bad := p.signed(testKey(1), wrongOutput(goodA, 1))
+	run := func(b *testing.B, want *CodedError) {
+		for b.Loop() {
+			if err := p.checkTx(bad); !errors.Is(err, want) {
+				b.Fatalf("got %v, want %s", err, want.Name)
+			}
+		}
+	}
+	b.Run("verified", func(b *testing.B) {
+		p.app.proofs.limit = ^uint32(0)
+		run(b, ErrProofInvalid)
+	})
+	b.Run("refused", func(b *testing.B) {
+		p.app.proofs.limit = ProofFailureLimit
+		run(b, ErrProofRateLimited)
 	})
 }
