@@ -31,14 +31,17 @@ func attach(parent string, subs ...*cli.Command) {
 }
 
 func newApp() *cli.App {
-	cmds := append([]*cli.Command(nil), commands...)
+	cmds := make([]*cli.Command, len(commands))
+	for i, c := range commands {
+		cmds[i] = cloneCommand(c)
+	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
 	for _, c := range cmds {
 		if extra := subcommands[c.Name]; len(extra) > 0 {
 			subs := append([]*cli.Command(nil), c.Subcommands...)
 			for _, e := range extra {
-				if c.Command(e.Name) == nil { // newApp may run more than once
-					subs = append(subs, e)
+				if c.Command(e.Name) == nil { // the owning file's own subcommand wins
+					subs = append(subs, cloneCommand(e))
 				}
 			}
 			sort.Slice(subs, func(i, j int) bool { return subs[i].Name < subs[j].Name })
@@ -52,6 +55,18 @@ func newApp() *cli.App {
 		Commands:             cmds,
 		EnableBashCompletion: true,
 	}
+}
+
+// cloneCommand copies c and its subcommands, so that urfave/cli's setup (which
+// writes HelpName and other fields into the commands it runs) never leaks from
+// one app into the next when newApp is called more than once in a process.
+func cloneCommand(c *cli.Command) *cli.Command {
+	cp := *c
+	cp.Subcommands = make([]*cli.Command, len(c.Subcommands))
+	for i, s := range c.Subcommands {
+		cp.Subcommands[i] = cloneCommand(s)
+	}
+	return &cp
 }
 
 func main() {
