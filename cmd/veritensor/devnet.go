@@ -35,10 +35,10 @@ func init() {
 				Usage: "miner behaviours, comma-separated: honest (good model), weak (honest, weaker model), lazy (random answers, no proofs), " +
 					"forger (proofs from other weights), copycat (another miner's proofs), offline (registers, then stops answering)"},
 			&cli.IntFlag{Name: "epochs", Value: 3, Usage: "epochs that must pay miners from revealed weights before the devnet stops"},
-			&cli.Uint64Flag{Name: "tempo", Usage: "subnet epoch length in blocks (0: 150 for 784-64-10, 30 for small architectures; a new devnet only)"},
+			&cli.Uint64Flag{Name: "tempo", Usage: "subnet epoch length in blocks (0: 100 for 784-64-10, 30 for small architectures; a new devnet only)"},
 			&cli.StringFlag{Name: "arch", Value: "784-64-10", Usage: "model architecture; 49-16-10 runs on 7x7-pooled MNIST with fast proofs (a new devnet only)"},
 			&cli.DurationFlag{Name: "block-time", Usage: "the nodes' timeout_commit (0: 500ms; a new devnet only)"},
-			&cli.IntFlag{Name: "graded", Usage: "graded challenges per miner per tempo from each validator (0 with --decoys 0: 2 and 1 for 784-64-10, 6 and 1 otherwise)"},
+			&cli.IntFlag{Name: "graded", Usage: "graded challenges per miner per tempo from each validator (0 with --decoys 0: 2 and 0 for 784-64-10, 6 and 1 otherwise)"},
 			&cli.IntFlag{Name: "decoys", Usage: "decoy challenges per miner per tempo from each validator"},
 			&cli.StringFlag{Name: "home", Usage: "devnet directory, kept for a later run (default: a new temporary directory, removed at the end)"},
 			&cli.StringFlag{Name: "keys-dir", Usage: "Groth16 key cache (default $VERITENSOR_KEYS_DIR, then ~/.cache/veritensor/keys)"},
@@ -76,6 +76,10 @@ func devnetRun(c *cli.Context) error {
 	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second Ctrl-C kills the process at once
+	}()
 	res, err := devnet.Run(ctx, devnet.Options{
 		Home: home, Nodes: c.Int("validators"), Behaviors: bs, Epochs: c.Int("epochs"), Tempo: c.Uint64("tempo"),
 		Arch: c.String("arch"), BlockTime: c.Duration("block-time"), Graded: c.Int("graded"), Decoys: c.Int("decoys"),

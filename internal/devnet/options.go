@@ -98,7 +98,7 @@ type Options struct {
 // them) and commit within the epoch.
 func DefaultTempo(arch string) uint64 {
 	if arch == "784-64-10" {
-		return 150
+		return 100
 	}
 	return 30
 }
@@ -108,7 +108,7 @@ func DefaultTempo(arch string) uint64 {
 // of a few seconds.
 func DefaultChallenges(arch string) (graded, decoys int) {
 	if arch == "784-64-10" {
-		return 2, 1
+		return 2, 0
 	}
 	return 6, 1
 }

@@ -44,11 +44,17 @@ type tally struct {
 	mu     sync.Mutex
 	miners map[uint16]*MinerResult
 	tempos map[int]int
+	closed bool
 }
 
-func (t *tally) report(j int, r *validator.Report) {
+// report adds a tempo report; it returns false once the tally is closed
+// (a tempo cut short by the shutdown is not counted).
+func (t *tally) report(j int, r *validator.Report) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.closed {
+		return false
+	}
 	t.tempos[j]++
 	for _, m := range r.Miners {
 		mr := t.miners[m.UID]
@@ -61,6 +67,13 @@ func (t *tally) report(j int, r *validator.Report) {
 		mr.ProofsInvalid += m.Invalid
 		mr.Failed += m.Failed
 	}
+	return true
+}
+
+func (t *tally) close() {
+	t.mu.Lock()
+	t.closed = true
+	t.mu.Unlock()
 }
 
 // Run runs the devnet in o.Home until o.Epochs epochs have paid miners
@@ -116,7 +129,7 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 	}
 	kstart := time.Now()
 	say("Groth16 keys for %s in %s (a one-time setup when missing)", arch, kc.Path(arch))
-	keys, err := kc.Get(arch, func(stage string) { say("  %7s  %s", time.Since(kstart).Round(10*time.Millisecond), stage) })
+	keys, err := getKeys(ctx, kc, arch, func(stage string) { say("  %7s  %s", time.Since(kstart).Round(10*time.Millisecond), stage) })
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +183,9 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 	}
 	defer stopAll()
 	onReport := func(j int, r *validator.Report) {
-		t.report(j, r)
+		if !t.report(j, r) {
+			return
+		}
 		line := fmt.Sprintf("epoch %d: validator uid %d challenged %d miners in %.1f s; weights %s %s",
 			r.Epoch, s.Validators[j].UID, len(r.Miners), float64(r.DurationMs)/1000, r.Submit.Kind, r.Submit.Status)
 		if r.Reveal != nil {
@@ -220,6 +235,7 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 	acc := &accounts{emission: map[uint16]uint64{}, proofs: map[uint16]int{}}
 	mon := &monitor{c: c, s: s, acc: acc, startHeight: startHeight, epochs: o.Epochs, say: say}
 	runErr := mon.run(rctx, d.errs)
+	t.close()
 	stopAll()
 	if runErr != nil && ctx.Err() != nil {
 		say("interrupted: daemons stopped, stopping the nodes")
@@ -238,6 +254,27 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 	res.Seconds = time.Since(begin).Seconds()
 	say("done: %d epochs paid, nodes stopping", res.PaidEpochs)
 	return res, runErr
+}
+
+// getKeys is keycache's Get, abandoned when ctx ends: a setup cannot be
+// interrupted, but Ctrl-C must not wait minutes for it (the setup lock is
+// released when the process exits; the keys are stored only when complete).
+func getKeys(ctx context.Context, kc *keycache.Cache, arch zk.Arch, progress func(string)) (*keycache.Keys, error) {
+	type got struct {
+		k   *keycache.Keys
+		err error
+	}
+	ch := make(chan got, 1)
+	go func() {
+		k, err := kc.Get(arch, progress)
+		ch <- got{k, err}
+	}()
+	select {
+	case g := <-ch:
+		return g.k, g.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // stopErr prefers the caller's cancellation over the error it caused.
