@@ -30,7 +30,7 @@ func modelSpecs(arch string) (good, weak modelSpec) {
 	if arch == "784-64-10" {
 		return modelSpec{"good", 1, 4000}, modelSpec{"weak", 2, 12}
 	}
-	return modelSpec{"good", 1, 3000}, modelSpec{"weak", 2, 60}
+	return modelSpec{"good", 1, 3000}, modelSpec{"weak", 2, 30}
 }
 
 // Models are the devnet's model files and their measured accuracies.
