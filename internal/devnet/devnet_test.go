@@ -46,7 +46,7 @@ func TestDevnetEndToEnd(t *testing.T) {
 	keycache.ForTests(t, arch) // the machine-wide cache Run reads (KeysDir "")
 	home := t.TempDir()
 	opts := Options{Home: home, Nodes: 3, Epochs: 2, Arch: testArch, Tempo: 30, BlockTime: 300 * time.Millisecond,
-		Graded: 6, Decoys: 0, Timeout: 4 * time.Minute, Verbose: os.Getenv("DEVNET_VERBOSE") != ""}
+		Graded: 6, Decoys: 0, Timeout: 8 * time.Minute, Verbose: os.Getenv("DEVNET_VERBOSE") != ""}
 	var log strings.Builder
 	w := &syncWriter{w: &log}
 	start := time.Now()

@@ -84,6 +84,7 @@ func (t *tally) close() {
 // returns the partial result.
 func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 	begin := time.Now()
+	challengesSet := o.Graded != 0 || o.Decoys != 0
 	if err := o.defaults(); err != nil {
 		return nil, err
 	}
@@ -110,7 +111,7 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 		say("new devnet in %s: %d nodes, %d scoring validators, miners %s", o.Home, s.Nodes, ScoringValidators, behaviorList(s.Miners))
 	}
 	o.Arch = s.Arch
-	if o.Graded == 0 && o.Decoys == 0 {
+	if !challengesSet { // the defaults of the devnet's architecture, not the flag's
 		o.Graded, o.Decoys = DefaultChallenges(s.Arch)
 	}
 
