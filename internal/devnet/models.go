@@ -42,9 +42,11 @@ type Models struct {
 	GoodAccuracy, WeakAccuracy float64
 }
 
-// LoadModels loads <dir>/good.vtm and <dir>/weak.vtm, training (and
-// writing) whichever is missing with a progress bar on progress. Training
-// is deterministic for a seed on a given platform, and takes seconds.
+// LoadModels loads <dir>/good.vtm and <dir>/weak.vtm. Whichever is missing
+// comes from the machine-wide model cache (sharedModelPath) or, failing
+// that, is trained with a progress bar on progress and written to both.
+// Training is deterministic for a seed on a given platform, and takes
+// seconds.
 func LoadModels(dir, arch, mnistDir string, progress io.Writer) (*Models, error) {
 	a, err := zk.ParseArch(arch)
 	if err != nil {
@@ -89,6 +91,16 @@ func LoadModels(dir, arch, mnistDir string, progress io.Writer) (*Models, error)
 			*s.m, *s.acc = m, float64(m.Meta.QuantAccBP)/10000
 			continue
 		}
+		shared := sharedModelPath(arch, s.spec)
+		if b, err := os.ReadFile(shared); err == nil && shared != "" {
+			if m, err := zk.UnmarshalModel(b); err == nil && m.Arch.String() == arch {
+				if err := os.WriteFile(*s.path, b, 0o644); err != nil {
+					return nil, fmt.Errorf("devnet: %w", err)
+				}
+				*s.m, *s.acc = m, float64(m.Meta.QuantAccBP)/10000
+				continue
+			}
+		}
 		if err := load(); err != nil {
 			return nil, err
 		}
@@ -103,6 +115,9 @@ func LoadModels(dir, arch, mnistDir string, progress io.Writer) (*Models, error)
 		if err := os.WriteFile(*s.path, b, 0o644); err != nil {
 			return nil, fmt.Errorf("devnet: %w", err)
 		}
+		if shared != "" && os.MkdirAll(filepath.Dir(shared), 0o755) == nil {
+			_ = os.WriteFile(shared, b, 0o644) // a cache: a failed write only costs a retraining
+		}
 		*s.m, *s.acc = m, acc
 	}
 	if ms.GoodAccuracy <= ms.WeakAccuracy {
@@ -110,6 +125,18 @@ func LoadModels(dir, arch, mnistDir string, progress io.Writer) (*Models, error)
 			100*ms.GoodAccuracy, 100*ms.WeakAccuracy)
 	}
 	return ms, nil
+}
+
+// sharedModelPath is where a trained model is cached for every devnet on
+// the machine (<user cache dir>/veritensor/models, named by architecture,
+// seed and steps), so a devnet in a fresh home does not train again; "" when
+// there is no user cache directory.
+func sharedModelPath(arch string, s modelSpec) string {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(base, "veritensor", "models", fmt.Sprintf("%s-%s-seed%d-steps%d.vtm", arch, s.name, s.seed, s.steps))
 }
 
 func trainModel(a zk.Arch, s modelSpec, trainSet, testSet mnist.Set, progress io.Writer) (*zk.Model, float64, error) {
