@@ -1,9 +1,6 @@
 package miner
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -12,10 +9,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/veritensor/veritensor/chain"
+	"github.com/veritensor/veritensor/internal/conf"
 	"github.com/veritensor/veritensor/miner/server"
 )
 
@@ -23,30 +20,8 @@ import (
 var ErrConfig = errors.New("bad miner config")
 
 // Duration is a time.Duration written as Go duration text ("30s", "1m")
-// in config files.
-type Duration time.Duration
-
-// MarshalJSON writes the duration as text.
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
-
-// UnmarshalJSON reads duration text ("30s") or a whole number of seconds.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		var secs int64
-		if err2 := json.Unmarshal(b, &secs); err2 != nil {
-			return fmt.Errorf("duration: want text like \"30s\" or seconds, got %s", b)
-		}
-		*d = Duration(time.Duration(secs) * time.Second)
-		return nil
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("duration: %w", err)
-	}
-	*d = Duration(v)
-	return nil
-}
+// in config files and flags (JSON also takes whole seconds).
+type Duration = conf.Duration
 
 // Config is the miner daemon's configuration. Its keys are the names of the
 // `veritensor miner` flags, in a config file as well: values come from
@@ -112,10 +87,9 @@ type Config struct {
 	CopyHotkey string `json:"copy-hotkey"`
 }
 
-// ConfigKeys are the keys of Config, as flags and in files.
-var ConfigKeys = []string{"home", "subnet", "model", "listen", "node", "chain-id", "workers", "queue",
-	"request-timeout", "shutdown-timeout", "clock-skew", "max-body", "rate-limit", "rate-burst",
-	"hotkey", "keys-dir", "advertise", "fee", "tx-timeout", "refresh", "poll", "behavior", "forge-model", "copy-hotkey"}
+// ConfigKeys are the keys of Config, as flags and in files: its `json`
+// tags, in field order.
+var ConfigKeys = conf.Keys(&Config{})
 
 // DefaultConfig is the configuration before any file or flag: home
 // ~/.veritensor, listen :8091, node http://127.0.0.1:26657, one proving
@@ -140,47 +114,11 @@ func DefaultConfig() Config {
 
 // LoadConfig reads path over DefaultConfig. The file is either one JSON
 // object or "key = value" lines (a TOML subset: '#' comments, values
-// optionally double-quoted); unknown keys are errors.
+// optionally double-quoted); unknown keys are errors (see conf.Load).
 func LoadConfig(path string) (Config, error) {
 	c := DefaultConfig()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return c, fmt.Errorf("%w: %v", ErrConfig, err)
-	}
-	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '{' {
-		dec := json.NewDecoder(bytes.NewReader(t))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&c); err != nil {
-			return c, fmt.Errorf("%w: %s: %v", ErrConfig, path, err)
-		}
-		return c, nil
-	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			return c, fmt.Errorf("%w: %s:%d: want key = value", ErrConfig, path, n)
-		}
-		v = strings.TrimSpace(v)
-		if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
-			uq, err := strconv.Unquote(v)
-			if err != nil {
-				return c, fmt.Errorf("%w: %s:%d: %v", ErrConfig, path, n, err)
-			}
-			v = uq
-		} else if i := strings.Index(v, " #"); i >= 0 {
-			v = strings.TrimSpace(v[:i])
-		}
-		if err := c.Set(strings.TrimSpace(k), v); err != nil {
-			return c, fmt.Errorf("%s:%d: %w", path, n, err)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return c, fmt.Errorf("%w: %s: %v", ErrConfig, path, err)
+	if err := conf.Load(path, &c); err != nil {
+		return c, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	return c, nil
 }
@@ -188,61 +126,11 @@ func LoadConfig(path string) (Config, error) {
 // Set sets one key from its text form; the daemon calls it for each flag
 // given on the command line, so flags override the file.
 func (c *Config) Set(key, value string) error {
-	bad := func(err error) error { return fmt.Errorf("%w: %s = %q: %v", ErrConfig, key, value, err) }
-	var err error
-	switch key {
-	case "home":
-		c.Home = value
-	case "subnet":
-		c.Subnet, err = strconv.ParseUint(value, 10, 64)
-	case "model":
-		c.Model = value
-	case "listen":
-		c.Listen = value
-	case "node":
-		c.Node = value
-	case "chain-id":
-		c.ChainID = value
-	case "workers":
-		c.Workers, err = strconv.Atoi(value)
-	case "queue":
-		c.Queue, err = strconv.Atoi(value)
-	case "request-timeout", "shutdown-timeout", "clock-skew", "tx-timeout", "refresh", "poll":
-		var d time.Duration
-		if d, err = time.ParseDuration(value); err == nil {
-			map[string]*Duration{"request-timeout": &c.RequestTimeout, "shutdown-timeout": &c.ShutdownTimeout,
-				"clock-skew": &c.ClockSkew, "tx-timeout": &c.TxTimeout, "refresh": &c.Refresh, "poll": &c.Poll}[key].set(d)
-		}
-	case "max-body":
-		c.MaxBody, err = strconv.ParseInt(value, 10, 64)
-	case "rate-limit":
-		c.RateLimit, err = strconv.ParseFloat(value, 64)
-	case "rate-burst":
-		c.RateBurst, err = strconv.Atoi(value)
-	case "hotkey":
-		c.Hotkey = value
-	case "keys-dir":
-		c.KeysDir = value
-	case "advertise":
-		c.Advertise = value
-	case "fee":
-		c.Fee, err = strconv.ParseUint(value, 10, 64)
-	case "behavior":
-		c.Behavior = Behavior(value)
-	case "forge-model":
-		c.ForgeModel = value
-	case "copy-hotkey":
-		c.CopyHotkey = value
-	default:
-		return fmt.Errorf("%w: unknown key %q (known: %s)", ErrConfig, key, strings.Join(ConfigKeys, ", "))
-	}
-	if err != nil {
-		return bad(err)
+	if err := conf.Set(c, key, value); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	return nil
 }
-
-func (d *Duration) set(v time.Duration) { *d = Duration(v) }
 
 // Validate checks that the configuration can run a miner, naming the
 // first bad key.

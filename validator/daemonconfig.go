@@ -1,44 +1,19 @@
 package validator
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/veritensor/veritensor/chain"
+	"github.com/veritensor/veritensor/internal/conf"
 )
 
 // Duration is a time.Duration written as Go duration text ("20s") in
-// config files.
-type Duration time.Duration
-
-// MarshalJSON writes the duration as text.
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
-
-// UnmarshalJSON reads duration text ("20s") or a whole number of seconds.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		var secs int64
-		if err2 := json.Unmarshal(b, &secs); err2 != nil {
-			return fmt.Errorf("duration: want text like \"20s\" or seconds, got %s", b)
-		}
-		*d = Duration(time.Duration(secs) * time.Second)
-		return nil
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("duration: %w", err)
-	}
-	*d = Duration(v)
-	return nil
-}
+// config files and flags (JSON also takes whole seconds).
+type Duration = conf.Duration
 
 // DaemonConfig is the configuration of `veritensor validator run`. Its JSON
 // keys are the names of the command's flags: values come from
@@ -80,9 +55,9 @@ type DaemonConfig struct {
 	Poll Duration `json:"poll"`
 }
 
-// DaemonConfigKeys are the keys of DaemonConfig, as flags and in files.
-var DaemonConfigKeys = []string{"home", "subnet", "node", "hotkey", "dataset", "dataset-dir", "metrics-listen",
-	"fee", "tx-timeout", "graded", "decoys", "request-timeout", "latency-target", "concurrency", "poll"}
+// DaemonConfigKeys are the keys of DaemonConfig, as flags and in files:
+// its `json` tags, in field order.
+var DaemonConfigKeys = conf.Keys(&DaemonConfig{})
 
 // DefaultDaemonConfig is the configuration before any file or flag: home
 // ~/.veritensor, node tcp://127.0.0.1:26657, hotkey "hotkey", dataset
@@ -104,14 +79,8 @@ func DefaultDaemonConfig() DaemonConfig {
 // unknown keys are errors.
 func LoadDaemonConfig(path string) (DaemonConfig, error) {
 	c := DefaultDaemonConfig()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return c, fmt.Errorf("%w: %v", ErrConfig, err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		return c, fmt.Errorf("%w: %s: %v", ErrConfig, path, err)
+	if err := conf.LoadJSON(path, &c); err != nil {
+		return c, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	return c, nil
 }
@@ -119,51 +88,8 @@ func LoadDaemonConfig(path string) (DaemonConfig, error) {
 // Set sets one key from its text form; the command calls it for each flag
 // given on the command line, so flags override the file.
 func (c *DaemonConfig) Set(key, value string) error {
-	var err error
-	dur := func(d *Duration) {
-		var v time.Duration
-		if v, err = time.ParseDuration(value); err == nil {
-			*d = Duration(v)
-		}
-	}
-	switch key {
-	case "home":
-		c.Home = value
-	case "subnet":
-		var v uint64
-		v, err = strconv.ParseUint(value, 10, 16)
-		c.Subnet = uint16(v)
-	case "node":
-		c.Node = value
-	case "hotkey":
-		c.Hotkey = value
-	case "dataset":
-		c.Dataset = value
-	case "dataset-dir":
-		c.DatasetDir = value
-	case "metrics-listen":
-		c.MetricsListen = value
-	case "fee":
-		c.Fee, err = strconv.ParseUint(value, 10, 64)
-	case "tx-timeout":
-		dur(&c.TxTimeout)
-	case "graded":
-		c.Graded, err = strconv.Atoi(value)
-	case "decoys":
-		c.Decoys, err = strconv.Atoi(value)
-	case "request-timeout":
-		dur(&c.RequestTimeout)
-	case "latency-target":
-		dur(&c.LatencyTarget)
-	case "concurrency":
-		c.Concurrency, err = strconv.Atoi(value)
-	case "poll":
-		dur(&c.Poll)
-	default:
-		return fmt.Errorf("%w: unknown key %q (known: %s)", ErrConfig, key, strings.Join(DaemonConfigKeys, ", "))
-	}
-	if err != nil {
-		return fmt.Errorf("%w: %s = %q: %v", ErrConfig, key, value, err)
+	if err := conf.Set(c, key, value); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	return nil
 }
