@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -54,4 +57,45 @@ func keyring(c *cli.Context) *keys.Keyring { return keys.Open(c.String("home")) 
 // cmdContext is the command's context bounded by --timeout.
 func cmdContext(c *cli.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(c.Context, c.Duration("timeout"))
+}
+
+// dial connects to --node and returns the command's context bounded by
+// --timeout; the caller defers cancel.
+func dial(c *cli.Context) (*client.Client, context.Context, context.CancelFunc, error) {
+	cl, err := chainClient(c)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ctx, cancel := cmdContext(c)
+	return cl, ctx, cancel, nil
+}
+
+// runQuery is a query command's body: it dials --node, runs q within
+// --timeout, and renders the result (JSON for -o json, else text). q may
+// be a method expression such as (*client.Client).Supply.
+func runQuery[T any](c *cli.Context, q func(*client.Client, context.Context) (T, error), text func(io.Writer, T) error) error {
+	cl, ctx, cancel, err := dial(c)
+	if err != nil {
+		return err
+	}
+	defer cancel()
+	v, err := q(cl, ctx)
+	if err != nil {
+		return err
+	}
+	return render(c, v, func(w io.Writer) error { return text(w, v) })
+}
+
+// subnetQuery is runQuery for a command whose nargs arguments start with a
+// subnet ID, parsed (and the count checked) before dialing. q may be a
+// method expression such as (*client.Client).Epoch.
+func subnetQuery[T any](c *cli.Context, nargs int, q func(*client.Client, context.Context, uint16) (T, error), text func(io.Writer, T) error) error {
+	if c.NArg() != nargs {
+		return fmt.Errorf("want %d argument(s): %s", nargs, c.Command.ArgsUsage)
+	}
+	id, err := strconv.ParseUint(c.Args().First(), 10, 16)
+	if err != nil {
+		return fmt.Errorf("subnet ID %q is not a number in 0..65535", c.Args().First())
+	}
+	return runQuery(c, func(cl *client.Client, ctx context.Context) (T, error) { return q(cl, ctx, uint16(id)) }, text)
 }

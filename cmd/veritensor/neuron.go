@@ -10,7 +10,6 @@ import (
 
 	"github.com/veritensor/veritensor/chain"
 	"github.com/veritensor/veritensor/chain/client"
-	"github.com/veritensor/veritensor/internal/keycache"
 	"github.com/veritensor/veritensor/zk"
 )
 
@@ -82,11 +81,10 @@ func txRegister(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cl, err := chainClient(c)
+	cl, ctx, cancel, err := dial(c)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := cmdContext(c)
 	defer cancel()
 	chainID, err := cl.ChainID(ctx)
 	if err != nil {
@@ -150,11 +148,10 @@ func txCommitWeights(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cl, err := chainClient(c)
+	cl, ctx, cancel, err := dial(c)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := cmdContext(c)
 	defer cancel()
 	pr, info, err := cl.CommitWeights(ctx, k.Private, uint16(c.Uint("subnet")), w, c.Uint64("fee"))
 	if err != nil {
@@ -195,11 +192,7 @@ func txSubmitProof(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cache, err := keycache.New(c.String("keys-dir"))
-	if err != nil {
-		return err
-	}
-	keys, err := cache.Get(m.Arch, func(stage string) { fmt.Fprintf(os.Stderr, "zk setup %s: %s\n", m.Arch, stage) })
+	keys, err := txKeys(c, m.Arch)
 	if err != nil {
 		return err
 	}
@@ -207,11 +200,10 @@ func txSubmitProof(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cl, err := chainClient(c)
+	cl, ctx, cancel, err := dial(c)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := cmdContext(c)
 	defer cancel()
 	id := uint16(c.Uint("subnet"))
 	ep, _, x, err := cl.Challenge(ctx, id, k.Address())

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strconv"
@@ -29,34 +30,8 @@ func init() {
 	)
 }
 
-// subnetQuery parses the ID argument, connects, and runs fn.
-func subnetQuery(c *cli.Context, nargs int, fn func(cl *client.Client, c *cli.Context, id uint16) error) error {
-	if c.NArg() != nargs {
-		return fmt.Errorf("want %d argument(s): %s", nargs, c.Command.ArgsUsage)
-	}
-	id, err := strconv.ParseUint(c.Args().First(), 10, 16)
-	if err != nil {
-		return fmt.Errorf("subnet ID %q is not a number in 0..65535", c.Args().First())
-	}
-	cl, err := chainClient(c)
-	if err != nil {
-		return err
-	}
-	return fn(cl, c, uint16(id))
-}
-
 func querySubnets(c *cli.Context) error {
-	cl, err := chainClient(c)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := cmdContext(c)
-	defer cancel()
-	v, err := cl.Subnets(ctx)
-	if err != nil {
-		return err
-	}
-	return render(c, v, func(w io.Writer) error {
+	return runQuery(c, (*client.Client).Subnets, func(w io.Writer, v chain.SubnetsInfo) error {
 		for _, sn := range v.Subnets {
 			printSubnetLine(w, sn)
 		}
@@ -66,42 +41,26 @@ func querySubnets(c *cli.Context) error {
 }
 
 func querySubnet(c *cli.Context) error {
-	return subnetQuery(c, 1, func(cl *client.Client, c *cli.Context, id uint16) error {
-		ctx, cancel := cmdContext(c)
-		defer cancel()
-		sn, err := cl.Subnet(ctx, id)
-		if err != nil {
-			return err
-		}
-		return render(c, sn, func(w io.Writer) error {
-			printSubnetLine(w, sn)
-			t, h := sn.Task, sn.Hyper
-			fmt.Fprintf(w, "task: arch %s circuit %s scoring %s input %d output %d\n  vk %s (%d bytes) pk %s dataset %s\n",
-				t.Arch, t.CircuitID, t.ScoringRule, t.InputSize, t.OutputSize, t.VKHash, len(sn.VK), t.PKHash, t.DatasetCommitment)
-			fmt.Fprintf(w, "hyperparams: %+v\n", h)
-			return nil
-		})
+	return subnetQuery(c, 1, (*client.Client).Subnet, func(w io.Writer, sn chain.SubnetInfo) error {
+		printSubnetLine(w, sn)
+		t, h := sn.Task, sn.Hyper
+		fmt.Fprintf(w, "task: arch %s circuit %s scoring %s input %d output %d\n  vk %s (%d bytes) pk %s dataset %s\n",
+			t.Arch, t.CircuitID, t.ScoringRule, t.InputSize, t.OutputSize, t.VKHash, len(sn.VK), t.PKHash, t.DatasetCommitment)
+		fmt.Fprintf(w, "hyperparams: %+v\n", h)
+		return nil
 	})
 }
 
 func queryMetagraph(c *cli.Context) error {
-	return subnetQuery(c, 1, func(cl *client.Client, c *cli.Context, id uint16) error {
-		ctx, cancel := cmdContext(c)
-		defer cancel()
-		mg, err := cl.Metagraph(ctx, id)
-		if err != nil {
-			return err
+	return subnetQuery(c, 1, (*client.Client).Metagraph, func(w io.Writer, mg chain.Metagraph) error {
+		printSubnetLine(w, mg.Subnet)
+		fmt.Fprintf(w, "epoch %d seed %s blocks [%d, %d)\n", mg.Epoch.Epoch, mg.Epoch.Seed, mg.Epoch.StartHeight, mg.Epoch.NextEpochHeight)
+		fmt.Fprintf(w, "%-4s %-40s %14s %-3s %-5s %-9s %-10s %-10s %14s  %s\n", "uid", "hotkey", "stake", "vp", "proof", "immune", "incentive", "dividends", "emission", "endpoint")
+		for _, n := range mg.Neurons {
+			fmt.Fprintf(w, "%-4d %-40s %14d %-3v %-5v %-9v %-10s %-10s %14d  %s\n", n.UID, n.Hotkey, n.Stake, yn(n.ValidatorPermit),
+				yn(n.ProofOK), yn(n.Immune), scoring.Fixed(n.Incentive).Format(6), scoring.Fixed(n.Dividends).Format(6), n.Emission, n.Endpoint)
 		}
-		return render(c, mg, func(w io.Writer) error {
-			printSubnetLine(w, mg.Subnet)
-			fmt.Fprintf(w, "epoch %d seed %s blocks [%d, %d)\n", mg.Epoch.Epoch, mg.Epoch.Seed, mg.Epoch.StartHeight, mg.Epoch.NextEpochHeight)
-			fmt.Fprintf(w, "%-4s %-40s %14s %-3s %-5s %-9s %-10s %-10s %14s  %s\n", "uid", "hotkey", "stake", "vp", "proof", "immune", "incentive", "dividends", "emission", "endpoint")
-			for _, n := range mg.Neurons {
-				fmt.Fprintf(w, "%-4d %-40s %14d %-3v %-5v %-9v %-10s %-10s %14d  %s\n", n.UID, n.Hotkey, n.Stake, yn(n.ValidatorPermit),
-					yn(n.ProofOK), yn(n.Immune), scoring.Fixed(n.Incentive).Format(6), scoring.Fixed(n.Dividends).Format(6), n.Emission, n.Endpoint)
-			}
-			return nil
-		})
+		return nil
 	})
 }
 
@@ -112,134 +71,88 @@ func yn(b bool) string {
 	return "no"
 }
 
+// queryNeuron reads one UID, given as a number or, when it is 40 hex
+// digits, as the hotkey address that holds it.
 func queryNeuron(c *cli.Context) error {
-	return subnetQuery(c, 2, func(cl *client.Client, c *cli.Context, id uint16) error {
-		ctx, cancel := cmdContext(c)
-		defer cancel()
+	q := func(cl *client.Client, ctx context.Context, id uint16) (chain.NeuronInfo, error) {
 		who := c.Args().Get(1)
-		var n chain.NeuronInfo
-		var err error
 		if len(who) == 2*chain.AddressLen {
-			hk, perr := chain.ParseAddress(who)
-			if perr != nil {
-				return perr
+			hk, err := chain.ParseAddress(who)
+			if err != nil {
+				return chain.NeuronInfo{}, err
 			}
-			n, err = cl.NeuronByHotkey(ctx, id, hk)
-		} else {
-			uid, perr := strconv.ParseUint(who, 10, 16)
-			if perr != nil {
-				return fmt.Errorf("UID %q: want a number or a 40-hex-digit hotkey address", who)
-			}
-			n, err = cl.Neuron(ctx, id, uint16(uid))
+			return cl.NeuronByHotkey(ctx, id, hk)
 		}
+		uid, err := strconv.ParseUint(who, 10, 16)
 		if err != nil {
-			return err
+			return chain.NeuronInfo{}, fmt.Errorf("UID %q: want a number or a 40-hex-digit hotkey address", who)
 		}
-		return render(c, n, func(w io.Writer) error {
-			fmt.Fprintf(w, "uid %d hotkey %s owner %s\nregistered at %d, last update %d, immune %s\nstake %d, validator permit %s\nendpoint %q model %s hardware %q\nproof ok %s (last proof epoch %d)\nlast epoch: incentive %s dividends %s emission %d\n",
-				n.UID, n.Hotkey, n.Owner, n.RegisteredAt, n.LastUpdate, yn(n.Immune), n.Stake, yn(n.ValidatorPermit),
-				n.Endpoint, n.ModelCommitment, n.Hardware, yn(n.ProofOK), n.ProofEpoch,
-				scoring.Fixed(n.Incentive).Format(6), scoring.Fixed(n.Dividends).Format(6), n.Emission)
-			return nil
-		})
+		return cl.Neuron(ctx, id, uint16(uid))
+	}
+	return subnetQuery(c, 2, q, func(w io.Writer, n chain.NeuronInfo) error {
+		fmt.Fprintf(w, "uid %d hotkey %s owner %s\nregistered at %d, last update %d, immune %s\nstake %d, validator permit %s\nendpoint %q model %s hardware %q\nproof ok %s (last proof epoch %d)\nlast epoch: incentive %s dividends %s emission %d\n",
+			n.UID, n.Hotkey, n.Owner, n.RegisteredAt, n.LastUpdate, yn(n.Immune), n.Stake, yn(n.ValidatorPermit),
+			n.Endpoint, n.ModelCommitment, n.Hardware, yn(n.ProofOK), n.ProofEpoch,
+			scoring.Fixed(n.Incentive).Format(6), scoring.Fixed(n.Dividends).Format(6), n.Emission)
+		return nil
 	})
 }
 
 func queryWeights(c *cli.Context) error {
-	return subnetQuery(c, 1, func(cl *client.Client, c *cli.Context, id uint16) error {
-		ctx, cancel := cmdContext(c)
-		defer cancel()
-		v, err := cl.Weights(ctx, id)
-		if err != nil {
-			return err
+	return subnetQuery(c, 1, (*client.Client).Weights, func(w io.Writer, v chain.WeightsInfo) error {
+		fmt.Fprintf(w, "subnet %d, epoch %d\n", v.Subnet, v.Epoch)
+		for _, r := range v.Rows {
+			fmt.Fprintf(w, "uid %d (epoch %d, block %d):", r.UID, r.Epoch, r.Block)
+			for _, x := range r.Weights {
+				fmt.Fprintf(w, " %d:%d", x.UID, x.Value)
+			}
+			fmt.Fprintln(w)
 		}
-		return render(c, v, func(w io.Writer) error {
-			fmt.Fprintf(w, "subnet %d, epoch %d\n", v.Subnet, v.Epoch)
-			for _, r := range v.Rows {
-				fmt.Fprintf(w, "uid %d (epoch %d, block %d):", r.UID, r.Epoch, r.Block)
-				for _, x := range r.Weights {
-					fmt.Fprintf(w, " %d:%d", x.UID, x.Value)
-				}
-				fmt.Fprintln(w)
-			}
-			for _, cm := range v.Commits {
-				fmt.Fprintf(w, "commit uid %d epoch %d block %d hash %s\n", cm.UID, cm.Epoch, cm.Block, cm.Hash)
-			}
-			return nil
-		})
+		for _, cm := range v.Commits {
+			fmt.Fprintf(w, "commit uid %d epoch %d block %d hash %s\n", cm.UID, cm.Epoch, cm.Block, cm.Hash)
+		}
+		return nil
 	})
 }
 
 func queryEmissions(c *cli.Context) error {
-	return subnetQuery(c, 1, func(cl *client.Client, c *cli.Context, id uint16) error {
-		ctx, cancel := cmdContext(c)
-		defer cancel()
-		r, err := cl.Emissions(ctx, id)
-		if err != nil {
-			return err
+	return subnetQuery(c, 1, (*client.Client).Emissions, func(w io.Writer, r chain.EpochRecord) error {
+		fmt.Fprintf(w, "subnet %d epoch %d (block %d): emission %d, owner %d, unminted %d, proofs %d\n",
+			r.Subnet, r.Epoch, r.Block, r.Emission, r.OwnerEmission, r.Unminted, r.Proofs)
+		for _, n := range r.Neurons {
+			fmt.Fprintf(w, "  uid %-4d %s miner %d validator %d proof %s permit %s\n", n.UID, n.Hotkey,
+				n.MinerEmission, n.ValidatorEmission, yn(n.ProofOK), yn(n.ValidatorPermit))
 		}
-		return render(c, r, func(w io.Writer) error {
-			fmt.Fprintf(w, "subnet %d epoch %d (block %d): emission %d, owner %d, unminted %d, proofs %d\n",
-				r.Subnet, r.Epoch, r.Block, r.Emission, r.OwnerEmission, r.Unminted, r.Proofs)
-			for _, n := range r.Neurons {
-				fmt.Fprintf(w, "  uid %-4d %s miner %d validator %d proof %s permit %s\n", n.UID, n.Hotkey,
-					n.MinerEmission, n.ValidatorEmission, yn(n.ProofOK), yn(n.ValidatorPermit))
-			}
-			return nil
-		})
+		return nil
 	})
 }
 
 func queryEpoch(c *cli.Context) error {
-	return subnetQuery(c, 1, func(cl *client.Client, c *cli.Context, id uint16) error {
-		ctx, cancel := cmdContext(c)
-		defer cancel()
-		e, err := cl.Epoch(ctx, id)
-		if err != nil {
-			return err
-		}
-		return render(c, e, func(w io.Writer) error {
-			_, err := fmt.Fprintf(w, "subnet %d epoch %d seed %s\nblocks [%d, %d), tempo %d, at height %d, pending emission %d\n",
-				e.Subnet, e.Epoch, e.Seed, e.StartHeight, e.NextEpochHeight, e.Tempo, e.Height, e.PendingEmission)
-			return err
-		})
+	return subnetQuery(c, 1, (*client.Client).Epoch, func(w io.Writer, e chain.EpochInfo) error {
+		_, err := fmt.Fprintf(w, "subnet %d epoch %d seed %s\nblocks [%d, %d), tempo %d, at height %d, pending emission %d\n",
+			e.Subnet, e.Epoch, e.Seed, e.StartHeight, e.NextEpochHeight, e.Tempo, e.Height, e.PendingEmission)
+		return err
 	})
 }
 
 func queryStake(c *cli.Context) error {
-	return subnetQuery(c, 2, func(cl *client.Client, c *cli.Context, id uint16) error {
+	return subnetQuery(c, 2, func(cl *client.Client, ctx context.Context, id uint16) (chain.StakeInfo, error) {
 		hk, err := chain.ParseAddress(c.Args().Get(1))
 		if err != nil {
-			return err
+			return chain.StakeInfo{}, err
 		}
-		ctx, cancel := cmdContext(c)
-		defer cancel()
-		s, err := cl.Stake(ctx, id, hk)
-		if err != nil {
-			return err
+		return cl.Stake(ctx, id, hk)
+	}, func(w io.Writer, s chain.StakeInfo) error {
+		fmt.Fprintf(w, "subnet %d hotkey %s total %d\n", s.Subnet, s.Hotkey, s.Total)
+		for _, d := range s.Delegations {
+			fmt.Fprintf(w, "  %s %d\n", d.Owner, d.Amount)
 		}
-		return render(c, s, func(w io.Writer) error {
-			fmt.Fprintf(w, "subnet %d hotkey %s total %d\n", s.Subnet, s.Hotkey, s.Total)
-			for _, d := range s.Delegations {
-				fmt.Fprintf(w, "  %s %d\n", d.Owner, d.Amount)
-			}
-			return nil
-		})
+		return nil
 	})
 }
 
 func queryTokenomics(c *cli.Context) error {
-	cl, err := chainClient(c)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := cmdContext(c)
-	defer cancel()
-	t, err := cl.Tokenomics(ctx)
-	if err != nil {
-		return err
-	}
-	return render(c, t, func(w io.Writer) error {
+	return runQuery(c, (*client.Client).Tokenomics, func(w io.Writer, t chain.Tokenomics) error {
 		_, err := fmt.Fprintf(w, "supply %d\nfee pool %d\ntotal stake %d\nminted %d\nburned %d\n", t.Supply, t.FeePool, t.TotalStake, t.Minted, t.Burned)
 		return err
 	})

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strconv"
@@ -33,20 +34,11 @@ func queryAccount(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cl, err := chainClient(c)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := cmdContext(c)
-	defer cancel()
-	a, err := cl.Account(ctx, addr)
-	if err != nil {
-		return err
-	}
-	return render(c, a, func(w io.Writer) error {
-		_, err := fmt.Fprintf(w, "address %s\nbalance %d\nnonce   %d\n", a.Address, a.Balance, a.Nonce)
-		return err
-	})
+	return runQuery(c, func(cl *client.Client, ctx context.Context) (chain.Account, error) { return cl.Account(ctx, addr) },
+		func(w io.Writer, a chain.Account) error {
+			_, err := fmt.Fprintf(w, "address %s\nbalance %d\nnonce   %d\n", a.Address, a.Balance, a.Nonce)
+			return err
+		})
 }
 
 func queryBlock(c *cli.Context) error {
@@ -57,24 +49,15 @@ func queryBlock(c *cli.Context) error {
 			return fmt.Errorf("HEIGHT %q is not a positive integer", c.Args().First())
 		}
 	}
-	cl, err := chainClient(c)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := cmdContext(c)
-	defer cancel()
-	b, err := cl.Block(ctx, h)
-	if err != nil {
-		return err
-	}
-	return render(c, b, func(w io.Writer) error {
-		fmt.Fprintf(w, "height   %d\nhash     %s\ntime     %s\napp hash %s\nproposer %s\ntxs      %d\n",
-			b.Height, b.Hash, b.Time.Format("2006-01-02T15:04:05.000Z07:00"), b.AppHash, b.Proposer, b.NumTxs)
-		for _, t := range b.TxHashes {
-			fmt.Fprintf(w, "  %s\n", t)
-		}
-		return nil
-	})
+	return runQuery(c, func(cl *client.Client, ctx context.Context) (*client.BlockInfo, error) { return cl.Block(ctx, h) },
+		func(w io.Writer, b *client.BlockInfo) error {
+			fmt.Fprintf(w, "height   %d\nhash     %s\ntime     %s\napp hash %s\nproposer %s\ntxs      %d\n",
+				b.Height, b.Hash, b.Time.Format("2006-01-02T15:04:05.000Z07:00"), b.AppHash, b.Proposer, b.NumTxs)
+			for _, t := range b.TxHashes {
+				fmt.Fprintf(w, "  %s\n", t)
+			}
+			return nil
+		})
 }
 
 func queryTx(c *cli.Context) error {
@@ -85,31 +68,11 @@ func queryTx(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cl, err := chainClient(c)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := cmdContext(c)
-	defer cancel()
-	t, err := cl.Tx(ctx, hash)
-	if err != nil {
-		return err
-	}
-	return render(c, t, func(w io.Writer) error { return printTx(w, t) })
+	return runQuery(c, func(cl *client.Client, ctx context.Context) (*client.TxInfo, error) { return cl.Tx(ctx, hash) }, printTx)
 }
 
 func querySupply(c *cli.Context) error {
-	cl, err := chainClient(c)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := cmdContext(c)
-	defer cancel()
-	s, err := cl.Supply(ctx)
-	if err != nil {
-		return err
-	}
-	return render(c, s, func(w io.Writer) error {
+	return runQuery(c, (*client.Client).Supply, func(w io.Writer, s chain.SupplyInfo) error {
 		_, err := fmt.Fprintf(w, "supply   %d\nfee pool %d\n", s.Supply, s.FeePool)
 		return err
 	})

@@ -3,14 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/veritensor/veritensor/chain"
-	"github.com/veritensor/veritensor/internal/keycache"
 	"github.com/veritensor/veritensor/scoring"
 	"github.com/veritensor/veritensor/zk"
 )
@@ -140,11 +138,7 @@ func subnetCreate(c *cli.Context) error {
 			return err
 		}
 	}
-	cache, err := keycache.New(c.String("keys-dir"))
-	if err != nil {
-		return err
-	}
-	keys, err := cache.Get(arch, func(stage string) { fmt.Fprintf(os.Stderr, "zk setup %s: %s\n", arch, stage) })
+	keys, err := txKeys(c, arch)
 	if err != nil {
 		return err
 	}
@@ -154,11 +148,10 @@ func subnetCreate(c *cli.Context) error {
 }
 
 func subnetUpdate(c *cli.Context) error {
-	cl, err := chainClient(c)
+	cl, ctx, cancel, err := dial(c)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := cmdContext(c)
 	defer cancel()
 	id := uint16(c.Uint("subnet"))
 	sn, err := cl.Subnet(ctx, id)

@@ -54,11 +54,10 @@ func sendMsg(c *cli.Context, msg chain.Msg) error {
 	if err != nil {
 		return err
 	}
-	cl, err := chainClient(c)
+	cl, ctx, cancel, err := dial(c)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := cmdContext(c)
 	defer cancel()
 	if c.Bool("async") {
 		hash, err := cl.SendAsync(ctx, k.Private, msg, c.Uint64("fee"))

@@ -87,6 +87,17 @@ func cacheKeys(c *cli.Context, a zk.Arch) (*keycache.Cache, *keycache.Keys, erro
 	return kc, k, err
 }
 
+// txKeys are the proving keys of a for a transaction command, from the
+// --keys-dir cache (set up on a miss, each stage logged to stderr as
+// "zk setup ARCH: STAGE").
+func txKeys(c *cli.Context, a zk.Arch) (*keycache.Keys, error) {
+	kc, err := keycache.New(c.String("keys-dir"))
+	if err != nil {
+		return nil, err
+	}
+	return kc.Get(a, func(stage string) { fmt.Fprintf(os.Stderr, "zk setup %s: %s\n", a, stage) })
+}
+
 func zkSetup(c *cli.Context) error {
 	a, err := zk.ParseArch(c.String("arch"))
 	if err != nil {
