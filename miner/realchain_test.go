@@ -294,6 +294,9 @@ func TestDaemonOnRealChain(t *testing.T) {
 		}
 	}
 	t.Logf("5 daemons ready at %v", time.Since(began))
+	if err := net.Settle(ctx); err != nil { // each daemon served through its own node
+		t.Fatal(err)
+	}
 
 	// Served on chain: the bound endpoint and the model's commitment.
 	for i, d := range ds {
@@ -338,6 +341,9 @@ func TestDaemonOnRealChain(t *testing.T) {
 		if r.Outcome != Failed || !errors.Is(r.Err, ErrPermanent) || !errors.Is(r.Err, chain.ErrProofInvalid) {
 			t.Fatalf("%s epoch proof: %+v, want rejected as proof_invalid", d.name, r)
 		}
+	}
+	if err := net.Settle(ctx); err != nil { // the proof landed through the honest daemon's node
+		t.Fatal(err)
 	}
 	for ni, cl := range cls {
 		n, err := cl.Neuron(ctx, idA, uids[1])

@@ -283,6 +283,19 @@ func (n *Network) WaitHeight(ctx context.Context, h int64) error {
 	return nil
 }
 
+// Settle waits until every running node has committed the highest height any
+// of them has reached, so that what one node reports (a tx a daemon saw land
+// through its own node) is visible through every node.
+func (n *Network) Settle(ctx context.Context) error {
+	var top int64
+	for _, nd := range n.nodes {
+		if nd != nil && nd.Height() > top {
+			top = nd.Height()
+		}
+	}
+	return n.WaitHeight(ctx, top)
+}
+
 // MinHeight is the lowest block height among running nodes.
 func (n *Network) MinHeight() int64 {
 	var m int64 = -1
