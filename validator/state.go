@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/veritensor/veritensor/internal/atomicfile"
 	"github.com/veritensor/veritensor/scoring"
 )
 
@@ -142,30 +143,10 @@ func (s *state) addRecord(r Record) {
 	}
 }
 
-// writeAtomic writes b to a temporary file beside path, syncs it, renames
-// it over path and syncs the directory: after a crash path holds either the
-// old or the new content.
+// writeAtomic writes b over path through atomicfile.Write.
 func writeAtomic(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
+	if err := atomicfile.Write(path, b); err != nil {
 		return fmt.Errorf("validator: %w", err)
-	}
-	tmp := f.Name()
-	_, werr := f.Write(b)
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("validator: write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("validator: %w", err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
 	}
 	return nil
 }

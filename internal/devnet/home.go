@@ -15,6 +15,7 @@ import (
 	"github.com/veritensor/veritensor/chain/keys"
 	"github.com/veritensor/veritensor/chain/node"
 	"github.com/veritensor/veritensor/chain/testnet"
+	"github.com/veritensor/veritensor/internal/atomicfile"
 	"github.com/veritensor/veritensor/internal/keycache"
 )
 
@@ -76,11 +77,10 @@ func (s *state) save(home string) error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(home, stateFile+".tmp")
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+	if err := atomicfile.Write(filepath.Join(home, stateFile), b); err != nil {
 		return fmt.Errorf("devnet: %w", err)
 	}
-	return os.Rename(tmp, filepath.Join(home, stateFile))
+	return nil
 }
 
 // Keys of the devnet's actors, derived from the chain ID (test keys only).

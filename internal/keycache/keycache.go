@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/veritensor/veritensor/internal/atomicfile"
 	"github.com/veritensor/veritensor/zk"
 )
 
@@ -201,23 +202,9 @@ func (c *Cache) Get(a zk.Arch, progress func(stage string)) (*Keys, error) {
 	return c.Store(a, pk, vk)
 }
 
-// writeAtomic writes b to a temporary file in path's directory, syncs it and
-// renames it over path.
+// writeAtomic writes b over path through atomicfile.Write.
 func writeAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("keycache: %w", err)
-	}
-	tmp := f.Name()
-	_, werr := f.Write(b)
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("keycache: write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	if err := atomicfile.Write(path, b); err != nil {
 		return fmt.Errorf("keycache: %w", err)
 	}
 	return nil
