@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
-	"math/rand/v2"
 	"sync"
 	"testing"
 
@@ -52,23 +51,8 @@ func smallSetup(t testing.TB) zkKeys {
 // testModel draws a valid model of a from seed.
 func testModel(t testing.TB, a zk.Arch, seed uint64) *zk.Model {
 	t.Helper()
-	r := rand.New(rand.NewPCG(seed, 7))
-	m := &zk.Model{Arch: a, Layers: make([]zk.Layer, a.Layers())}
-	for l := range m.Layers {
-		in, out := a.Sizes[l], a.Sizes[l+1]
-		ly := zk.Layer{Weights: make([]int8, in*out), Biases: make([]int32, out)}
-		for i := range ly.Weights {
-			ly.Weights[i] = int8(r.IntN(256) - 128)
-		}
-		for i := range ly.Biases {
-			ly.Biases[i] = int32(r.IntN(1<<12) - 1<<11)
-		}
-		if l < len(m.Layers)-1 {
-			ly.Shift = 7
-		}
-		m.Layers[l] = ly
-	}
-	if err := m.Validate(); err != nil {
+	m, err := zk.RandomModel(a, seed)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return m

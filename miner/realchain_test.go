@@ -40,23 +40,8 @@ const (
 // commitments).
 func randomModel(t testing.TB, a zk.Arch, seed uint64) *zk.Model {
 	t.Helper()
-	r := rand.New(rand.NewPCG(seed, 99))
-	m := &zk.Model{Arch: a, Layers: make([]zk.Layer, a.Layers())}
-	for l := range m.Layers {
-		in, out := a.Sizes[l], a.Sizes[l+1]
-		ly := zk.Layer{Weights: make([]int8, in*out), Biases: make([]int32, out)}
-		for i := range ly.Weights {
-			ly.Weights[i] = int8(r.IntN(256) - 128)
-		}
-		for i := range ly.Biases {
-			ly.Biases[i] = int32(r.IntN(1<<16) - 1<<15)
-		}
-		if l < len(m.Layers)-1 {
-			ly.Shift = 8
-		}
-		m.Layers[l] = ly
-	}
-	if err := m.Validate(); err != nil {
+	m, err := zk.RandomModel(a, seed)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return m

@@ -123,7 +123,7 @@ func BenchmarkSetup(b *testing.B) {
 
 func BenchmarkProve(b *testing.B) {
 	k := benchKeys(b)
-	m := zk.RandomModel(b, k.arch, 1)
+	m := zk.RandomTestModel(b, k.arch, 1)
 	x := zk.ChallengeInput([32]byte{9}, 1, k.arch.Inputs())
 	b.ResetTimer()
 	cpu0, n := cpuTime(), 0
@@ -141,7 +141,7 @@ func BenchmarkProve(b *testing.B) {
 
 func BenchmarkVerify(b *testing.B) {
 	k := benchKeys(b)
-	m := zk.RandomModel(b, k.arch, 1)
+	m := zk.RandomTestModel(b, k.arch, 1)
 	proof, pub, err := k.prover.Prove(m, zk.ChallengeInput([32]byte{9}, 1, k.arch.Inputs()), zk.Binding{Epoch: 1})
 	if err != nil {
 		b.Fatal(err)
@@ -158,7 +158,7 @@ func BenchmarkVerify(b *testing.B) {
 }
 
 func BenchmarkInferNative(b *testing.B) {
-	m := zk.RandomModel(b, benchArch(b), 1)
+	m := zk.RandomTestModel(b, benchArch(b), 1)
 	x := zk.ChallengeInput([32]byte{9}, 1, m.Arch.Inputs())
 	for b.Loop() {
 		if _, _, err := m.Infer(x); err != nil {

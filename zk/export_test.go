@@ -4,8 +4,8 @@ package zk
 // (e2e_test.go), which uses internal/keycache; keycache imports zk, so an
 // in-package test cannot.
 var (
-	MustArch     = mustArch
-	ShippedModel = shippedModel
-	MnistTest    = mnistTest
-	RandomModel  = randomModel
+	MustArch        = mustArch
+	ShippedModel    = shippedModel
+	MnistTest       = mnistTest
+	RandomTestModel = randomModel
 )

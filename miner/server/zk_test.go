@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"runtime"
 	"sort"
@@ -37,23 +36,9 @@ func (z *zkProver) Prove(ctx context.Context, in []int8, epoch uint64) (uint32, 
 
 // smallModel draws a valid model of a small architecture (fast setup).
 func smallModel(t testing.TB, a zk.Arch) *zk.Model {
-	r := rand.New(rand.NewPCG(7, 1))
-	m := &zk.Model{Arch: a, Layers: make([]zk.Layer, a.Layers())}
-	for l := range m.Layers {
-		in, out := a.Sizes[l], a.Sizes[l+1]
-		ly := zk.Layer{Weights: make([]int8, in*out), Biases: make([]int32, out)}
-		for i := range ly.Weights {
-			ly.Weights[i] = int8(r.IntN(256) - 128)
-		}
-		for i := range ly.Biases {
-			ly.Biases[i] = int32(r.IntN(1<<16) - 1<<15)
-		}
-		if l < len(m.Layers)-1 {
-			ly.Shift = 8
-		}
-		m.Layers[l] = ly
-	}
-	if err := m.Validate(); err != nil {
+	t.Helper()
+	m, err := zk.RandomModel(a, 7)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return m
