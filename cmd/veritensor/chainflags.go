@@ -48,26 +48,12 @@ var timeoutFlag = &cli.DurationFlag{
 	Usage: "give up after this long",
 }
 
-// chainClient connects to --node.
-func chainClient(c *cli.Context) (*client.Client, error) { return client.New(c.String("node")) }
-
 // keyring opens <--home>/keys.
 func keyring(c *cli.Context) *keys.Keyring { return keys.Open(c.String("home")) }
 
 // cmdContext is the command's context bounded by --timeout.
 func cmdContext(c *cli.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(c.Context, c.Duration("timeout"))
-}
-
-// dial connects to --node and returns the command's context bounded by
-// --timeout; the caller defers cancel.
-func dial(c *cli.Context) (*client.Client, context.Context, context.CancelFunc, error) {
-	cl, err := chainClient(c)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	ctx, cancel := cmdContext(c)
-	return cl, ctx, cancel, nil
 }
 
 // runQuery is a query command's body: it dials --node, runs q within

@@ -89,8 +89,8 @@ func TestProtocolCommands(t *testing.T) {
 	}
 	q := func(out any, args ...string) {
 		t.Helper()
-		// Flags go before the positional arguments (urfave/cli stops at the first).
-		s := run(append([]string{"query", args[0], "--node", rpc, "-o", "json"}, args[1:]...)...)
+		// Flags after the positional arguments, as the docs write them.
+		s := run(append(append([]string{"query"}, args...), "--node", rpc, "-o", "json")...)
 		if err := json.Unmarshal([]byte(s), out); err != nil {
 			t.Fatalf("query %v: %q: %v", args, s, err)
 		}

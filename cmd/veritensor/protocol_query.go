@@ -74,20 +74,24 @@ func yn(b bool) string {
 // queryNeuron reads one UID, given as a number or, when it is 40 hex
 // digits, as the hotkey address that holds it.
 func queryNeuron(c *cli.Context) error {
-	q := func(cl *client.Client, ctx context.Context, id uint16) (chain.NeuronInfo, error) {
-		who := c.Args().Get(1)
-		if len(who) == 2*chain.AddressLen {
-			hk, err := chain.ParseAddress(who)
-			if err != nil {
-				return chain.NeuronInfo{}, err
-			}
+	who := c.Args().Get(1)
+	var q func(cl *client.Client, ctx context.Context, id uint16) (chain.NeuronInfo, error)
+	if len(who) == 2*chain.AddressLen {
+		hk, err := chain.ParseAddress(who)
+		if err != nil {
+			return err
+		}
+		q = func(cl *client.Client, ctx context.Context, id uint16) (chain.NeuronInfo, error) {
 			return cl.NeuronByHotkey(ctx, id, hk)
 		}
+	} else if c.NArg() == 2 {
 		uid, err := strconv.ParseUint(who, 10, 16)
 		if err != nil {
-			return chain.NeuronInfo{}, fmt.Errorf("UID %q: want a number or a 40-hex-digit hotkey address", who)
+			return fmt.Errorf("UID %q: want a number or a 40-hex-digit hotkey address", who)
 		}
-		return cl.Neuron(ctx, id, uint16(uid))
+		q = func(cl *client.Client, ctx context.Context, id uint16) (chain.NeuronInfo, error) {
+			return cl.Neuron(ctx, id, uint16(uid))
+		}
 	}
 	return subnetQuery(c, 2, q, func(w io.Writer, n chain.NeuronInfo) error {
 		fmt.Fprintf(w, "uid %d hotkey %s owner %s\nregistered at %d, last update %d, immune %s\nstake %d, validator permit %s\nendpoint %q model %s hardware %q\nproof ok %s (last proof epoch %d)\nlast epoch: incentive %s dividends %s emission %d\n",
@@ -136,11 +140,14 @@ func queryEpoch(c *cli.Context) error {
 }
 
 func queryStake(c *cli.Context) error {
-	return subnetQuery(c, 2, func(cl *client.Client, ctx context.Context, id uint16) (chain.StakeInfo, error) {
-		hk, err := chain.ParseAddress(c.Args().Get(1))
-		if err != nil {
-			return chain.StakeInfo{}, err
+	var hk chain.Address
+	if c.NArg() == 2 {
+		var err error
+		if hk, err = chain.ParseAddress(c.Args().Get(1)); err != nil {
+			return err
 		}
+	}
+	return subnetQuery(c, 2, func(cl *client.Client, ctx context.Context, id uint16) (chain.StakeInfo, error) {
 		return cl.Stake(ctx, id, hk)
 	}, func(w io.Writer, s chain.StakeInfo) error {
 		fmt.Fprintf(w, "subnet %d hotkey %s total %d\n", s.Subnet, s.Hotkey, s.Total)
