@@ -75,11 +75,12 @@ func DefaultDaemonConfig() DaemonConfig {
 		Concurrency: 64, Poll: Duration(2 * time.Second)}
 }
 
-// LoadDaemonConfig reads the JSON object at path over DefaultDaemonConfig;
-// unknown keys are errors.
+// LoadDaemonConfig reads path over DefaultDaemonConfig: one JSON object
+// or "key = value" lines, as the miner's config (conf.Load); unknown keys
+// are errors, and errors name the file, line and column.
 func LoadDaemonConfig(path string) (DaemonConfig, error) {
 	c := DefaultDaemonConfig()
-	if err := conf.LoadJSON(path, &c); err != nil {
+	if err := conf.Load(path, &c); err != nil {
 		return c, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	return c, nil

@@ -22,7 +22,8 @@ func init() {
 			{
 				Name:  "run",
 				Usage: "run the validator daemon: follow the chain, challenge every serving miner each tempo, commit and reveal weights",
-				Description: "Settings come from the defaults, then --config (a JSON object whose keys are these flag names),\n" +
+				Description: "Settings come from the defaults, then --config (a JSON object or key = value lines whose keys are\n" +
+					"these flag names),\n" +
 					"then the flags given. Prints one report per tempo (text, or -o json). Ctrl-C stops it; a restart\n" +
 					"resumes from <home>/" + validator.StateFile + " (it still reveals a commit of the previous tempo).",
 				Flags:  validatorRunFlags(),
@@ -46,7 +47,7 @@ func init() {
 func validatorRunFlags() []cli.Flag {
 	d := validator.DefaultDaemonConfig()
 	return []cli.Flag{
-		&cli.StringFlag{Name: "config", Usage: "JSON config file (keys: the flag names below); flags given override it"},
+		&cli.StringFlag{Name: "config", Usage: "config file: a JSON object or key = value lines (keys: the flag names below); flags given override it"},
 		outputFlag,
 		&cli.StringFlag{Name: "home", Value: d.Home, EnvVars: []string{"VERITENSOR_HOME"}, Usage: "home directory: keyring in <home>/keys, validator state (commit salts) and last report"},
 		&cli.UintFlag{Name: "subnet", Usage: "subnet ID to validate"},
