@@ -125,3 +125,24 @@ func takesValue(cmd *cli.Command, name string) bool {
 	}
 	return false
 }
+
+// A required flag has no default: help says "(required)" where urfave/cli
+// would print its zero value as "(default: 0)".
+func init() {
+	plain := cli.FlagStringer
+	cli.FlagStringer = func(f cli.Flag) string {
+		s := plain(f)
+		r, ok := f.(cli.RequiredFlag)
+		d, ok2 := f.(cli.DocGenerationFlag)
+		if !ok || !ok2 || !r.IsRequired() {
+			return s
+		}
+		if dt := d.GetDefaultText(); dt != "" {
+			s = strings.Replace(s, " (default: "+dt+")", "", 1)
+		}
+		if u := d.GetUsage(); u != "" {
+			return strings.Replace(s, u, u+" (required)", 1)
+		}
+		return s
+	}
+}

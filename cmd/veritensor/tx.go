@@ -31,7 +31,7 @@ func init() {
 			Name:  "transfer",
 			Usage: "send base units to an address",
 			Flags: txFlags(
-				&cli.StringFlag{Name: "to", Required: true, Usage: "recipient address (40 hex digits)"},
+				&cli.StringFlag{Name: "to", Required: true, Usage: "recipient: an address (40 hex digits) or a key name in <home>/keys"},
 				&cli.Uint64Flag{Name: "amount", Required: true, Usage: "amount in base units"},
 			),
 			Action: txTransfer,
@@ -40,7 +40,7 @@ func init() {
 }
 
 func txTransfer(c *cli.Context) error {
-	to, err := chain.ParseAddress(c.String("to"))
+	to, err := keyAddress(c, "--to", c.String("to"))
 	if err != nil {
 		return err
 	}
