@@ -17,7 +17,7 @@ import (
 
 var mnistDirFlag = &cli.StringFlag{
 	Name:  "mnist-dir",
-	Usage: "directory holding MNIST's *-ubyte.gz files (default: $VERITENSOR_MNIST_DIR, then the GoMNIST module's data/)",
+	Usage: "directory holding MNIST's *-ubyte.gz files (default: $VERITENSOR_MNIST_DIR, then where 'veritensor data fetch' installs them)",
 }
 
 func init() {

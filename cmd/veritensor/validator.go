@@ -54,7 +54,7 @@ func validatorRunFlags() []cli.Flag {
 		&cli.StringFlag{Name: "node", Value: d.Node, EnvVars: []string{"VERITENSOR_NODE"}, Usage: "CometBFT RPC address of a node (its websocket is used for new blocks)"},
 		&cli.StringFlag{Name: "hotkey", Value: d.Hotkey, Usage: "name of the validator's hotkey in <home>/keys (registered and staked on the subnet)"},
 		&cli.StringFlag{Name: "dataset", Value: d.Dataset, Usage: "held-out labelled data: mnist (784 inputs) or mnist-7x7 (4x4-pooled, 49 inputs)"},
-		&cli.StringFlag{Name: "dataset-dir", Usage: "directory of the MNIST files (default: GoMNIST's data in the module cache)"},
+		&cli.StringFlag{Name: "dataset-dir", Usage: "directory of the MNIST files (default: $VERITENSOR_MNIST_DIR, then where 'veritensor data fetch' installs them)"},
 		&cli.StringFlag{Name: "metrics-listen", Value: d.MetricsListen, Usage: "host:port of the Prometheus /metrics endpoint (empty: none)"},
 		&cli.Uint64Flag{Name: "fee", Value: d.Fee, Usage: "fee of each weight transaction, base units"},
 		&cli.DurationFlag{Name: "tx-timeout", Value: time.Duration(d.TxTimeout), Usage: "wait at most this long for a weight transaction's block"},
