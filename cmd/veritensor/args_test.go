@@ -160,6 +160,19 @@ func TestNodeErrors(t *testing.T) {
 			}
 		})
 	}
+	// The daemons refuse a --node that answers but is no CometBFT RPC at
+	// once (nothing listening is left to their retries: a node may be
+	// starting).
+	for _, node := range []string{"tcp://" + garbage.Addr().String(), web.URL} {
+		for _, args := range [][]string{
+			{"validator", "run", "--home", t.TempDir(), "--node", node},
+			{"miner", "--home", t.TempDir(), "--model", "m.vtm", "--node", node},
+		} {
+			if _, err := runCLI(t, args...); err == nil || !strings.Contains(err.Error(), "not a CometBFT RPC") {
+				t.Errorf("%v: %v", args, err)
+			}
+		}
+	}
 	if !reflect.DeepEqual(checkNodeAddr("unix:///tmp/n.sock"), nil) || checkNodeAddr("http://h:1") != nil {
 		t.Fatal("good addresses refused")
 	}

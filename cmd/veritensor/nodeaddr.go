@@ -92,3 +92,33 @@ func dial(c *cli.Context) (*client.Client, context.Context, context.CancelFunc, 
 	}
 	return cl, ctx, cancel, nil
 }
+
+// checkDaemonNode is the daemons' start-up check of their node address: a
+// malformed address, or something that answers but is not a CometBFT RPC
+// (a wrong port), is an error at once; nothing listening (the node may be
+// starting) is left to the daemon, which waits and retries. A malformed
+// address wraps configErr, the daemon's config error.
+func checkDaemonNode(ctx context.Context, addr string, configErr error) error {
+	if addr == "" {
+		return nil // the daemon's config check names it
+	}
+	if err := checkNodeAddr(addr); err != nil {
+		return fmt.Errorf("%w: %w", configErr, err)
+	}
+	cl, err := client.New(addr)
+	if err != nil {
+		return nodeError(addr, 0, err)
+	}
+	const probe = 5 * time.Second
+	ctx, cancel := context.WithTimeout(ctx, probe)
+	defer cancel()
+	_, err = cl.ChainID(ctx)
+	var op *net.OpError
+	var dns *net.DNSError
+	switch {
+	case err == nil, errors.As(err, &op) && op.Op == "dial", errors.As(err, &dns),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return nil
+	}
+	return nodeError(addr, probe, err)
+}

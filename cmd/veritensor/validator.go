@@ -84,6 +84,9 @@ func validatorRun(c *cli.Context) error {
 	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if err := checkDaemonNode(ctx, cfg.Node, validator.ErrConfig); err != nil {
+		return err
+	}
 	var printErr error
 	return validator.RunDaemon(ctx, cfg, validator.DaemonHooks{
 		Logger: slog.New(slog.NewTextHandler(c.App.ErrWriter, nil)),
