@@ -347,3 +347,89 @@ func tail(s string, n int) string {
 	}
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
+
+// TestDocsNameRealCommandsAndFlags: every `veritensor ...` command in the
+// docs and the README (code spans and blocks, placeholders and all) names
+// an existing command, and every flag it shows exists on that command, so
+// a renamed or removed flag cannot linger in prose.
+func TestDocsNameRealCommandsAndFlags(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(docsDir, "*.md"))
+	files = append(files, "../../README.md")
+	app := newApp()
+	span := regexp.MustCompile("`([^`\n]*veritensor [^`\n]*)`")
+	n := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cmds []string
+		inBlock := false
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), "```") {
+				inBlock = !inBlock
+				continue
+			}
+			if inBlock {
+				cmds = append(cmds, line)
+				continue
+			}
+			for _, m := range span.FindAllStringSubmatch(line, -1) {
+				cmds = append(cmds, m[1])
+			}
+		}
+		for _, c := range cmds {
+			for _, use := range strings.Split(c, "veritensor ")[1:] {
+				if err := checkDocCommand(app, strings.Fields(use)); err != nil {
+					t.Errorf("%s: `veritensor %s`: %v", filepath.Base(f), strings.TrimSpace(use), err)
+				}
+				n++
+			}
+		}
+	}
+	t.Logf("%d veritensor commands in the docs name real commands and flags", n)
+}
+
+// checkDocCommand resolves the command path at the start of words and
+// checks every flag among the rest exists on that command.
+func checkDocCommand(app *cli.App, words []string) error {
+	var leaf *cli.Command
+	cmds := app.Commands
+	i := 0
+	for ; i < len(words); i++ {
+		c := findCommand(cmds, words[i])
+		if c == nil {
+			break
+		}
+		leaf, cmds = c, c.Subcommands
+	}
+	if leaf == nil {
+		if len(words) > 0 && regexp.MustCompile(`^[a-z]+$`).MatchString(words[0]) && !strings.HasPrefix(words[0], "-") {
+			return fmt.Errorf("no command %q", words[0])
+		}
+		return nil
+	}
+	for _, w := range words[i:] {
+		if w == "|" || w == ";" || w == "&&" || w == "&" || strings.HasPrefix(w, ">") || w == "#" || strings.Contains(w, ")") {
+			break // the rest is another command or a comment
+		}
+		if !strings.HasPrefix(w, "-") || w == "-" || w == "--" || strings.HasPrefix(w, "-[0-9]") {
+			continue
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(w, "-"), "=")
+		name = strings.TrimRight(name, ").,:")
+		if name == "h" || name == "help" || name == "" {
+			continue
+		}
+		found := false
+		for _, fl := range leaf.Flags {
+			for _, fn := range fl.Names() {
+				found = found || fn == name
+			}
+		}
+		if !found {
+			return fmt.Errorf("%s has no flag --%s", leaf.FullName(), name)
+		}
+	}
+	return nil
+}
