@@ -15,7 +15,13 @@ import (
 
 // run runs app on args (args[0] is the program name) with flags accepted
 // anywhere after the command path.
-func run(app *cli.App, args []string) error { return app.Run(reorderArgs(app, args)) }
+func run(app *cli.App, args []string) error {
+	args, err := reorderArgs(app, args)
+	if err != nil {
+		return err
+	}
+	return app.Run(args)
+}
 
 // reorderArgs finds the command that args name (the longest chain of
 // command names after args[0]) and moves that command's flags, each with
@@ -25,10 +31,10 @@ func run(app *cli.App, args []string) error { return app.Run(reorderArgs(app, ar
 // flag that takes no value (a bool flag, --help). Everything after "--"
 // stays a positional argument. Unknown flags move too, so that urfave/cli
 // reports them ("flag provided but not defined") instead of passing them on
-// as arguments.
-func reorderArgs(app *cli.App, args []string) []string {
+// as arguments. A flag that takes a value but ends the line is an error.
+func reorderArgs(app *cli.App, args []string) ([]string, error) {
 	if len(args) < 2 {
-		return args
+		return args, nil
 	}
 	cmds := app.Commands
 	var leaf *cli.Command
@@ -42,7 +48,7 @@ func reorderArgs(app *cli.App, args []string) []string {
 		i++
 	}
 	if leaf == nil || i == len(args) {
-		return args
+		return args, nil
 	}
 	rest := args[i:]
 	var flags, pos []string
@@ -61,17 +67,20 @@ func reorderArgs(app *cli.App, args []string) []string {
 		if strings.Contains(name, "=") {
 			continue
 		}
-		if takesValue(leaf, name) && j+1 < len(rest) {
+		if takesValue(leaf, name) {
+			if j+1 == len(rest) {
+				return nil, fmt.Errorf("flag %s needs a value (veritensor %s --help)", a, strings.Join(args[1:i], " "))
+			}
 			j++
 			flags = append(flags, rest[j])
 		}
 	}
 	if len(pos) == 0 || len(flags) == 0 {
-		return args
+		return args, nil
 	}
 	out := append([]string(nil), args[:i]...)
 	out = append(out, flags...)
-	return append(out, pos...)
+	return append(out, pos...), nil
 }
 
 // noExtraArgs wraps the action of a command that takes no positional

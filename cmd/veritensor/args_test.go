@@ -34,13 +34,21 @@ func TestReorderArgs(t *testing.T) {
 		{"keys show a --colour red", "keys show --colour a red"},
 		{"keys show --help", "keys show --help"},
 		{"keys show a --help", "keys show --help a"},
+		// A flag without its value is an error.
+		{"keys add owner --home", "error: flag --home needs a value (veritensor keys add --help)"},
 		// Nothing to move, or no command at all.
 		{"keys add --home X owner", "keys add --home X owner"},
 		{"--help", "--help"},
 		{"nosuch a --b c", "nosuch a --b c"},
 	} {
 		in := append([]string{"veritensor"}, strings.Fields(tc.in)...)
-		got := strings.Join(reorderArgs(app, in)[1:], " ")
+		out, err := reorderArgs(app, in)
+		var got string
+		if err != nil {
+			got = "error: " + err.Error()
+		} else {
+			got = strings.Join(out[1:], " ")
+		}
 		if got != tc.want {
 			t.Errorf("%s:\n got %s\nwant %s", tc.in, got, tc.want)
 		}
