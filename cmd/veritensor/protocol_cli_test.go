@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -169,6 +170,11 @@ func TestProtocolCommands(t *testing.T) {
 	q(&ni2, "neuron", "0", "hot", "--home", home)
 	if ni2.Hotkey != hot.Address {
 		t.Fatalf("neuron by key name: %+v", ni2)
+	}
+	// A query the node refuses says why, not "tx rejected".
+	if _, err := runCLI(t, "query", "emissions", "0", "--node", rpc); err == nil || strings.Contains(err.Error(), "tx rejected") ||
+		!strings.Contains(err.Error(), "not_found") || !errors.Is(err, chain.ErrNotFound) {
+		t.Fatalf("query emissions before the first epoch end: %v", err)
 	}
 	var tk chain.Tokenomics
 	q(&tk, "tokenomics")
