@@ -138,6 +138,11 @@ wait = 45s
 			t.Fatalf("%s: got %+v, want %+v", p, c, want)
 		}
 	}
+	// JSON null keeps the default, as encoding/json does.
+	c0 := cfg{Name: "default", N: 4}
+	if err := Load(write(t, `{"name": null, "n": 5}`), &c0); err != nil || c0.Name != "default" || c0.N != 5 {
+		t.Fatalf("null: %+v %v", c0, err)
+	}
 	// A quoted value keeps its '#' and spaces; an empty file changes nothing.
 	c := cfg{N: 5}
 	if err := Load(write(t, `name = " a # b "`), &c); err != nil || c.Name != " a # b " {

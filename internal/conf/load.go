@@ -71,6 +71,9 @@ func decodeJSON(path string, data []byte, dst any) error {
 		if !ok {
 			return fmt.Errorf("%s: %w", at(keyAt), unknownKey(dst, key))
 		}
+		if string(raw) == "null" {
+			continue // as encoding/json: null leaves the value (the default) as it is
+		}
 		v := reflect.New(f.Type())
 		if err := json.Unmarshal(raw, v.Interface()); err != nil {
 			return fmt.Errorf("%s: %w", at(keyAt), &ValueError{Key: key, Value: shorten(string(raw)), Err: want(f.Type()), json: true})
