@@ -32,7 +32,8 @@ type DaemonConfig struct {
 	// Dataset is the held-out labelled data: "mnist" (the 10,000 MNIST
 	// test images, 784 inputs) or "mnist-7x7" (the same, 4x4-average-pooled
 	// to 49 inputs, for small test subnets). DatasetDir holds the MNIST
-	// files ("" finds GoMNIST's in the module cache).
+	// files ("": $VERITENSOR_MNIST_DIR, then where `veritensor data fetch`
+	// installs them, see mnist.Locate).
 	Dataset    string `json:"dataset"`
 	DatasetDir string `json:"dataset-dir"`
 	// MetricsListen is the host:port of the Prometheus /metrics endpoint
