@@ -73,7 +73,7 @@ func init() {
 }
 
 func txRegister(c *cli.Context) error {
-	owner, err := keyring(c).Get(c.String("from"))
+	owner, err := privateKey(c, "--from", c.String("from"))
 	if err != nil {
 		return err
 	}
@@ -144,7 +144,7 @@ func txCommitWeights(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	k, err := keyring(c).Get(c.String("from"))
+	k, err := privateKey(c, "--from", c.String("from"))
 	if err != nil {
 		return err
 	}
@@ -188,7 +188,7 @@ func txSubmitProof(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	k, err := keyring(c).Get(c.String("from"))
+	k, err := privateKey(c, "--from", c.String("from"))
 	if err != nil {
 		return err
 	}

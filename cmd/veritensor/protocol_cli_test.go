@@ -109,7 +109,7 @@ func TestProtocolCommands(t *testing.T) {
 	tx("register", "--from", "validator", "--hotkey", hot.Address.String(), "--subnet", "0")
 	tx("stake", "--from", "validator", "--subnet", "0", "--hotkey", "hot", "--amount", "700")
 	tx("stake", "--from", "validator", "--subnet", "0", "--hotkey", hot.Address.String(), "--amount", "77")
-	tx("serve", "--from", "hot", "--subnet", "0", "--endpoint", "http://127.0.0.1:9", "--model", model, "--hardware", "cpu")
+	tx("serve", "--from", hot.Address.String(), "--subnet", "0", "--endpoint", "http://127.0.0.1:9", "--model", model, "--hardware", "cpu")
 	tx("set-weights", "--from", "hot", "--subnet", "0", "--weights", "0:100")
 	// Keys from another setup of the same circuit do not match the
 	// verifying key on chain: refused.
