@@ -2,6 +2,7 @@ package chain
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"strconv"
 
 	"github.com/veritensor/veritensor/scoring"
@@ -72,11 +73,47 @@ func (s *State) EpochRecord(id uint16) *EpochRecord {
 	return &r
 }
 
-// Bonds returns subnet id's bonds (scoring's previous Result.Bonds).
+// Bonds returns subnet id's bonds (scoring's previous Result.Bonds), one
+// row per validator in UID order. Each row is its own key (bnd/ + id + uid)
+// in the binary row encoding (encodeWeights), so deregistering a UID deletes
+// one key instead of rewriting the matrix.
 func (s *State) Bonds(id uint16) []scoring.Row {
-	var b []scoring.Row
-	s.getJSON(idKey(prefixBonds, id), &b)
-	return b
+	var out []scoring.Row
+	prefix := idKey(prefixBonds, id)
+	s.Iterate(prefix, func(k string, v []byte) bool {
+		if len(k) != len(prefix)+2 {
+			return true
+		}
+		d := NewDecoder(v)
+		w := decodeWeights(d)
+		if d.Finish() == nil {
+			out = append(out, scoring.Row{UID: binary.BigEndian.Uint16([]byte(k[len(prefix):])), Weights: w})
+		}
+		return true
+	})
+	return out
+}
+
+// putBonds replaces subnet id's bonds with rows.
+func (s *State) putBonds(id uint16, rows []scoring.Row) {
+	prefix := idKey(prefixBonds, id)
+	var old []string
+	s.Iterate(prefix, func(k string, _ []byte) bool {
+		old = append(old, k)
+		return true
+	})
+	keep := make(map[uint16]bool, len(rows))
+	for _, r := range rows {
+		keep[r.UID] = true
+		e := NewEncoder(2 + 4*len(r.Weights))
+		encodeWeights(e, r.Weights)
+		s.Set(uidKey(prefixBonds, id, r.UID), e.Bytes())
+	}
+	for _, k := range old {
+		if len(k) == len(prefix)+2 && !keep[binary.BigEndian.Uint16([]byte(k[len(prefix):]))] {
+			s.Delete(k)
+		}
+	}
 }
 
 // PendingEmission is what subnet id accrued in its current epoch.
@@ -200,6 +237,7 @@ func (s *State) runEpoch(sn *Subnet, h uint64) []Event {
 			nr.ValidatorEmission = 0
 		}
 		nr.Emission = nr.MinerEmission + nr.ValidatorEmission
+		s.setPruningScore(sn.ID, n, pruningEMA(s.PruningScore(sn.ID, n), nr.Emission), true)
 		rec.Neurons[i] = UIDResult{UID: n.UID, Hotkey: n.Hotkey, Stake: in.Neurons[i].Stake, ProofOK: in.Neurons[i].ProofOK,
 			Active: nr.Active, ValidatorPermit: nr.ValidatorPermit, Consensus: uint64(nr.Consensus), Trust: uint64(nr.Trust),
 			Rank: uint64(nr.Rank), Incentive: uint64(nr.Incentive), ValidatorTrust: uint64(nr.ValidatorTrust),
@@ -215,7 +253,7 @@ func (s *State) runEpoch(sn *Subnet, h uint64) []Event {
 		}
 	}
 	rec.Unminted = unminted
-	_ = s.putJSON(idKey(prefixBonds, sn.ID), res.Bonds)
+	s.putBonds(sn.ID, res.Bonds)
 	_ = s.putJSON(idKey(prefixEpochRes, sn.ID), rec)
 	s.Delete(idKey(prefixPending, sn.ID))
 	head := Event{Type: "epoch", Attrs: []Attr{{"subnet", id}, {"epoch", strconv.FormatUint(sn.Epoch, 10)},

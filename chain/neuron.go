@@ -204,6 +204,7 @@ func (m *MsgRegister) Execute(tc *TxContext) error {
 	if err := s.putNeuron(sn.ID, n); err != nil {
 		return err
 	}
+	s.setPruningScore(sn.ID, n, 0, false)
 	s.Set(hotkeyKey(prefixHotkeyUID, sn.ID, hk), binary.BigEndian.AppendUint16(nil, uid))
 	s.Set(prefixHotkeyOwner+string(hk[:]), tc.Signer[:])
 	tc.Emit("register", "subnet", strconv.Itoa(int(sn.ID)), "uid", strconv.Itoa(int(uid)),
@@ -211,14 +212,51 @@ func (m *MsgRegister) Execute(tc *TxContext) error {
 	return nil
 }
 
-// PruningScore is a UID's emission in the last epoch that ran after its
-// registration (0 before its first epoch).
+// PruningScore is a UID's pruning score: an exponential moving average of
+// its emission over the epochs paid since its registration (0 before its
+// first epoch), updated at every payout by pruningEMA. It is stored per UID
+// (prn/) and mirrored in a sorted index (prx/), so picking the UID to replace
+// reads no epoch record and decodes no neuron but the chosen one.
 func (s *State) PruningScore(id uint16, n *Neuron) uint64 {
-	rec := s.EpochRecord(id)
-	if rec == nil || rec.Block < n.RegisteredAt || int(n.UID) >= len(rec.Neurons) {
-		return 0
+	return s.getU64(uidKey(prefixPruneScore, id, n.UID))
+}
+
+// pruningEMA is the next pruning score: the mean of the old score and this
+// epoch's emission (rounded down). One missed epoch halves a score instead
+// of zeroing it, so a validator that missed one epoch is not the first UID
+// pruned.
+func pruningEMA(old, emission uint64) uint64 {
+	return old/2 + emission/2 + (old & emission & 1)
+}
+
+// pruneIndexKey orders the UIDs of subnet id for pruning: by score, then
+// registration block (oldest first), then UID.
+func pruneIndexKey(id uint16, score, registeredAt uint64, uid uint16) string {
+	b := make([]byte, 0, 2+8+8+2)
+	b = binary.BigEndian.AppendUint16(b, id)
+	b = binary.BigEndian.AppendUint64(b, score)
+	b = binary.BigEndian.AppendUint64(b, registeredAt)
+	b = binary.BigEndian.AppendUint16(b, uid)
+	return prefixPruneIndex + string(b)
+}
+
+// setPruningScore stores n's score and moves its index entry.
+func (s *State) setPruningScore(id uint16, n *Neuron, score uint64, had bool) {
+	if had {
+		old := s.PruningScore(id, n)
+		if old == score {
+			return
+		}
+		s.Delete(pruneIndexKey(id, old, n.RegisteredAt, n.UID))
 	}
-	return rec.Neurons[n.UID].Emission
+	s.setU64(uidKey(prefixPruneScore, id, n.UID), score)
+	s.Set(pruneIndexKey(id, score, n.RegisteredAt, n.UID), binary.BigEndian.AppendUint16(nil, n.UID))
+}
+
+// dropPruningScore removes n's score and index entry.
+func (s *State) dropPruningScore(id uint16, n *Neuron) {
+	s.Delete(pruneIndexKey(id, s.PruningScore(id, n), n.RegisteredAt, n.UID))
+	s.Delete(uidKey(prefixPruneScore, id, n.UID))
 }
 
 // Immune reports whether n is inside its immunity period at block h.
@@ -229,22 +267,27 @@ func (sn *Subnet) Immune(n *Neuron, h uint64) bool {
 // pruneCandidate picks the UID to replace in a full subnet: the lowest
 // pruning score among UIDs outside immunity, ties to the oldest
 // registration, then the lowest UID. ErrSubnetFull when every UID is immune.
+// It walks the pruning index in that order and stops at the first UID
+// outside immunity: O(log N) plus one step per immune UID ranked before it
+// (immune UIDs are the ones registered in the last immunity_period blocks).
 func (s *State) pruneCandidate(sn *Subnet, h uint64) (*Neuron, error) {
-	var best *Neuron
-	var bestScore uint64
-	for _, n := range s.Neurons(sn.ID) {
-		if sn.Immune(n, h) {
-			continue
+	prefix := idKey(prefixPruneIndex, sn.ID)
+	found, uid := false, uint16(0)
+	s.Iterate(prefix, func(k string, _ []byte) bool {
+		if len(k) != len(prefix)+18 {
+			return true
 		}
-		sc := s.PruningScore(sn.ID, n)
-		if best == nil || sc < bestScore || (sc == bestScore && n.RegisteredAt < best.RegisteredAt) {
-			best, bestScore = n, sc
+		regAt := binary.BigEndian.Uint64([]byte(k[len(prefix)+8 : len(prefix)+16]))
+		if h < regAt+sn.Hyper.ImmunityPeriod {
+			return true
 		}
-	}
-	if best == nil {
+		found, uid = true, binary.BigEndian.Uint16([]byte(k[len(prefix)+16:]))
+		return false
+	})
+	if !found {
 		return nil, fmt.Errorf("%w: subnet %d has %d UIDs, all inside their immunity period", ErrSubnetFull, sn.ID, sn.N)
 	}
-	return best, nil
+	return s.Neuron(sn.ID, uid)
 }
 
 // deregister removes n from its UID: its delegations go back to their
@@ -263,13 +306,8 @@ func (s *State) deregister(sn *Subnet, n *Neuron) error {
 	s.Delete(uidKey(prefixWeights, sn.ID, n.UID))
 	s.Delete(uidKey(prefixCommit, sn.ID, n.UID))
 	s.Delete(uidKey(prefixProof, sn.ID, n.UID))
-	bonds := s.Bonds(sn.ID)
-	for i, r := range bonds {
-		if r.UID == n.UID {
-			bonds = append(bonds[:i:i], bonds[i+1:]...)
-			return s.putJSON(idKey(prefixBonds, sn.ID), bonds)
-		}
-	}
+	s.Delete(uidKey(prefixBonds, sn.ID, n.UID))
+	s.dropPruningScore(sn.ID, n)
 	return nil
 }
 

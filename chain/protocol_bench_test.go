@@ -73,3 +73,44 @@ func BenchmarkEpochEndBlock256(b *testing.B) {
 		}
 	}
 }
+
+// fullSubnet builds a subnet of n UIDs, all registered, past one paid epoch
+// and past immunity, and returns the env, the subnet and a fresh owner.
+func fullSubnet(b *testing.B, n int) (*env, uint16) {
+	e := newEnv(b, 2)
+	h := testHyper()
+	h.MaxUIDs, h.MaxValidators, h.CommitReveal, h.RequireProof = uint16(n), uint16(min(n, 64)), false, false
+	h.ImmunityPeriod, h.Tempo = 1, 20
+	id := e.createSubnet(testKey(0), h)
+	for i := 0; i < n; i++ {
+		e.register(id, testKey(0), benchKey(i))
+		if i%256 == 255 {
+			e.endBlock()
+		}
+	}
+	e.nextEpoch(id)
+	e.nextEpoch(id)
+	e.endBlock()
+	return e, id
+}
+
+func benchRegisterFull(b *testing.B, n int) {
+	e, id := fullSubnet(b, n)
+	raw := NewTx(testChainID, NewMsgRegister(testChainID, id, addrOf(testKey(0)), benchKey(1<<20)), testKey(0),
+		e.s.Account(addrOf(testKey(0))).Nonce, 100).Marshal()
+	base := e.s.Clone()
+	ctx := e.ctx()
+	b.ReportAllocs()
+	for b.Loop() {
+		s := base.Clone()
+		if _, err := s.DeliverTx(ctx, raw, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRegisterFull is one register tx into a full subnet (it replaces
+// the UID with the lowest pruning score) through DeliverTx.
+func BenchmarkRegisterFull256(b *testing.B)  { benchRegisterFull(b, 256) }
+func BenchmarkRegisterFull1024(b *testing.B) { benchRegisterFull(b, 1024) }
+func BenchmarkRegisterFull4096(b *testing.B) { benchRegisterFull(b, 4096) }

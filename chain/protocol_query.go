@@ -233,13 +233,14 @@ func (s *State) Metagraph(sn *Subnet) Metagraph {
 }
 
 func (s *State) neuronInfo(sn *Subnet, n *Neuron, permit bool, rec *EpochRecord) NeuronInfo {
-	ni := NeuronInfo{Neuron: *n, ValidatorPermit: permit, Immune: sn.Immune(n, s.getU64(keyProtoHeight))}
+	ni := NeuronInfo{Neuron: *n, ValidatorPermit: permit, Immune: sn.Immune(n, s.getU64(keyProtoHeight)),
+		PruningScore: s.PruningScore(sn.ID, n)}
 	if p, ok := s.Proof(sn.ID, n.UID); ok {
 		ni.HasProof, ni.ProofEpoch, ni.ProofOK = true, p.Epoch, p.Epoch == sn.Epoch
 	}
 	if rec != nil && rec.Block >= n.RegisteredAt && int(n.UID) < len(rec.Neurons) {
 		r := rec.Neurons[n.UID]
-		ni.Incentive, ni.Dividends, ni.Emission, ni.PruningScore = r.Incentive, r.Dividends, r.Emission, r.Emission
+		ni.Incentive, ni.Dividends, ni.Emission = r.Incentive, r.Dividends, r.Emission
 	}
 	return ni
 }

@@ -25,7 +25,9 @@ const (
 	prefixWeights     = "w/"      // + id + uid -> JSON WeightsRow
 	prefixCommit      = "wc/"     // + id + uid -> JSON WeightsCommit
 	prefixProof       = "prf/"    // + id + uid -> JSON ProofRecord
-	prefixBonds       = "bonds/"  // + id -> JSON []scoring.Row
+	prefixBonds       = "bnd/"    // + id + uid -> binary bonds row (see encodeRow)
+	prefixPruneScore  = "prn/"    // + id + uid -> u64 pruning score
+	prefixPruneIndex  = "prx/"    // + id + score u64 + registered_at u64 + uid -> uid u16
 	prefixEpochRes    = "epres/"  // + id -> JSON EpochRecord
 	keyTotalStake     = "stake_total"
 	keyMinted         = "minted"       // u64: every base unit the protocol minted
