@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/veritensor/veritensor/scoring"
 	"github.com/veritensor/veritensor/zk"
 )
 
@@ -58,4 +59,50 @@ func TestCheapBeforeExpensive(t *testing.T) {
 	if cached {
 		t.Fatal("subnet-create put its verifying key in the verifier cache")
 	}
+}
+
+// TestFlashStakeEarnsNothing: stake added in an epoch's last block and taken
+// out in the next block earns nothing from that epoch (before, it took half
+// of the validator's dividends), and adds no consensus weight.
+func TestFlashStakeEarnsNothing(t *testing.T) {
+	e := newEnv(t, 3)
+	owner, honest, flash := testKey(0), testKey(1), testKey(2)
+	h := testHyper()
+	h.CommitReveal, h.RequireProof = false, false
+	id := e.createSubnet(owner, h)
+	v, m := testKey(11), testKey(12)
+	e.register(id, owner, v)
+	e.register(id, owner, m)
+	e.ok(honest, &MsgStake{Subnet: id, Hotkey: addrOf(v), Amount: 1_000_000})
+	e.fund(owner, addrOf(v))
+	e.nextEpoch(id)
+	e.ok(v, &MsgSetWeights{Subnet: id, Weights: []scoring.Weight{{UID: 1, Value: 1}}})
+	sn, _ := e.s.Subnet(id)
+	e.advanceTo(sn.NextEpochAt() - 1) // the epoch's last block
+	before := e.s.Account(addrOf(flash)).Balance
+	honestBefore := e.s.StakeOf(id, addrOf(v), addrOf(honest))
+	e.ok(flash, &MsgStake{Subnet: id, Hotkey: addrOf(v), Amount: 1_000_000})
+	e.endBlock() // pays the epoch
+	rec := e.s.EpochRecord(id)
+	if rec == nil || rec.Epoch != sn.Epoch || rec.Neurons[0].ValidatorEmission == 0 {
+		t.Fatalf("epoch %d not paid to the validator: %+v", sn.Epoch, rec)
+	}
+	if rec.Neurons[0].Stake != 1_000_000 {
+		t.Fatalf("validator counted stake %d, want the 1000000 held all epoch", rec.Neurons[0].Stake)
+	}
+	staked := e.s.StakeOf(id, addrOf(v), addrOf(flash))
+	e.ok(flash, &MsgUnstake{Subnet: id, Hotkey: addrOf(v), Amount: staked})
+	if got := e.s.Account(addrOf(flash)).Balance; got != before-200 {
+		t.Fatalf("flash staker ended with %d, started with %d: earned %d beyond the two fees", got, before, int64(got)-int64(before-200))
+	}
+	if got := e.s.StakeOf(id, addrOf(v), addrOf(honest)); got != honestBefore+rec.Neurons[0].ValidatorEmission {
+		t.Fatalf("honest delegator has %d, want %d + all %d dividends", got, honestBefore, rec.Neurons[0].ValidatorEmission)
+	}
+	// Unstaking mid-epoch forfeits that epoch for the amount taken out.
+	e.ok(honest, &MsgUnstake{Subnet: id, Hotkey: addrOf(v), Amount: 1})
+	n, _ := e.s.Neuron(id, 0)
+	if got, want := e.s.EligibleStake(id, sn.Epoch+1, n), n.Stake; got != want {
+		t.Fatalf("eligible stake %d after a partial unstake, want %d", got, want)
+	}
+	e.checkSupply(3 * 1_000_000_000_000_000)
 }

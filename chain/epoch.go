@@ -187,7 +187,7 @@ func (s *State) EpochInput(sn *Subnet, h uint64) (scoring.Input, []*Neuron) {
 	in.Neurons = make([]scoring.Neuron, len(neurons))
 	for i, n := range neurons {
 		p, ok := s.Proof(sn.ID, n.UID)
-		in.Neurons[i] = scoring.Neuron{UID: n.UID, Stake: n.Stake, LastUpdate: n.LastUpdate,
+		in.Neurons[i] = scoring.Neuron{UID: n.UID, Stake: s.EligibleStake(sn.ID, sn.Epoch, n), LastUpdate: n.LastUpdate,
 			RegisteredAt: n.RegisteredAt, ProofOK: ok && p.Epoch == sn.Epoch}
 	}
 	for _, r := range s.WeightsRows(sn.ID) {
@@ -232,7 +232,7 @@ func (s *State) runEpoch(sn *Subnet, h uint64) []Event {
 			unminted += nr.MinerEmission
 			nr.MinerEmission = 0
 		}
-		if nr.ValidatorEmission > 0 && s.payDividends(sn.ID, n, nr.ValidatorEmission) != nil {
+		if nr.ValidatorEmission > 0 && s.payDividends(sn.ID, sn.Epoch, n, nr.ValidatorEmission) != nil {
 			unminted += nr.ValidatorEmission
 			nr.ValidatorEmission = 0
 		}
@@ -264,10 +264,10 @@ func (s *State) runEpoch(sn *Subnet, h uint64) []Event {
 }
 
 // payDividends mints amount as stake on n's hotkey, split among its
-// delegators in proportion to their stake (scoring.Split: exact, largest
-// remainder, ties to the lower owner address). With no delegation it goes to
-// n's owner's balance.
-func (s *State) payDividends(id uint16, n *Neuron, amount uint64) error {
+// delegators in proportion to the stake each held for the whole epoch
+// (EligibleDelegation; scoring.Split: exact, largest remainder, ties to the
+// lower owner address). With no such stake it goes to n's owner's balance.
+func (s *State) payDividends(id uint16, epoch uint64, n *Neuron, amount uint64) error {
 	// Check every sum first so that no write below can fail half way.
 	if _, err := addU64(s.getU64(keyTotalStake), amount); err != nil {
 		return err
@@ -281,7 +281,7 @@ func (s *State) payDividends(id uint16, n *Neuron, amount uint64) error {
 	ds := s.Delegations(id, n.Hotkey)
 	w := make([]uint64, len(ds))
 	for i, d := range ds {
-		w[i] = d.Amount
+		w[i] = s.EligibleDelegation(id, epoch, n.Hotkey, d.Owner)
 	}
 	parts, ok := scoring.Split(amount, w)
 	if !ok {
@@ -291,7 +291,7 @@ func (s *State) payDividends(id uint16, n *Neuron, amount uint64) error {
 		if parts[i] == 0 {
 			continue
 		}
-		if err := s.addStake(id, n, d.Owner, parts[i]); err != nil {
+		if err := s.addStake(id, epoch, n, d.Owner, parts[i]); err != nil {
 			return err
 		}
 		if err := s.countMinted(parts[i]); err != nil {

@@ -295,7 +295,7 @@ func (s *State) pruneCandidate(sn *Subnet, h uint64) (*Neuron, error) {
 // dropped.
 func (s *State) deregister(sn *Subnet, n *Neuron) error {
 	for _, d := range s.Delegations(sn.ID, n.Hotkey) {
-		if err := s.removeStake(sn.ID, n, d.Owner, d.Amount); err != nil {
+		if err := s.removeStake(sn.ID, sn.Epoch, n, d.Owner, d.Amount); err != nil {
 			return err
 		}
 		if err := s.credit(d.Owner, d.Amount); err != nil {
@@ -308,6 +308,7 @@ func (s *State) deregister(sn *Subnet, n *Neuron) error {
 	s.Delete(uidKey(prefixProof, sn.ID, n.UID))
 	s.Delete(uidKey(prefixBonds, sn.ID, n.UID))
 	s.dropPruningScore(sn.ID, n)
+	s.Delete(uidKey(prefixNeuronStakeMark, sn.ID, n.UID))
 	return nil
 }
 

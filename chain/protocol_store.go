@@ -14,25 +14,27 @@ import (
 // uint16 big-endian, uid a UID as uint16 big-endian, hotkey and owner are
 // 20-byte addresses. docs/protocol.md lists the same table.
 const (
-	prefixSubnet      = "sn/"     // + id -> JSON Subnet
-	prefixSubnetVK    = "snvk/"   // + id -> verifying key bytes
-	prefixPending     = "snpend/" // + id -> u64 emission accrued this epoch
-	keySubnetNext     = "sn_next" // u64: the next subnet ID
-	prefixNeuron      = "nrn/"    // + id + uid -> JSON Neuron
-	prefixHotkeyUID   = "hk/"     // + id + hotkey -> uid u16
-	prefixHotkeyOwner = "hkown/"  // + hotkey -> owner address
-	prefixStake       = "stk/"    // + id + hotkey + owner -> u64 stake
-	prefixWeights     = "w/"      // + id + uid -> JSON WeightsRow
-	prefixCommit      = "wc/"     // + id + uid -> JSON WeightsCommit
-	prefixProof       = "prf/"    // + id + uid -> JSON ProofRecord
-	prefixBonds       = "bnd/"    // + id + uid -> binary bonds row (see encodeRow)
-	prefixPruneScore  = "prn/"    // + id + uid -> u64 pruning score
-	prefixPruneIndex  = "prx/"    // + id + score u64 + registered_at u64 + uid -> uid u16
-	prefixEpochRes    = "epres/"  // + id -> JSON EpochRecord
-	keyTotalStake     = "stake_total"
-	keyMinted         = "minted"       // u64: every base unit the protocol minted
-	keyBurned         = "burned"       // u64: every base unit the protocol burned
-	keyProtoHeight    = "proto_height" // u64: last block the end blocker ran (once a subnet exists)
+	prefixSubnet          = "sn/"     // + id -> JSON Subnet
+	prefixSubnetVK        = "snvk/"   // + id -> verifying key bytes
+	prefixPending         = "snpend/" // + id -> u64 emission accrued this epoch
+	keySubnetNext         = "sn_next" // u64: the next subnet ID
+	prefixNeuron          = "nrn/"    // + id + uid -> JSON Neuron
+	prefixHotkeyUID       = "hk/"     // + id + hotkey -> uid u16
+	prefixHotkeyOwner     = "hkown/"  // + hotkey -> owner address
+	prefixStake           = "stk/"    // + id + hotkey + owner -> u64 stake
+	prefixStakeMark       = "stkm/"   // + id + hotkey + owner -> u64 epoch | u64 least stake held in it
+	prefixNeuronStakeMark = "nstkm/"  // + id + uid -> u64 epoch | u64 least total stake held in it
+	prefixWeights         = "w/"      // + id + uid -> JSON WeightsRow
+	prefixCommit          = "wc/"     // + id + uid -> JSON WeightsCommit
+	prefixProof           = "prf/"    // + id + uid -> JSON ProofRecord
+	prefixBonds           = "bnd/"    // + id + uid -> binary bonds row (see encodeRow)
+	prefixPruneScore      = "prn/"    // + id + uid -> u64 pruning score
+	prefixPruneIndex      = "prx/"    // + id + score u64 + registered_at u64 + uid -> uid u16
+	prefixEpochRes        = "epres/"  // + id -> JSON EpochRecord
+	keyTotalStake         = "stake_total"
+	keyMinted             = "minted"       // u64: every base unit the protocol minted
+	keyBurned             = "burned"       // u64: every base unit the protocol burned
+	keyProtoHeight        = "proto_height" // u64: last block the end blocker ran (once a subnet exists)
 )
 
 // Hash32 is a 32-byte value (hash, commitment, seed) shown as 64 hex digits.
