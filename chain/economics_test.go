@@ -106,3 +106,77 @@ func TestFlashStakeEarnsNothing(t *testing.T) {
 	}
 	e.checkSupply(3 * 1_000_000_000_000_000)
 }
+
+// TestRevealMaskByCommitBlock: weights revealed for a UID registered after
+// the commit are dropped (they were chosen before that UID's holder
+// existed); the reveal block used to be the mask, so they counted.
+func TestRevealMaskByCommitBlock(t *testing.T) {
+	e := newEnv(t, 3)
+	owner := testKey(0)
+	id := e.createSubnet(owner, testHyper())
+	v, m1, m2 := testKey(11), testKey(12), testKey(13)
+	e.register(id, owner, v)
+	e.register(id, owner, m1)
+	e.fund(owner, addrOf(v))
+	e.ok(owner, &MsgStake{Subnet: id, Hotkey: addrOf(v), Amount: 1000})
+	e.endBlock()
+	sn, _ := e.s.Subnet(id)
+	row, salt := w(1, 500, 2, 500), []byte("salt")
+	e.ok(v, &MsgCommitWeights{Subnet: id, Hash: WeightsCommitHash(testChainID, id, addrOf(v), sn.Epoch, row, salt)})
+	e.endBlock()
+	if uid := e.register(id, owner, m2); uid != 2 {
+		t.Fatalf("m2 uid %d", uid)
+	}
+	e.nextEpoch(id)
+	e.endBlock()
+	e.ok(v, &MsgRevealWeights{Subnet: id, Weights: row, Salt: salt})
+	sn, _ = e.s.Subnet(id)
+	in, _ := e.s.EpochInput(sn, uint64(e.height))
+	if len(in.Weights) != 1 || len(in.Weights[0].Weights) != 1 || in.Weights[0].Weights[0].UID != 1 {
+		t.Fatalf("input rows %+v: want only uid 1 (uid 2 registered after the commit)", in.Weights)
+	}
+}
+
+// TestRevealDelay: with reveal_delay_epochs 2 a commit is revealed two
+// epochs later, and a UID may hold one pending commit per epoch.
+func TestRevealDelay(t *testing.T) {
+	e := newEnv(t, 3)
+	owner := testKey(0)
+	h := testHyper()
+	h.RevealDelay = 2
+	id := e.createSubnet(owner, h)
+	v := testKey(11)
+	e.register(id, owner, v)
+	e.register(id, owner, testKey(12))
+	e.fund(owner, addrOf(v))
+	sn, _ := e.s.Subnet(id)
+	r0, r1, salt := w(1, 100), w(1, 200), []byte("s")
+	e.ok(v, &MsgCommitWeights{Subnet: id, Hash: WeightsCommitHash(testChainID, id, addrOf(v), sn.Epoch, r0, salt)})
+	e.nextEpoch(id)
+	e.reject(v, &MsgRevealWeights{Subnet: id, Weights: r0, Salt: salt}, ErrRevealWindow) // one epoch is too early
+	e.ok(v, &MsgCommitWeights{Subnet: id, Hash: WeightsCommitHash(testChainID, id, addrOf(v), sn.Epoch+1, r1, salt)})
+	if got := len(e.s.Commits(id)); got != 2 {
+		t.Fatalf("%d pending commits, want 2", got)
+	}
+	e.nextEpoch(id)
+	e.reject(v, &MsgRevealWeights{Subnet: id, Weights: r1, Salt: salt}, ErrRevealMismatch) // r1 is due next epoch
+	e.ok(v, &MsgRevealWeights{Subnet: id, Weights: r0, Salt: salt})
+	e.nextEpoch(id)
+	e.ok(v, &MsgRevealWeights{Subnet: id, Weights: r1, Salt: salt})
+	if got := len(e.s.Commits(id)); got != 0 {
+		t.Fatalf("%d pending commits after both reveals", got)
+	}
+	// Bounds: tempo and the epoch matrix are capped, the delay is 1..16.
+	for _, bad := range []func(*Hyperparams){
+		func(h *Hyperparams) { h.Tempo = MinTempo - 1 },
+		func(h *Hyperparams) { h.MaxUIDs, h.MaxValidators = MaxUIDsLimit, MaxValidatorCells/MaxUIDsLimit+1 },
+		func(h *Hyperparams) { h.RevealDelay = 0 },
+		func(h *Hyperparams) { h.RevealDelay = MaxRevealDelay + 1 },
+	} {
+		h := DefaultHyperparams()
+		bad(&h)
+		if err := h.Validate(); !errors.Is(err, ErrHyperparams) {
+			t.Fatalf("%+v: %v", h, err)
+		}
+	}
+}

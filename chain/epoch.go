@@ -172,9 +172,13 @@ func subnetsEndBlock(s *State, ctx BlockContext) ([]Event, error) {
 }
 
 // EpochInput builds the scoring input of sn's current epoch at block h from
-// state: every UID's stake, last update, registration and proof of model,
-// the weight rows that count (with commit-reveal, only those revealed this
-// epoch) and the stored bonds. Emission is the accrued pending emission.
+// state: every UID's stake held for the whole epoch (EligibleStake), last
+// update, registration and proof of model, the weight rows that count and
+// the stored bonds. Only the rows of the UIDs holding a validator permit are
+// read (scoring ignores the others), with commit-reveal only those revealed
+// this epoch, and without the entries for UIDs registered at or after the
+// block the row was chosen at (WeightsRow.Since). Emission is the accrued
+// pending emission.
 func (s *State) EpochInput(sn *Subnet, h uint64) (scoring.Input, []*Neuron) {
 	neurons := s.Neurons(sn.ID)
 	in := scoring.Input{Params: scoring.Params{Kappa: sn.Hyper.Kappa, BondsMovingAverage: sn.Hyper.BondsMovingAverage,
@@ -190,11 +194,21 @@ func (s *State) EpochInput(sn *Subnet, h uint64) (scoring.Input, []*Neuron) {
 		in.Neurons[i] = scoring.Neuron{UID: n.UID, Stake: s.EligibleStake(sn.ID, sn.Epoch, n), LastUpdate: n.LastUpdate,
 			RegisteredAt: n.RegisteredAt, ProofOK: ok && p.Epoch == sn.Epoch}
 	}
-	for _, r := range s.WeightsRows(sn.ID) {
-		if sn.Hyper.CommitReveal && r.Epoch != sn.Epoch {
+	for i, permit := range scoring.Permits(in.Neurons, int(sn.Hyper.MaxValidators)) {
+		if !permit {
 			continue
 		}
-		in.Weights = append(in.Weights, scoring.Row{UID: r.UID, Weights: r.Weights})
+		r, ok := s.WeightsRow(sn.ID, uint16(i))
+		if !ok || (sn.Hyper.CommitReveal && r.Epoch != sn.Epoch) {
+			continue
+		}
+		w := r.Weights[:0:0]
+		for _, x := range r.Weights {
+			if int(x.UID) < len(neurons) && neurons[x.UID].RegisteredAt < r.Since {
+				w = append(w, x)
+			}
+		}
+		in.Weights = append(in.Weights, scoring.Row{UID: r.UID, Weights: w})
 	}
 	in.Bonds = s.Bonds(sn.ID)
 	return in, neurons

@@ -304,7 +304,7 @@ func (s *State) deregister(sn *Subnet, n *Neuron) error {
 	}
 	s.Delete(hotkeyKey(prefixHotkeyUID, sn.ID, n.Hotkey))
 	s.Delete(uidKey(prefixWeights, sn.ID, n.UID))
-	s.Delete(uidKey(prefixCommit, sn.ID, n.UID))
+	s.dropCommits(sn.ID, n.UID)
 	s.Delete(uidKey(prefixProof, sn.ID, n.UID))
 	s.Delete(uidKey(prefixBonds, sn.ID, n.UID))
 	s.dropPruningScore(sn.ID, n)

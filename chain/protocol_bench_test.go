@@ -58,6 +58,9 @@ func BenchmarkEpochEndBlock256(b *testing.B) {
 	for i := 0; i < 64; i++ {
 		e.ok(owner, &MsgStake{Subnet: id, Hotkey: addrOf(benchKey(i)), Amount: uint64(1_000_000 + i)})
 		e.fund(owner, addrOf(benchKey(i)))
+	}
+	e.nextEpoch(id) // stake counts from the epoch after it was added
+	for i := 0; i < 64; i++ {
 		e.ok(benchKey(i), &MsgSetWeights{Subnet: id, Weights: row})
 	}
 	sn, _ := e.s.Subnet(id)
@@ -114,3 +117,52 @@ func benchRegisterFull(b *testing.B, n int) {
 func BenchmarkRegisterFull256(b *testing.B)  { benchRegisterFull(b, 256) }
 func BenchmarkRegisterFull1024(b *testing.B) { benchRegisterFull(b, 1024) }
 func BenchmarkRegisterFull4096(b *testing.B) { benchRegisterFull(b, 4096) }
+
+// BenchmarkEpochEndBlockWorst is the costliest epoch end block one subnet's
+// parameters allow: max_uids 4096 and max_validators MaxValidatorCells/4096,
+// every UID staked and setting a full 4096-entry row (only the permitted
+// validators' rows are read), bonds from the previous epoch, every miner
+// with a proof record.
+func BenchmarkEpochEndBlockWorst(b *testing.B) {
+	const n = MaxUIDsLimit
+	e := newEnv(b, 2)
+	h := testHyper()
+	h.MaxUIDs, h.MaxValidators, h.CommitReveal, h.RequireProof = n, MaxValidatorCells/n, false, false
+	h.Tempo, h.ImmunityPeriod, h.WeightsRateLimit, h.ActivityCutoff = MinTempo, 1, 0, 10_000
+	id := e.createSubnet(testKey(0), h)
+	owner := testKey(0)
+	row := make([]scoring.Weight, n)
+	for i := range row {
+		row[i] = scoring.Weight{UID: uint16(i), Value: uint16(1 + i*37%65000)}
+	}
+	for i := 0; i < n; i++ {
+		e.register(id, owner, benchKey(i))
+		e.ok(owner, &MsgStake{Subnet: id, Hotkey: addrOf(benchKey(i)), Amount: uint64(1_000_000 + i)})
+		e.ok(owner, &MsgTransfer{To: addrOf(benchKey(i)), Amount: 1_000_000})
+		if i%512 == 511 {
+			e.endBlock()
+		}
+	}
+	e.nextEpoch(id)
+	for i := 0; i < n; i++ {
+		row[i%n].Value = uint16(1 + (i*7919)%65000)
+		e.ok(benchKey(i), &MsgSetWeights{Subnet: id, Weights: row})
+		if i%512 == 511 {
+			e.endBlock()
+		}
+	}
+	e.nextEpoch(id) // bonds from the previous epoch
+	sn, _ := e.s.Subnet(id)
+	e.advanceTo(sn.NextEpochAt() - 1)
+	base := e.s.Clone()
+	ctx := e.ctx()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		s := base.Clone()
+		evs, err := s.EndBlock(ctx)
+		if err != nil || len(evs) < 2 {
+			b.Fatalf("%v, %d events", err, len(evs))
+		}
+	}
+}

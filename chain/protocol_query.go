@@ -45,6 +45,8 @@ type EpochInfo struct {
 	InputSize       uint32 `json:"input_size"`
 	CommitReveal    bool   `json:"commit_reveal"`
 	RequireProof    bool   `json:"require_proof"`
+	// RevealDelay is how many epochs after its commit a commit is revealed.
+	RevealDelay uint64 `json:"reveal_delay_epochs"`
 }
 
 // NeuronInfo is one UID as queries show it: the stored neuron plus derived
@@ -192,7 +194,7 @@ func (s *State) epochInfo(sn *Subnet) EpochInfo {
 	return EpochInfo{Subnet: sn.ID, Epoch: sn.Epoch, Seed: sn.Seed, StartHeight: sn.EpochStart,
 		NextEpochHeight: sn.NextEpochAt(), Tempo: sn.Hyper.Tempo, Height: s.getU64(keyProtoHeight),
 		PendingEmission: s.PendingEmission(sn.ID), InputSize: sn.Task.InputSize,
-		CommitReveal: sn.Hyper.CommitReveal, RequireProof: sn.Hyper.RequireProof}
+		CommitReveal: sn.Hyper.CommitReveal, RequireProof: sn.Hyper.RequireProof, RevealDelay: sn.Hyper.revealDelay()}
 }
 
 // ValidatorPermits returns, by UID, whether each neuron is among the top

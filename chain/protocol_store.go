@@ -24,8 +24,8 @@ const (
 	prefixStake           = "stk/"    // + id + hotkey + owner -> u64 stake
 	prefixStakeMark       = "stkm/"   // + id + hotkey + owner -> u64 epoch | u64 least stake held in it
 	prefixNeuronStakeMark = "nstkm/"  // + id + uid -> u64 epoch | u64 least total stake held in it
-	prefixWeights         = "w/"      // + id + uid -> JSON WeightsRow
-	prefixCommit          = "wc/"     // + id + uid -> JSON WeightsCommit
+	prefixWeights         = "w/"      // + id + uid -> binary WeightsRow (encodeRow)
+	prefixCommit          = "wc/"     // + id + uid + epoch u64 -> hash (32) | block u64
 	prefixProof           = "prf/"    // + id + uid -> JSON ProofRecord
 	prefixBonds           = "bnd/"    // + id + uid -> binary bonds row (see encodeRow)
 	prefixPruneScore      = "prn/"    // + id + uid -> u64 pruning score

@@ -115,6 +115,11 @@ func Epoch(in Input) (Result, error) {
 	return res, nil
 }
 
+// Permits reports, by UID, which neurons hold a validator permit in an
+// epoch of these neurons (the rule of step 2, see permits): callers that
+// build an Input can skip reading the rows of the others.
+func Permits(ns []Neuron, maxValidators int) []bool { return permits(ns, maxValidators) }
+
 // permits returns the top maxValidators UIDs by stake among those with
 // stake > 0; ties go to the lower UID.
 func permits(ns []Neuron, maxValidators int) []bool {
