@@ -180,3 +180,42 @@ func TestRevealDelay(t *testing.T) {
 		}
 	}
 }
+
+// TestFeesBurnedAndPruningForgivesOneMissedEpoch: the fee pool is burned at
+// the end of each block (it used to grow forever), conserving supply; and a
+// validator that earned for an epoch and then missed one is not pruned
+// before a miner that earns little every epoch (its pruning score used to
+// be its last epoch's emission: 0).
+func TestFeesBurnedAndPruningForgivesOneMissedEpoch(t *testing.T) {
+	e := newEnv(t, 3)
+	owner := testKey(0)
+	h := testHyper()
+	h.MaxUIDs, h.MaxValidators, h.CommitReveal, h.RequireProof = 3, 1, false, false
+	h.ActivityCutoff, h.ImmunityPeriod = 15, 30
+	id := e.createSubnet(owner, h)
+	v, m1, m2 := testKey(11), testKey(12), testKey(13)
+	e.register(id, owner, v)
+	e.register(id, owner, m1)
+	e.register(id, owner, m2)
+	e.fund(owner, addrOf(v))
+	e.ok(owner, &MsgStake{Subnet: id, Hotkey: addrOf(v), Amount: 1_000_000})
+	e.endBlock()
+	if tk := e.s.Tokenomics(); tk.FeePool != 0 || tk.Burned == 0 {
+		t.Fatalf("fee pool %d after the block (burned %d): fees not burned", tk.FeePool, tk.Burned)
+	}
+	e.checkSupply(3 * 1_000_000_000_000_000)
+	e.nextEpoch(id)
+	e.ok(v, &MsgSetWeights{Subnet: id, Weights: w(1, 65535, 2, 300)})
+	e.nextEpoch(id) // v active: dividends; m2 earns a little
+	e.nextEpoch(id) // v's weights older than activity_cutoff: nobody earns
+	rec := e.s.EpochRecord(id)
+	if rec.Neurons[0].Emission != 0 {
+		t.Fatalf("validator earned %d in the epoch it missed", rec.Neurons[0].Emission)
+	}
+	sn, _ := e.s.Subnet(id)
+	e.advanceTo(sn.CreatedAt + h.ImmunityPeriod + 2)
+	if uid := e.register(id, owner, testKey(14)); uid != 2 {
+		t.Fatalf("replaced uid %d, want 2 (the miner earning least), not the validator that missed one epoch", uid)
+	}
+	e.checkSupply(3 * 1_000_000_000_000_000)
+}

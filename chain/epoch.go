@@ -3,6 +3,7 @@ package chain
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"strconv"
 
 	"github.com/veritensor/veritensor/scoring"
@@ -59,9 +60,32 @@ type EpochRecord struct {
 	// Proofs is the number of UIDs with a valid proof this epoch.
 	Proofs  int         `json:"proofs"`
 	Neurons []UIDResult `json:"neurons"`
-	// Error is set when scoring refused the input; the emission then
-	// carries over to the next epoch.
-	Error string `json:"error,omitempty"`
+	// ErrorCode is set when scoring refused the input (ScoringErrorCode);
+	// the emission then carries over to the next epoch. State stores the
+	// code, never an error's text, so rewording a message cannot change the
+	// app hash.
+	ErrorCode uint32 `json:"error_code,omitempty"`
+}
+
+// Scoring failure codes of EpochRecord.ErrorCode (docs/protocol.md).
+var scoringErrorCodes = []struct {
+	err  error
+	code uint32
+}{
+	{scoring.ErrParams, 1}, {scoring.ErrNeuronOrder, 2}, {scoring.ErrRowOrder, 3},
+	{scoring.ErrUnknownUID, 4}, {scoring.ErrTooFewWeights, 5}, {scoring.ErrWeightLimit, 6},
+}
+
+// ScoringErrorCode is the stable code of a scoring failure: 1-6 for
+// scoring's sentinels (in the order of docs/protocol.md), 255 for anything
+// else.
+func ScoringErrorCode(err error) uint32 {
+	for _, c := range scoringErrorCodes {
+		if errors.Is(err, c.err) {
+			return c.code
+		}
+	}
+	return 255
 }
 
 // EpochRecord returns subnet id's last epoch record, or nil before its first.
@@ -225,7 +249,7 @@ func (s *State) runEpoch(sn *Subnet, h uint64) []Event {
 		err = ErrInternal
 	}
 	if err != nil {
-		rec.Error = err.Error()
+		rec.ErrorCode = ScoringErrorCode(err)
 		_ = s.putJSON(idKey(prefixEpochRes, sn.ID), rec)
 		return []Event{{Type: "epoch_error", Attrs: []Attr{{"subnet", id}, {"epoch", strconv.FormatUint(sn.Epoch, 10)}, {"error", err.Error()}}}}
 	}

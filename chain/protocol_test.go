@@ -359,7 +359,7 @@ func TestEpochPaysAndConserves(t *testing.T) {
 		minedBefore := e.s.Tokenomics().Minted
 		e.nextEpoch(id)
 		rec := e.s.EpochRecord(id)
-		if rec == nil || rec.Epoch != sn.Epoch || rec.Error != "" {
+		if rec == nil || rec.Epoch != sn.Epoch || rec.ErrorCode != 0 {
 			t.Fatalf("epoch %d record %+v", sn.Epoch, rec)
 		}
 		accrued += rec.Emission

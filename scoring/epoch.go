@@ -194,8 +194,8 @@ func emit(res *Result, p Params, incentive, dividends, s []Fixed) error {
 	validatorPot := rest - minerPot
 
 	minerParts, ok := Split(minerPot, fixedWeights(incentive))
-	if !ok { // no miner has incentive: validators get the miners' half
-		validatorPot += minerPot
+	if !ok { // no miner has incentive (none proved): the miner pot is unpaid
+		res.Unpaid += minerPot
 		minerPot = 0
 	}
 	valParts, ok := Split(validatorPot, fixedWeights(dividends))
@@ -203,7 +203,7 @@ func emit(res *Result, p Params, incentive, dividends, s []Fixed) error {
 		valParts, ok = Split(validatorPot, fixedWeights(s))
 	}
 	if !ok {
-		res.Unpaid = validatorPot
+		res.Unpaid += validatorPot
 	}
 	res.OwnerEmission = owner
 	var paid uint64
