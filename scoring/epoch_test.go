@@ -354,3 +354,37 @@ func checkConservation(t testing.TB, in Input, res Result) {
 		t.Fatalf("paid %d + unpaid %d != emission %d", sum, res.Unpaid, in.Params.Emission)
 	}
 }
+
+// TestFrozenBondsDoNotDrift: with bonds_moving_average_ppm = 10^6 the bonds
+// are frozen, and the u16 round trip (store, read back) keeps yuma3 bonds
+// exact (they used to lose one unit per epoch, drifting to 0). Legacy bonds
+// are column-normalised every epoch, so they may move by one unit of 65535
+// but never drift.
+func TestFrozenBondsDoNotDrift(t *testing.T) {
+	for _, mode := range []BondsMode{BondsYuma3, BondsLegacy} {
+		in := handInput()
+		in.Params.BondsMode = mode
+		in.Params.BondsMovingAverage = 1_000_000
+		start := []Row{{UID: 0, Weights: []Weight{{2, 40000}, {3, 25001}}}, {UID: 1, Weights: []Weight{{2, 25535}, {3, 40534}}}}
+		in.Bonds = start
+		for ep := 0; ep < 50; ep++ {
+			res, err := Epoch(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in.Bonds = res.Bonds
+		}
+		tol := 0
+		if mode == BondsLegacy {
+			tol = 1
+		}
+		for r, row := range start {
+			for k, e := range row.Weights {
+				got := int(in.Bonds[r].Weights[k].Value)
+				if got < int(e.Value)-tol || got > int(e.Value)+tol {
+					t.Errorf("mode %v: frozen bond %d->%d drifted from %d to %d over 50 epochs", mode, row.UID, e.UID, e.Value, got)
+				}
+			}
+		}
+	}
+}
