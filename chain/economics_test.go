@@ -1,9 +1,13 @@
 package chain
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"testing"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/veritensor/veritensor/scoring"
 	"github.com/veritensor/veritensor/zk"
@@ -218,4 +222,63 @@ func TestFeesBurnedAndPruningForgivesOneMissedEpoch(t *testing.T) {
 		t.Fatalf("replaced uid %d, want 2 (the miner earning least), not the validator that missed one epoch", uid)
 	}
 	e.checkSupply(3 * 1_000_000_000_000_000)
+}
+
+// TestProofVerifiedOncePerNode: a valid submit-proof is verified once on a
+// node although CheckTx, PrepareProposal, ProcessProposal and FinalizeBlock
+// each run it (it used to be verified four times); an invalid proof is never
+// remembered.
+func TestProofVerifiedOncePerNode(t *testing.T) {
+	p := newProofApp(t, 3)
+	_, goodA, goodB := p.twoMiners()
+	verifiedProofs.Purge()
+	raw := p.signed(testKey(1), goodA)
+	bad := p.signed(testKey(2), wrongOutput(goodB, 1))
+	before := proofVerifications.Load()
+	if err := p.checkTx(raw); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.checkTx(bad); !errors.Is(err, ErrProofInvalid) {
+		t.Fatalf("bad proof: %v", err)
+	}
+	ctx := context.Background()
+	h := p.height + 1
+	prep, err := p.app.PrepareProposal(ctx, &abci.RequestPrepareProposal{Height: h, MaxTxBytes: 1 << 20, Txs: [][]byte{raw, bad}})
+	if err != nil || len(prep.Txs) != 1 {
+		t.Fatalf("prepare: %v, %d txs", err, len(prep.Txs))
+	}
+	if r, _ := p.app.ProcessProposal(ctx, &abci.RequestProcessProposal{Height: h, Hash: blockHash(h), Txs: prep.Txs}); r.Status != abci.ResponseProcessProposal_ACCEPT {
+		t.Fatal("proposal rejected")
+	}
+	p.okBlock(prep.Txs...)
+	// raw: once in CheckTx; bad: in CheckTx and again in PrepareProposal.
+	if got := proofVerifications.Load() - before; got != 3 {
+		t.Fatalf("%d Groth16 verifications, want 3 (the valid proof once, the invalid one twice)", got)
+	}
+}
+
+// TestPrepareProposalCountsFramedSize: the proposal's transactions fit
+// MaxTxBytes as CometBFT counts them (protobuf-framed, a tag and a length
+// prefix per tx), not by their raw lengths.
+func TestPrepareProposalCountsFramedSize(t *testing.T) {
+	app, st := openApp(t, t.TempDir())
+	defer st.Close()
+	initChain(t, app, testGenesisJSON(t, 2))
+	var txs [][]byte
+	var raw int64
+	for i := 0; i < 40; i++ {
+		tx := transferTx(testKey(0), addrOf(testKey(1)), 1, uint64(i), 100)
+		txs = append(txs, tx)
+		raw += int64(len(tx))
+	}
+	prep, err := app.PrepareProposal(context.Background(), &abci.RequestPrepareProposal{Height: 1, MaxTxBytes: raw, Txs: txs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cmttypes.ComputeProtoSizeForTxs(cmttypes.ToTxs(prep.Txs)); got > raw {
+		t.Fatalf("proposal of %d txs is %d bytes framed, limit %d", len(prep.Txs), got, raw)
+	}
+	if len(prep.Txs) == 0 || len(prep.Txs) == len(txs) {
+		t.Fatalf("kept %d of %d txs", len(prep.Txs), len(txs))
+	}
 }
