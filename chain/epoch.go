@@ -88,13 +88,75 @@ func ScoringErrorCode(err error) uint32 {
 	return 255
 }
 
+// encodeEpochRecord is the stored epoch record (epres/ + id): subnet (u16)
+// | epoch | block | emission | owner_emission | unminted (u64 each) | proofs
+// (u32) | error_code (u32) | count (u32), then per UID: uid (u16) | hotkey
+// (20) | stake (u64) | flags (u8: 1 proof_ok, 2 active, 4
+// validator_permit) | consensus | trust | rank | incentive |
+// validator_trust | dividends | miner_emission | validator_emission |
+// emission (u64 each).
+func encodeEpochRecord(r *EpochRecord) []byte {
+	e := NewEncoder(56 + 103*len(r.Neurons))
+	e.Uint16(r.Subnet).Uint64(r.Epoch).Uint64(r.Block).Uint64(r.Emission).Uint64(r.OwnerEmission).Uint64(r.Unminted).
+		Uint32(uint32(r.Proofs)).Uint32(r.ErrorCode).Uint32(uint32(len(r.Neurons)))
+	for _, n := range r.Neurons {
+		var f uint8
+		if n.ProofOK {
+			f |= 1
+		}
+		if n.Active {
+			f |= 2
+		}
+		if n.ValidatorPermit {
+			f |= 4
+		}
+		e.Uint16(n.UID).Fixed(n.Hotkey[:]).Uint64(n.Stake).Uint8(f).Uint64(n.Consensus).Uint64(n.Trust).Uint64(n.Rank).
+			Uint64(n.Incentive).Uint64(n.ValidatorTrust).Uint64(n.Dividends).Uint64(n.MinerEmission).
+			Uint64(n.ValidatorEmission).Uint64(n.Emission)
+	}
+	return e.Bytes()
+}
+
+func decodeEpochRecord(v []byte) (*EpochRecord, bool) {
+	d := NewDecoder(v)
+	r := &EpochRecord{Subnet: d.Uint16("subnet"), Epoch: d.Uint64("epoch"), Block: d.Uint64("block"),
+		Emission: d.Uint64("emission"), OwnerEmission: d.Uint64("owner_emission"), Unminted: d.Uint64("unminted"),
+		Proofs: int(d.Uint32("proofs")), ErrorCode: d.Uint32("error_code")}
+	count := d.Uint32("count")
+	if count > MaxUIDsLimit {
+		return nil, false
+	}
+	if count > 0 {
+		r.Neurons = make([]UIDResult, count)
+	}
+	for i := range r.Neurons {
+		n := &r.Neurons[i]
+		n.UID = d.Uint16("uid")
+		copy(n.Hotkey[:], d.Fixed(AddressLen, "hotkey"))
+		n.Stake = d.Uint64("stake")
+		f := d.Uint8("flags")
+		n.ProofOK, n.Active, n.ValidatorPermit = f&1 != 0, f&2 != 0, f&4 != 0
+		n.Consensus, n.Trust, n.Rank = d.Uint64("consensus"), d.Uint64("trust"), d.Uint64("rank")
+		n.Incentive, n.ValidatorTrust, n.Dividends = d.Uint64("incentive"), d.Uint64("validator_trust"), d.Uint64("dividends")
+		n.MinerEmission, n.ValidatorEmission, n.Emission = d.Uint64("miner_emission"), d.Uint64("validator_emission"), d.Uint64("emission")
+	}
+	if d.Finish() != nil {
+		return nil, false
+	}
+	return r, true
+}
+
 // EpochRecord returns subnet id's last epoch record, or nil before its first.
 func (s *State) EpochRecord(id uint16) *EpochRecord {
-	var r EpochRecord
-	if !s.getJSON(idKey(prefixEpochRes, id), &r) {
+	v, ok := s.Get(idKey(prefixEpochRes, id))
+	if !ok {
 		return nil
 	}
-	return &r
+	r, ok := decodeEpochRecord(v)
+	if !ok {
+		return nil
+	}
+	return r
 }
 
 // Bonds returns subnet id's bonds (scoring's previous Result.Bonds), one
@@ -250,7 +312,7 @@ func (s *State) runEpoch(sn *Subnet, h uint64) []Event {
 	}
 	if err != nil {
 		rec.ErrorCode = ScoringErrorCode(err)
-		_ = s.putJSON(idKey(prefixEpochRes, sn.ID), rec)
+		s.Set(idKey(prefixEpochRes, sn.ID), encodeEpochRecord(&rec))
 		return []Event{{Type: "epoch_error", Attrs: []Attr{{"subnet", id}, {"epoch", strconv.FormatUint(sn.Epoch, 10)}, {"error", err.Error()}}}}
 	}
 	// Every payout below adds to the supply exactly what it credits, so a
@@ -275,7 +337,8 @@ func (s *State) runEpoch(sn *Subnet, h uint64) []Event {
 			nr.ValidatorEmission = 0
 		}
 		nr.Emission = nr.MinerEmission + nr.ValidatorEmission
-		s.setPruningScore(sn.ID, n, pruningEMA(s.PruningScore(sn.ID, n), nr.Emission), true)
+		old := s.PruningScore(sn.ID, n)
+		s.setPruningScore(sn.ID, n, old, pruningEMA(old, nr.Emission), true)
 		rec.Neurons[i] = UIDResult{UID: n.UID, Hotkey: n.Hotkey, Stake: in.Neurons[i].Stake, ProofOK: in.Neurons[i].ProofOK,
 			Active: nr.Active, ValidatorPermit: nr.ValidatorPermit, Consensus: uint64(nr.Consensus), Trust: uint64(nr.Trust),
 			Rank: uint64(nr.Rank), Incentive: uint64(nr.Incentive), ValidatorTrust: uint64(nr.ValidatorTrust),
@@ -292,7 +355,7 @@ func (s *State) runEpoch(sn *Subnet, h uint64) []Event {
 	}
 	rec.Unminted = unminted
 	s.putBonds(sn.ID, res.Bonds)
-	_ = s.putJSON(idKey(prefixEpochRes, sn.ID), rec)
+	s.Set(idKey(prefixEpochRes, sn.ID), encodeEpochRecord(&rec))
 	s.Delete(idKey(prefixPending, sn.ID))
 	head := Event{Type: "epoch", Attrs: []Attr{{"subnet", id}, {"epoch", strconv.FormatUint(sn.Epoch, 10)},
 		{"block", strconv.FormatUint(h, 10)}, {"emission", strconv.FormatUint(rec.Emission, 10)},

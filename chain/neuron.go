@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/binary"
 	"fmt"
@@ -41,13 +42,43 @@ type Neuron struct {
 	Hardware        string `json:"hardware"`
 }
 
+// encodeNeuron is a neuron's stored value (nrn/ + id + uid): uid (u16) |
+// hotkey (20) | hotkey_pub (u32 length + bytes) | owner (20) |
+// registered_at (u64) | last_update (u64) | stake (u64) | endpoint (string)
+// | model_commitment (32) | hardware (string). Binary, not JSON: an epoch
+// decodes every neuron of the subnet.
+func encodeNeuron(n *Neuron) []byte {
+	e := NewEncoder(160 + len(n.Endpoint) + len(n.Hardware))
+	e.Uint16(n.UID).Fixed(n.Hotkey[:]).VarBytes(n.HotkeyPub).Fixed(n.Owner[:]).Uint64(n.RegisteredAt).
+		Uint64(n.LastUpdate).Uint64(n.Stake).String(n.Endpoint).Fixed(n.ModelCommitment[:]).String(n.Hardware)
+	return e.Bytes()
+}
+
+func decodeNeuron(v []byte) (*Neuron, bool) {
+	d := NewDecoder(v)
+	n := &Neuron{UID: d.Uint16("uid")}
+	copy(n.Hotkey[:], d.Fixed(AddressLen, "hotkey"))
+	n.HotkeyPub = d.VarBytes(ed25519.PublicKeySize, "hotkey_pub")
+	copy(n.Owner[:], d.Fixed(AddressLen, "owner"))
+	n.RegisteredAt, n.LastUpdate, n.Stake = d.Uint64("registered_at"), d.Uint64("last_update"), d.Uint64("stake")
+	n.Endpoint = d.String(MaxEndpointLen, "endpoint")
+	copy(n.ModelCommitment[:], d.Fixed(32, "model_commitment"))
+	n.Hardware = d.String(MaxHardwareLen, "hardware")
+	if d.Finish() != nil {
+		return nil, false
+	}
+	n.HotkeyPub = bytes.Clone(n.HotkeyPub)
+	return n, true
+}
+
 // Neuron returns the UID of a subnet, or ErrNeuronNotFound.
 func (s *State) Neuron(id, uid uint16) (*Neuron, error) {
-	var n Neuron
-	if !s.getJSON(uidKey(prefixNeuron, id, uid), &n) {
+	v, ok := s.Get(uidKey(prefixNeuron, id, uid))
+	n, dok := decodeNeuron(v)
+	if !ok || !dok {
 		return nil, fmt.Errorf("%w: subnet %d uid %d", ErrNeuronNotFound, id, uid)
 	}
-	return &n, nil
+	return n, nil
 }
 
 // NeuronByHotkey returns the UID that hotkey holds on subnet id, or
@@ -64,9 +95,8 @@ func (s *State) NeuronByHotkey(id uint16, hk Address) (*Neuron, error) {
 func (s *State) Neurons(id uint16) []*Neuron {
 	var out []*Neuron
 	s.Iterate(idKey(prefixNeuron, id), func(_ string, v []byte) bool {
-		var n Neuron
-		if s.getJSONBytes(v, &n) {
-			out = append(out, &n)
+		if n, ok := decodeNeuron(v); ok {
+			out = append(out, n)
 		}
 		return true
 	})
@@ -74,7 +104,8 @@ func (s *State) Neurons(id uint16) []*Neuron {
 }
 
 func (s *State) putNeuron(id uint16, n *Neuron) error {
-	return s.putJSON(uidKey(prefixNeuron, id, n.UID), n)
+	s.Set(uidKey(prefixNeuron, id, n.UID), encodeNeuron(n))
+	return nil
 }
 
 // hotkeySubnet returns the subnet and the signer's UID on it, for messages
@@ -204,7 +235,7 @@ func (m *MsgRegister) Execute(tc *TxContext) error {
 	if err := s.putNeuron(sn.ID, n); err != nil {
 		return err
 	}
-	s.setPruningScore(sn.ID, n, 0, false)
+	s.setPruningScore(sn.ID, n, 0, 0, false)
 	s.Set(hotkeyKey(prefixHotkeyUID, sn.ID, hk), binary.BigEndian.AppendUint16(nil, uid))
 	s.Set(prefixHotkeyOwner+string(hk[:]), tc.Signer[:])
 	tc.Emit("register", "subnet", strconv.Itoa(int(sn.ID)), "uid", strconv.Itoa(int(uid)),
@@ -240,10 +271,10 @@ func pruneIndexKey(id uint16, score, registeredAt uint64, uid uint16) string {
 	return prefixPruneIndex + string(b)
 }
 
-// setPruningScore stores n's score and moves its index entry.
-func (s *State) setPruningScore(id uint16, n *Neuron, score uint64, had bool) {
+// setPruningScore stores n's score and moves its index entry from the
+// entry of old (when had).
+func (s *State) setPruningScore(id uint16, n *Neuron, old, score uint64, had bool) {
 	if had {
-		old := s.PruningScore(id, n)
 		if old == score {
 			return
 		}

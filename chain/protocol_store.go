@@ -18,7 +18,7 @@ const (
 	prefixSubnetVK        = "snvk/"   // + id -> verifying key bytes
 	prefixPending         = "snpend/" // + id -> u64 emission accrued this epoch
 	keySubnetNext         = "sn_next" // u64: the next subnet ID
-	prefixNeuron          = "nrn/"    // + id + uid -> JSON Neuron
+	prefixNeuron          = "nrn/"    // + id + uid -> binary Neuron (encodeNeuron)
 	prefixHotkeyUID       = "hk/"     // + id + hotkey -> uid u16
 	prefixHotkeyOwner     = "hkown/"  // + hotkey -> owner address
 	prefixStake           = "stk/"    // + id + hotkey + owner -> u64 stake
@@ -30,7 +30,7 @@ const (
 	prefixBonds           = "bnd/"    // + id + uid -> binary bonds row (see encodeRow)
 	prefixPruneScore      = "prn/"    // + id + uid -> u64 pruning score
 	prefixPruneIndex      = "prx/"    // + id + score u64 + registered_at u64 + uid -> uid u16
-	prefixEpochRes        = "epres/"  // + id -> JSON EpochRecord
+	prefixEpochRes        = "epres/"  // + id -> binary EpochRecord (encodeEpochRecord)
 	keyTotalStake         = "stake_total"
 	keyMinted             = "minted"       // u64: every base unit the protocol minted
 	keyBurned             = "burned"       // u64: every base unit the protocol burned

@@ -41,8 +41,8 @@ const (
 	// O(max_uids × max_validators), so it may not run every block.
 	MinTempo = 10
 	// MaxValidatorCells caps max_uids × max_validators, the size of the
-	// weight and bond matrices an epoch reads (4096 UIDs × 64 validators).
-	MaxValidatorCells = 1 << 18
+	// weight and bond matrices an epoch reads (4096 UIDs × 32 validators, or 2048 × 64).
+	MaxValidatorCells = 1 << 17
 	// MaxRevealDelay is the longest commit-reveal delay, in epochs.
 	MaxRevealDelay = 16
 )
