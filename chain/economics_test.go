@@ -282,3 +282,36 @@ func TestPrepareProposalCountsFramedSize(t *testing.T) {
 		t.Fatalf("kept %d of %d txs", len(prep.Txs), len(txs))
 	}
 }
+
+// TestFeesGrowWithWork: set-weights and reveal-weights pay per weight entry
+// and submit-proof per verification on top of the minimum fee (a 4096-entry
+// row and a Groth16 check used to cost the same as a transfer); the fee
+// check runs before the signature.
+func TestFeesGrowWithWork(t *testing.T) {
+	e := newEnv(t, 2)
+	owner := testKey(0)
+	h := testHyper()
+	h.CommitReveal = false
+	id := e.createSubnet(owner, h)
+	v := testKey(11)
+	e.register(id, owner, v)
+	e.register(id, owner, testKey(12))
+	e.fund(owner, addrOf(v))
+	p := e.s.Params()
+	row := &MsgSetWeights{Subnet: id, Weights: w(1, 7)}
+	if got, want := RequiredFee(p, row), p.MinFee+p.FeePerWeight; got != want || want <= p.MinFee {
+		t.Fatalf("set-weights fee %d, want %d", got, want)
+	}
+	proof := &MsgSubmitProof{Subnet: id, Proof: []byte{1}}
+	if got := RequiredFee(p, proof); got != p.MinFee+p.FeePerProof || p.FeePerProof == 0 {
+		t.Fatalf("submit-proof fee %d", got)
+	}
+	for _, m := range []Msg{row, proof} {
+		tx := NewTx(testChainID, m, v, e.s.Account(addrOf(v)).Nonce, p.MinFee)
+		tx.Signature[0] ^= 1 // the fee is checked before the signature
+		if _, err := e.s.Clone().DeliverTx(e.ctx(), tx.Marshal(), nil); !errors.Is(err, ErrFeeTooLow) {
+			t.Fatalf("%T at the minimum fee: %v, want fee_too_low", m, err)
+		}
+	}
+	e.ok(v, row) // env pays RequiredFee
+}

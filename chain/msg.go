@@ -26,6 +26,40 @@ type Msg interface {
 	Execute(tc *TxContext) error
 }
 
+// workMsg is a message whose verification cost grows with its content: it
+// reports the weight entries it stores and the Groth16 verifications it
+// causes, and RequiredFee charges for them.
+type workMsg interface {
+	work() (entries, proofs uint64)
+}
+
+// RequiredFee is the smallest fee msg may pay: Params.MinFee plus
+// FeePerWeight per weight entry and FeePerProof per proof verification
+// (saturating at 2^64-1). Clients raise their fee to it (chain/client).
+func RequiredFee(p Params, msg Msg) uint64 {
+	fee := p.MinFee
+	if w, ok := msg.(workMsg); ok {
+		entries, proofs := w.work()
+		fee = satAdd(fee, satMul(entries, p.FeePerWeight))
+		fee = satAdd(fee, satMul(proofs, p.FeePerProof))
+	}
+	return fee
+}
+
+func satAdd(a, b uint64) uint64 {
+	if a+b < a {
+		return ^uint64(0)
+	}
+	return a + b
+}
+
+func satMul(a, b uint64) uint64 {
+	if a != 0 && b > ^uint64(0)/a {
+		return ^uint64(0)
+	}
+	return a * b
+}
+
 // MsgDecoder parses a canonical body. It must not panic on any input.
 type MsgDecoder func(body []byte) (Msg, error)
 

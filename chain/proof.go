@@ -154,6 +154,8 @@ func decodeSubmitProof(body []byte) (Msg, error) {
 // Type implements Msg.
 func (m *MsgSubmitProof) Type() TxType { return TxSubmitProof }
 
+func (m *MsgSubmitProof) work() (uint64, uint64) { return 0, 1 }
+
 // MarshalBody implements Msg.
 func (m *MsgSubmitProof) MarshalBody() []byte {
 	return NewEncoder(18 + len(m.Proof)).Uint16(m.Subnet).Uint64(m.Epoch).Uint32(m.Output).VarBytes(m.Proof).Bytes()

@@ -27,7 +27,7 @@ func BenchmarkDeliverSubmitProof(b *testing.B) {
 	e.fund(testKey(0), addrOf(m))
 	model := testModel(b, e.keys.arch, 1)
 	e.ok(m, &MsgServe{Subnet: id, ModelCommitment: model.Commitment()})
-	raw := NewTx(testChainID, e.prove(id, m, model), m, e.s.Account(addrOf(m)).Nonce, 100).Marshal()
+	raw := NewTx(testChainID, e.prove(id, m, model), m, e.s.Account(addrOf(m)).Nonce, proofFee).Marshal()
 	base := e.s.Clone()
 	ctx := e.ctx()
 	b.ReportAllocs()

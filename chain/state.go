@@ -120,8 +120,8 @@ func (s *State) DeliverTx(ctx BlockContext, raw []byte, verify SigVerifier) (*Tx
 	if err != nil {
 		return nil, err
 	}
-	if tx.Fee < p.MinFee {
-		return nil, fmt.Errorf("%w: fee %d, minimum %d", ErrFeeTooLow, tx.Fee, p.MinFee)
+	if req := RequiredFee(p, msg); tx.Fee < req {
+		return nil, fmt.Errorf("%w: fee %d, this %s needs %d", ErrFeeTooLow, tx.Fee, TypeName(tx.Type), req)
 	}
 	sender := tx.Sender()
 	acct := s.Account(sender)

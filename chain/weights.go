@@ -273,6 +273,10 @@ func init() {
 // Type implements Msg.
 func (m *MsgSetWeights) Type() TxType { return TxSetWeights }
 
+func (m *MsgSetWeights) work() (uint64, uint64) { return uint64(len(m.Weights)), 0 }
+
+func (m *MsgRevealWeights) work() (uint64, uint64) { return uint64(len(m.Weights)), 0 }
+
 // MarshalBody implements Msg.
 func (m *MsgSetWeights) MarshalBody() []byte {
 	e := NewEncoder(4 + 4*len(m.Weights)).Uint16(m.Subnet)
