@@ -11,7 +11,7 @@ import (
 )
 
 // AppVersion is the application protocol version reported in Info.
-const AppVersion uint64 = 1
+const AppVersion uint64 = 2
 
 // Codespace is the ABCI codespace of every non-zero code (see errors.go).
 const Codespace = "veritensor"
@@ -105,7 +105,7 @@ func (a *App) runTx(st *State, ctx BlockContext, raw []byte) (*TxResult, error) 
 // Info reports the last committed height and app hash, so that after a crash
 // CometBFT replays exactly the blocks the store lacks.
 func (a *App) Info(context.Context, *abci.RequestInfo) (*abci.ResponseInfo, error) {
-	return &abci.ResponseInfo{Data: "veritensor", Version: "1", AppVersion: AppVersion,
+	return &abci.ResponseInfo{Data: "veritensor", Version: "2", AppVersion: AppVersion,
 		LastBlockHeight: a.meta.Height, LastBlockAppHash: a.meta.AppHash}, nil
 }
 
