@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"syscall"
 	"testing"
 	"time"
@@ -187,4 +188,57 @@ func cpuNow() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkCheckTxInvalid is what a node's CheckTx spends on one invalid
+// transaction of each kind (each is rejected, so it is retried as is). The
+// cheap envelope checks (fee, nonce, funds) come before the signature, and
+// the signature before any expensive step (docs/protocol.md, "Validation
+// order"); invalid proofs: BenchmarkCheckTxInvalidProof. A transaction
+// whose envelope signature verified once is not verified again (the node's
+// signature cache by tx hash), as in a real mempool.
+func BenchmarkCheckTxInvalid(b *testing.B) {
+	p := newProofApp(b, 3)
+	p.twoMiners()
+	owner, stranger, poor := testKey(0), testKey(9), testKey(7)
+	p.okBlock(p.signed(owner, &MsgTransfer{To: addrOf(poor), Amount: 10_000})) // fees, not the burn
+	nonce := p.app.check.Account(addrOf(owner)).Nonce
+	tx := func(key ed25519.PrivateKey, m Msg, nonce, fee uint64, mut func(*Tx)) []byte {
+		t := NewTx(testChainID, m, key, nonce, fee)
+		if mut != nil {
+			mut(t)
+		}
+		return t.Marshal()
+	}
+	badSig := func(t *Tx) { t.Signature[3] ^= 1 }
+	xfer := &MsgTransfer{To: addrOf(stranger), Amount: 1}
+	create := &MsgSubnetCreate{Name: "x", Arch: smallArch, VK: p.keys.vk, PKHash: p.keys.pkHash, ScoringRule: ScoringYuma, Hyper: testHyper()}
+	cases := []struct {
+		name string
+		raw  []byte
+		want *CodedError
+	}{
+		{"malformed", []byte("junk"), ErrMalformed},
+		{"wrong-chain", NewTx("other", xfer, owner, nonce, 100).Marshal(), ErrChainID},
+		{"fee-too-low", tx(owner, xfer, nonce, 1, nil), ErrFeeTooLow},
+		{"bad-nonce", tx(owner, xfer, nonce+5, 100, nil), ErrNonce},
+		{"unfunded", tx(stranger, xfer, 0, 100, nil), ErrInsufficientFunds},
+		{"transfer-bad-sig", tx(owner, xfer, nonce, 100, badSig), ErrBadSignature},
+		{"subnet-create-bad-sig", tx(owner, create, nonce, 100, badSig), ErrBadSignature},
+		{"subnet-create-no-burn", tx(poor, create, p.app.check.Account(addrOf(poor)).Nonce, 100, nil), ErrInsufficientFunds},
+		{"register-bad-hotkey-sig", tx(owner, &MsgRegister{Subnet: 0, Hotkey: make([]byte, 32), HotkeySig: make([]byte, 64)}, nonce, 100, nil), ErrBadSignature},
+		{"set-weights-unsorted", tx(owner, &MsgSetWeights{Subnet: 0, Weights: w(1, 1, 0, 1)}, nonce, 200, nil), ErrInvalidWeights},
+		{"submit-proof-wrong-epoch", tx(testKey(1), &MsgSubmitProof{Subnet: 0, Epoch: 99, Proof: []byte{1}}, p.app.check.Account(addrOf(testKey(1))).Nonce, proofFee, nil), ErrProofEpoch},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			defer cpuTimer(b)()
+			for b.Loop() {
+				if err := p.checkTx(c.raw); !errors.Is(err, c.want) {
+					b.Fatalf("got %v, want %s", err, c.want.Name)
+				}
+			}
+		})
+	}
 }
