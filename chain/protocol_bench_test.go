@@ -86,7 +86,7 @@ func BenchmarkEpochEndBlock256(b *testing.B) {
 func fullSubnet(b *testing.B, n int) (*env, uint16) {
 	e := newEnv(b, 2)
 	h := testHyper()
-	h.MaxUIDs, h.MaxValidators, h.CommitReveal, h.RequireProof = uint16(n), uint16(min(n, 64)), false, false
+	h.MaxUIDs, h.MaxValidators, h.CommitReveal, h.RequireProof = uint16(n), uint16(min(n, 64, MaxValidatorCells/n)), false, false
 	h.ImmunityPeriod, h.Tempo = 1, 20
 	id := e.createSubnet(testKey(0), h)
 	for i := 0; i < n; i++ {
