@@ -135,6 +135,9 @@ func decodeEpochRecord(v []byte) (*EpochRecord, bool) {
 		copy(n.Hotkey[:], d.Fixed(AddressLen, "hotkey"))
 		n.Stake = d.Uint64("stake")
 		f := d.Uint8("flags")
+		if f > 7 {
+			return nil, false
+		}
 		n.ProofOK, n.Active, n.ValidatorPermit = f&1 != 0, f&2 != 0, f&4 != 0
 		n.Consensus, n.Trust, n.Rank = d.Uint64("consensus"), d.Uint64("trust"), d.Uint64("rank")
 		n.Incentive, n.ValidatorTrust, n.Dividends = d.Uint64("incentive"), d.Uint64("validator_trust"), d.Uint64("dividends")
