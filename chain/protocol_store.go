@@ -7,10 +7,12 @@ import (
 	"fmt"
 )
 
-// State keys of the subnet protocol. Every value is either a big-endian
-// uint64 or the JSON encoding of a struct of this package (encoding/json
-// writes struct fields in declaration order and these structs hold no maps or
-// floats, so each value has exactly one encoding). id is a subnet ID as
+// State keys of the subnet protocol. Every value is a big-endian uint64, the
+// canonical binary encoding of codec.go (everything an epoch reads per UID:
+// neurons, weights rows, commits, bonds, the epoch record), or the JSON
+// encoding of a struct of this package (subnets, proof records:
+// encoding/json writes struct fields in declaration order and these structs
+// hold no maps or floats, so each value has exactly one encoding). id is a subnet ID as
 // uint16 big-endian, uid a UID as uint16 big-endian, hotkey and owner are
 // 20-byte addresses. docs/protocol.md lists the same table.
 const (
@@ -224,4 +226,3 @@ func (s *State) CheckProtocolSupply() error {
 	return nil
 }
 
-func (s *State) getJSONBytes(b []byte, v any) bool { return json.Unmarshal(b, v) == nil }
