@@ -225,4 +225,3 @@ func (s *State) CheckProtocolSupply() error {
 	}
 	return nil
 }
-
