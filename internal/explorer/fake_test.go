@@ -119,7 +119,9 @@ func (f *fakeSource) Metagraph(_ context.Context, id uint16) (chain.Metagraph, e
 	mg.Neurons = append([]chain.NeuronInfo(nil), f.mg.Neurons...)
 	return mg, nil
 }
-func (f *fakeSource) Weights(context.Context, uint16) (chain.WeightsInfo, error) { return f.wi, f.check() }
+func (f *fakeSource) Weights(context.Context, uint16) (chain.WeightsInfo, error) {
+	return f.wi, f.check()
+}
 func (f *fakeSource) Emissions(context.Context, uint16) (chain.EpochRecord, error) {
 	r := f.rec
 	r.Neurons = append([]chain.UIDResult(nil), f.rec.Neurons...)
@@ -131,4 +133,3 @@ func (f *fakeSource) Tokenomics(context.Context) (chain.Tokenomics, error) {
 func (f *fakeSource) Nodes() []NodeHealth {
 	return []NodeHealth{{Address: "tcp://fake:1", Up: !f.down, Current: true}}
 }
-
