@@ -73,7 +73,7 @@ func New(o Options) (*Server, error) {
 	funcs := template.FuncMap{"fx": fx, "amount": amount, "short": short, "pct": pct, "ago": ago,
 		"sortLink": sortLink, "json": func(v any) string { b, _ := json.Marshal(v); return string(b) },
 		"add64": func(a int64, b int) int64 { return a + int64(b) },
-		"list":  func(a ...string) []string { return a }}
+		"rows":  metagraphRows, "list": func(a ...string) []string { return a }}
 	for _, page := range []string{"chain", "subnets", "subnet", "uid", "block", "tx", "status", "error"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(assets, "assets/layout.html", "assets/"+page+".html")
 		if err != nil {

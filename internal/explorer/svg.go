@@ -232,9 +232,11 @@ func heatmap(wi chain.WeightsInfo) template.HTML {
 		rows = rows[:64]
 	}
 	recv := map[uint16]uint64{}
-	for _, r := range rows {
+	sums := make([]uint64, len(rows))
+	for j, r := range rows {
+		sums[j] = rowSum(r.Weights)
 		for _, w := range r.Weights {
-			recv[w.UID] += rowPPM(r.Weights, w.Value)
+			recv[w.UID] += ppm(w.Value, sums[j])
 		}
 	}
 	cols := make([]uint16, 0, len(recv))
@@ -269,10 +271,10 @@ func heatmap(wi chain.WeightsInfo) template.HTML {
 			if !ok {
 				continue
 			}
-			ppm := rowPPM(r.Weights, w.Value)
-			op := 0.08 + 0.92*float64(ppm)/1e6
+			p := ppm(w.Value, sums[j])
+			op := 0.08 + 0.92*float64(p)/1e6
 			b.f(`<rect x="%d" y="%d" width="%d" height="%d" fill="%s" fill-opacity="%.2f"><title>uid %d → uid %d: %d (%s)</title></rect>`,
-				left+i*cell, y, cell-1, cell-1, palette[0], op, r.UID, w.UID, w.Value, pct(ppm))
+				left+i*cell, y, cell-1, cell-1, palette[0], op, r.UID, w.UID, w.Value, pct(p))
 		}
 	}
 	return b.html()

@@ -221,11 +221,16 @@ func uidHistory(recs []chain.EpochRecord, uid uint16, hotkey chain.Address) []Ep
 	return out
 }
 
-func rowPPM(ws []scoring.Weight, v uint16) uint64 {
+func rowSum(ws []scoring.Weight) uint64 {
 	var sum uint64
 	for _, w := range ws {
 		sum += uint64(w.Value)
 	}
+	return sum
+}
+
+// ppm is v's part of sum in parts per million.
+func ppm(v uint16, sum uint64) uint64 {
 	if sum == 0 {
 		return 0
 	}
@@ -236,12 +241,13 @@ func rowPPM(ws []scoring.Weight, v uint16) uint64 {
 func weightEdges(wi chain.WeightsInfo, uid uint16) (set, recv []WeightEdge) {
 	set, recv = []WeightEdge{}, []WeightEdge{}
 	for _, r := range wi.Rows {
+		sum := rowSum(r.Weights)
 		for _, w := range r.Weights {
 			if r.UID == uid {
-				set = append(set, WeightEdge{UID: w.UID, Value: w.Value, PPM: rowPPM(r.Weights, w.Value), Epoch: r.Epoch})
+				set = append(set, WeightEdge{UID: w.UID, Value: w.Value, PPM: ppm(w.Value, sum), Epoch: r.Epoch})
 			}
 			if w.UID == uid {
-				recv = append(recv, WeightEdge{UID: r.UID, Value: w.Value, PPM: rowPPM(r.Weights, w.Value), Epoch: r.Epoch})
+				recv = append(recv, WeightEdge{UID: r.UID, Value: w.Value, PPM: ppm(w.Value, sum), Epoch: r.Epoch})
 			}
 		}
 	}
