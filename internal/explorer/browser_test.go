@@ -125,10 +125,6 @@ func TestBrowser(t *testing.T) {
 	defer stopSrv()
 	go Serve(sctx, ln, srv)
 	base := "http://" + ln.Addr().String()
-	shots := os.Getenv("EXPLORER_SCREENSHOTS")
-	if shots != "" {
-		time.Sleep(6 * time.Second) // a few epochs for the charts
-	}
 	tc.stop() // a quieter machine from here on
 
 	// The metagraph table shows what the chain reports. Stakes grow with
@@ -213,9 +209,6 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("%s: heading %q %v", p, h1, err)
 		}
 	}
-	if shots != "" {
-		screenshots(t, bctx, base, shots, tc)
-	}
 
 	// An open chain page survives node 0's stop (the explorer fails over to
 	// node 1; the chain halts, 2 validators) and restart (the chain goes on).
@@ -262,15 +255,19 @@ func TestBrowser(t *testing.T) {
 	res.Body.Close()
 }
 
-// screenshots saves PNGs of the main pages into dir (EXPLORER_SCREENSHOTS).
-func screenshots(t *testing.T, ctx context.Context, base, dir string, tc *testChain) {
+// screenshots saves full-page PNGs of the main pages into dir: the chain,
+// the subnets, subnet 0, the UIDs given, the status page and a 404.
+func screenshots(t *testing.T, ctx context.Context, base, dir string, uids map[string]uint16) {
+	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for name, p := range map[string]string{"chain": "/", "subnets": "/subnets", "subnet": "/subnet/0",
-		"uid": fmt.Sprintf("/subnet/0/uid/%d", tc.miners[1].uid), "cheater": fmt.Sprintf("/subnet/0/uid/%d", tc.cheater.uid),
-		"status": "/status", "notfound": "/subnet/0/uid/99"} {
-		navStatus(t, ctx, base+p)
+	pages := map[string]string{"chain": "/", "subnets": "/subnets", "subnet": "/subnet/0", "status": "/status", "notfound": "/subnet/0/uid/999"}
+	for name, uid := range uids {
+		pages[name] = fmt.Sprintf("/subnet/0/uid/%d", uid)
+	}
+	for name, p := range pages {
+		navStatus(t, ctx, strings.TrimSuffix(base, "/")+p)
 		time.Sleep(300 * time.Millisecond)
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		if err != nil {
@@ -280,4 +277,32 @@ func screenshots(t *testing.T, ctx context.Context, base, dir string, tc *testCh
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestScreenshots saves the docs' screenshots of a running explorer:
+//
+//	EXPLORER_SCREENSHOT_URL=http://127.0.0.1:18080/ EXPLORER_SCREENSHOTS=docs/img \
+//	  go test -run TestScreenshots ./internal/explorer
+//
+// EXPLORER_SCREENSHOT_UIDS names the UID pages to take, NAME=UID,... (for
+// example honest=2,lazy=5).
+func TestScreenshots(t *testing.T) {
+	base, dir := os.Getenv("EXPLORER_SCREENSHOT_URL"), os.Getenv("EXPLORER_SCREENSHOTS")
+	if base == "" || dir == "" {
+		t.Skip("set EXPLORER_SCREENSHOT_URL and EXPLORER_SCREENSHOTS to take the docs' screenshots of a running explorer")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	bctx := browser(t, ctx)
+	uids := map[string]uint16{}
+	for _, kv := range strings.Split(os.Getenv("EXPLORER_SCREENSHOT_UIDS"), ",") {
+		if name, v, ok := strings.Cut(kv, "="); ok {
+			u, err := strconv.ParseUint(v, 10, 16)
+			if err != nil {
+				t.Fatal(err)
+			}
+			uids[name] = uint16(u)
+		}
+	}
+	screenshots(t, bctx, base, dir, uids)
 }
