@@ -82,7 +82,7 @@ func emissionChart(recs []chain.EpochRecord) template.HTML {
 	if peak == 0 {
 		peak = 1
 	}
-	bw := plotW / len(recs)
+	bw := min(plotW/len(recs), 56)
 	for i, r := range recs {
 		x := left + i*bw
 		y := float64(topPad + plotH)
@@ -164,7 +164,7 @@ func uidChart(pts []EpochPoint) template.HTML {
 	if peak == 0 {
 		peak = 1
 	}
-	bw := plotW / len(pts)
+	bw := min(plotW/len(pts), 56)
 	for i, p := range pts {
 		x := left + i*bw
 		h := float64(p.Emission) * float64(plotH) / float64(peak)
