@@ -130,6 +130,11 @@ func (f *fakeSource) Emissions(context.Context, uint16) (chain.EpochRecord, erro
 func (f *fakeSource) Tokenomics(context.Context) (chain.Tokenomics, error) {
 	return chain.Tokenomics{Supply: 1e15}, f.check()
 }
+func (f *fakeSource) EpochHistory(context.Context, uint16, int) ([]EpochHistoryRecord, error) {
+	old := f.rec
+	old.Epoch, old.Block = 5, 59
+	return []EpochHistoryRecord{{EpochRecord: old, Partial: true}}, f.check()
+}
 func (f *fakeSource) Nodes() []NodeHealth {
 	return []NodeHealth{{Address: "tcp://fake:1", Up: !f.down, Current: true}}
 }

@@ -254,8 +254,16 @@ func (s *Server) pollOnce(ctx context.Context) {
 		return
 	}
 	for _, sn := range all.Subnets {
+		if s.hist.needsBackfill(sn.ID) {
+			if past, err := s.o.Source.EpochHistory(ctx, sn.ID, maxBackfill); err == nil {
+				for _, r := range past {
+					s.hist.add(r)
+				}
+				s.hist.backfilledOK(sn.ID)
+			}
+		}
 		if rec, err := s.o.Source.Emissions(ctx, sn.ID); err == nil {
-			s.hist.add(rec)
+			s.hist.addFull(rec)
 		}
 	}
 }
@@ -370,8 +378,8 @@ func (s *Server) subnetInfoData(r *http.Request) (any, error) {
 // SubnetPage is the subnet page: its metagraph, weights and history.
 type SubnetPage struct {
 	MetagraphView
-	Weights chain.WeightsInfo   `json:"-"`
-	History []chain.EpochRecord `json:"-"`
+	Weights chain.WeightsInfo    `json:"-"`
+	History []EpochHistoryRecord `json:"-"`
 }
 
 func (p *SubnetPage) charts() map[string]template.HTML {
@@ -392,7 +400,7 @@ func (s *Server) metagraph(ctx context.Context, id uint16) (MetagraphView, error
 	}
 	var recp *chain.EpochRecord
 	if rec, err := s.o.Source.Emissions(ctx, id); err == nil {
-		s.hist.add(rec)
+		s.hist.addFull(rec)
 		recp = &rec
 	} else if !errors.Is(err, chain.ErrNotFound) {
 		return MetagraphView{}, err

@@ -1,12 +1,15 @@
 package explorer
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/veritensor/veritensor/chain"
 )
@@ -160,5 +163,50 @@ func TestPages(t *testing.T) {
 func TestDecodeTx(t *testing.T) {
 	if v := DecodeTx([]byte{1, 2, 3}); v.Type != "undecodable" || v.Log == "" {
 		t.Fatalf("%+v", v)
+	}
+}
+
+// Past epochs are read back once from block events (partial records); a
+// full record of the same epoch wins, and partial epochs show "?" proofs.
+func TestBackfill(t *testing.T) {
+	f := newFake(8, 2)
+	s, err := New(Options{Source: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.pollOnce(context.Background())
+	h := s.hist.get(1)
+	if len(h) != 2 || h[0].Epoch != 5 || !h[0].Partial || h[1].Epoch != 6 || h[1].Partial {
+		t.Fatalf("history %+v", h)
+	}
+	s.hist.add(EpochHistoryRecord{EpochRecord: chain.EpochRecord{Subnet: 1, Epoch: 6}, Partial: true})
+	if h := s.hist.get(1); h[1].Partial || len(h[1].Neurons) != 8 {
+		t.Fatal("a partial record replaced a full one")
+	}
+	w := httptest.NewRecorder()
+	s.ServeHTTP(w, httptest.NewRequest("GET", "/api/subnet/1/uid/2", nil))
+	var u UIDView
+	if err := json.Unmarshal(w.Body.Bytes(), &u); err != nil || len(u.History) != 2 || u.History[0].ProofKnown || !u.History[1].ProofKnown {
+		t.Fatalf("uid history %+v %v", u.History, err)
+	}
+}
+
+func TestEpochFromEvents(t *testing.T) {
+	hk := fakeAddr(3)
+	evs := []abci.Event{
+		{Type: "epoch", Attributes: []abci.EventAttribute{{Key: "subnet", Value: "2"}, {Key: "epoch", Value: "9"}, {Key: "block", Value: "90"},
+			{Key: "emission", Value: "1000"}, {Key: "owner_emission", Value: "180"}, {Key: "unminted", Value: "20"}, {Key: "proofs", Value: "1"}}},
+		{Type: "emission", Attributes: []abci.EventAttribute{{Key: "subnet", Value: "2"}, {Key: "uid", Value: "3"}, {Key: "hotkey", Value: hk.String()},
+			{Key: "miner", Value: "500"}, {Key: "validator", Value: "300"}}},
+		{Type: "emission", Attributes: []abci.EventAttribute{{Key: "subnet", Value: "1"}, {Key: "uid", Value: "4"}, {Key: "hotkey", Value: hk.String()}}},
+		{Type: "emission", Attributes: []abci.EventAttribute{{Key: "subnet", Value: "2"}, {Key: "uid", Value: "x"}}},
+	}
+	rec, ok := epochFromEvents(evs, 2)
+	if !ok || rec.Epoch != 9 || rec.Block != 90 || rec.Emission != 1000 || rec.Proofs != 1 || len(rec.Neurons) != 1 ||
+		rec.Neurons[0].Emission != 800 || rec.Neurons[0].Hotkey != hk {
+		t.Fatalf("%+v %v", rec, ok)
+	}
+	if _, ok := epochFromEvents(evs, 7); ok {
+		t.Fatal("found an epoch of another subnet")
 	}
 }

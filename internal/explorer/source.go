@@ -28,6 +28,9 @@ type Source interface {
 	Weights(ctx context.Context, id uint16) (chain.WeightsInfo, error)
 	Emissions(ctx context.Context, id uint16) (chain.EpochRecord, error)
 	Tokenomics(ctx context.Context) (chain.Tokenomics, error)
+	// EpochHistory returns up to max past epoch records of a subnet,
+	// oldest first (may be partial, see EpochHistoryRecord).
+	EpochHistory(ctx context.Context, id uint16, max int) ([]EpochHistoryRecord, error)
 	// Nodes reports each node's health as last seen.
 	Nodes() []NodeHealth
 }

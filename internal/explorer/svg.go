@@ -37,7 +37,7 @@ func emptyChart(label, why string) template.HTML {
 
 // emissionChart stacks each epoch's emission by UID: the top UIDs by total
 // emission get a colour each, the rest are "other".
-func emissionChart(recs []chain.EpochRecord) template.HTML {
+func emissionChart(recs []EpochHistoryRecord) template.HTML {
 	const label = "emission per epoch per UID"
 	if len(recs) == 0 {
 		return emptyChart(label, "no epoch recorded yet: the chart fills as epochs close")
@@ -171,7 +171,10 @@ func uidChart(pts []EpochPoint) template.HTML {
 		b.f(`<rect x="%d" y="%.1f" width="%d" height="%.1f" fill="%s"><title>epoch %d: %d</title></rect>`,
 			x+1, float64(topPad+plotH)-h, max(bw-2, 1), h, palette[0], p.Epoch, p.Emission)
 		mark, cls := "✗", "bad"
-		if p.ProofOK {
+		switch {
+		case !p.ProofKnown:
+			mark, cls = "?", ""
+		case p.ProofOK:
 			mark, cls = "✓", "ok"
 		}
 		b.f(`<text x="%d" y="%d" text-anchor="middle" class="tick %s">%s</text>`, x+bw/2, H-24, cls, mark)

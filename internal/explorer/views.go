@@ -178,13 +178,17 @@ func sortRows(rows []UIDRow, key string, desc bool) (string, bool) {
 
 // EpochPoint is one UID in one past epoch.
 type EpochPoint struct {
-	Epoch     uint64 `json:"epoch"`
-	Block     uint64 `json:"block"`
-	ProofOK   bool   `json:"proof_ok"`
-	Active    bool   `json:"active"`
-	Incentive uint64 `json:"incentive"`
-	Dividends uint64 `json:"dividends"`
-	Emission  uint64 `json:"emission"`
+	Epoch uint64 `json:"epoch"`
+	Block uint64 `json:"block"`
+	// ProofKnown is false for epochs read back from block events, which
+	// record emissions only (then ProofOK, Active, Incentive and
+	// Dividends are unknown).
+	ProofKnown bool   `json:"proof_known"`
+	ProofOK    bool   `json:"proof_ok"`
+	Active     bool   `json:"active"`
+	Incentive  uint64 `json:"incentive"`
+	Dividends  uint64 `json:"dividends"`
+	Emission   uint64 `json:"emission"`
 }
 
 // WeightEdge is one weight a UID set or received.
@@ -208,12 +212,12 @@ type UIDView struct {
 
 // uidHistory is hotkey's part of the recorded epochs (only epochs in which
 // this hotkey held the UID).
-func uidHistory(recs []chain.EpochRecord, uid uint16, hotkey chain.Address) []EpochPoint {
+func uidHistory(recs []EpochHistoryRecord, uid uint16, hotkey chain.Address) []EpochPoint {
 	out := []EpochPoint{}
 	for _, r := range recs {
 		for _, n := range r.Neurons {
 			if n.UID == uid && n.Hotkey == hotkey {
-				out = append(out, EpochPoint{Epoch: r.Epoch, Block: r.Block, ProofOK: n.ProofOK, Active: n.Active,
+				out = append(out, EpochPoint{Epoch: r.Epoch, Block: r.Block, ProofKnown: !r.Partial, ProofOK: n.ProofOK, Active: n.Active,
 					Incentive: n.Incentive, Dividends: n.Dividends, Emission: n.Emission})
 			}
 		}
