@@ -23,7 +23,7 @@ type svgBuf struct{ strings.Builder }
 func (b *svgBuf) f(format string, a ...any) { fmt.Fprintf(&b.Builder, format, a...) }
 
 func (b *svgBuf) open(w, h int, label string) {
-	b.f(`<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 %d %d" role="img" aria-label="%s">`, w, h, html.EscapeString(label))
+	b.f(`<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="%d" height="%d" viewBox="0 0 %d %d" role="img" aria-label="%s">`, w, h, w, h, html.EscapeString(label))
 }
 
 func (b *svgBuf) html() template.HTML { b.f(`</svg>`); return template.HTML(b.String()) }
@@ -74,7 +74,7 @@ func emissionChart(recs []EpochHistoryRecord) template.HTML {
 	for i, u := range top {
 		color[u] = palette[i]
 	}
-	const W, H, left, bottom, topPad = 640, 240, 64, 28, 12
+	const W, H, left, bottom, topPad = 1100, 260, 64, 28, 12
 	plotW, plotH := W-left-130, H-bottom-topPad
 	var b svgBuf
 	b.open(W, H, label)
@@ -156,7 +156,7 @@ func uidChart(pts []EpochPoint) template.HTML {
 	for _, p := range pts {
 		peak = max(peak, p.Emission)
 	}
-	const W, H, left, bottom, topPad = 640, 220, 64, 40, 12
+	const W, H, left, bottom, topPad = 1000, 220, 64, 40, 12
 	plotW, plotH := W-left-16, H-bottom-topPad
 	var b svgBuf
 	b.open(W, H, label)
@@ -189,7 +189,7 @@ func uidChart(pts []EpochPoint) template.HTML {
 // has no accuracy: validators keep that off chain).
 func scatterChart(rows []UIDRow) template.HTML {
 	const label = "incentive vs consensus"
-	const W, H, left, bottom, topPad = 320, 240, 44, 32, 12
+	const W, H, left, bottom, topPad = 520, 300, 56, 32, 12
 	plotW, plotH := W-left-12, H-bottom-topPad
 	var b svgBuf
 	b.open(W, H, label)
