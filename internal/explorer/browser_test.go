@@ -281,7 +281,7 @@ func screenshots(t *testing.T, ctx context.Context, base, dir string, uids map[s
 
 // TestScreenshots saves the docs' screenshots of a running explorer:
 //
-//	EXPLORER_SCREENSHOT_URL=http://127.0.0.1:18080/ EXPLORER_SCREENSHOTS=docs/img \
+//	EXPLORER_SCREENSHOT_URL=http://127.0.0.1:18080/ EXPLORER_SCREENSHOTS=$PWD/docs/img \
 //	  go test -run TestScreenshots ./internal/explorer
 //
 // EXPLORER_SCREENSHOT_UIDS names the UID pages to take, NAME=UID,... (for

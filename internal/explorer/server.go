@@ -557,6 +557,9 @@ func (s *Server) statusData(r *http.Request) (any, error) {
 	} else {
 		v.Error = err.Error()
 	}
+	if pr, ok := s.o.Source.(interface{ Probe(context.Context) }); ok {
+		pr.Probe(ctx)
+	}
 	v.Nodes = s.o.Source.Nodes()
 	return v, nil
 }

@@ -179,6 +179,29 @@ func (p *Pool) do(ctx context.Context, fn func(context.Context, *client.Client) 
 	return fmt.Errorf("%w: %v", ErrUnavailable, last)
 }
 
+// Probe asks every node for its height (each within Timeout), so the
+// status page shows the standby nodes' health too.
+func (p *Pool) Probe(ctx context.Context) {
+	var wg sync.WaitGroup
+	for k, c := range p.clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cctx, cancel := context.WithTimeout(ctx, p.Timeout)
+			defer cancel()
+			_, err := c.Height(cctx)
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			if err != nil {
+				p.health[k].Up, p.health[k].LastError = false, err.Error()
+				return
+			}
+			p.health[k].Up, p.health[k].LastError, p.health[k].LastSeen = true, "", time.Now()
+		}()
+	}
+	wg.Wait()
+}
+
 // Nodes implements Source.
 func (p *Pool) Nodes() []NodeHealth {
 	p.mu.Lock()
