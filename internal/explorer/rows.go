@@ -33,6 +33,8 @@ func metagraphRows(v MetagraphView) template.HTML {
 		switch {
 		case n.ProofOK:
 			b.WriteString(`<td class="proof"><span class="ok" title="proof for epoch ` + strconv.FormatUint(n.ProofEpoch, 10) + `">✓</span></td>`)
+		case n.ValidatorPermit && !n.HasProof:
+			b.WriteString(`<td class="proof"><span class="muted" title="a validator; validators do not prove">—</span></td>`)
 		case n.HasProof:
 			b.WriteString(`<td class="proof"><span class="bad" title="last proof epoch ` + strconv.FormatUint(n.ProofEpoch, 10) + `">✗</span></td>`)
 		default:
