@@ -134,7 +134,7 @@ func (e *httpError) Error() string { return e.msg }
 
 func errNotFound(msg string) error { return &httpError{http.StatusNotFound, msg} }
 
-func badRequest(f string, a ...any) error {
+func notFoundf(f string, a ...any) error {
 	return &httpError{http.StatusNotFound, fmt.Sprintf(f, a...)}
 }
 
@@ -229,8 +229,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, api bool, err erro
 		_ = json.NewEncoder(w).Encode(map[string]any{"error": msg, "code": code})
 		return
 	}
-	s.render(w, "error", code, &pageData{Page: "error", Path: r.URL.RequestURI(), Code: code, Error: msg,
-		Refresh: s.o.Refresh.Milliseconds(), Title: http.StatusText(code)})
+	pd := &pageData{Page: "error", Path: r.URL.RequestURI(), Code: code, Error: msg, Title: http.StatusText(code)}
+	if code == http.StatusServiceUnavailable || code == http.StatusBadGateway {
+		pd.Refresh = s.o.Refresh.Milliseconds() // retry until a node answers
+	}
+	s.render(w, "error", code, pd)
 }
 
 // Run records every subnet's last epoch each Poll interval until ctx ends,
@@ -355,7 +358,7 @@ func (s *Server) subnetsData(r *http.Request) (any, error) {
 func subnetID(r *http.Request) (uint16, error) {
 	id, err := strconv.ParseUint(r.PathValue("id"), 10, 16)
 	if err != nil {
-		return 0, badRequest("subnet %q is not a subnet ID", r.PathValue("id"))
+		return 0, notFoundf("subnet %q is not a subnet ID", r.PathValue("id"))
 	}
 	return uint16(id), nil
 }
@@ -445,7 +448,7 @@ func (s *Server) uidData(r *http.Request) (any, error) {
 	}
 	uid, err := strconv.ParseUint(r.PathValue("uid"), 10, 16)
 	if err != nil {
-		return nil, badRequest("uid %q is not a UID", r.PathValue("uid"))
+		return nil, notFoundf("uid %q is not a UID", r.PathValue("uid"))
 	}
 	ctx, cancel := reqCtx(r)
 	defer cancel()
@@ -498,7 +501,7 @@ func (s *Server) historyData(r *http.Request) (any, error) {
 func (s *Server) blockData(r *http.Request) (any, error) {
 	h, err := strconv.ParseInt(r.PathValue("height"), 10, 64)
 	if err != nil || h < 1 {
-		return nil, badRequest("block %q is not a height", r.PathValue("height"))
+		return nil, notFoundf("block %q is not a height", r.PathValue("height"))
 	}
 	ctx, cancel := reqCtx(r)
 	defer cancel()
@@ -521,7 +524,7 @@ type TxPage struct {
 func (s *Server) txData(r *http.Request) (any, error) {
 	hash, err := client.ParseHash(r.PathValue("hash"))
 	if err != nil {
-		return nil, badRequest("%q is not a transaction hash", r.PathValue("hash"))
+		return nil, notFoundf("%q is not a transaction hash", r.PathValue("hash"))
 	}
 	ctx, cancel := reqCtx(r)
 	defer cancel()
