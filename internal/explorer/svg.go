@@ -234,24 +234,39 @@ func heatmap(wi chain.WeightsInfo) template.HTML {
 	if len(rows) > 64 {
 		rows = rows[:64]
 	}
-	recv := map[uint16]uint64{}
+	// Slices indexed by UID rather than maps: a full subnet's rows hold
+	// ~250k weights.
+	maxUID := 0
+	for _, r := range rows {
+		for _, w := range r.Weights {
+			maxUID = max(maxUID, int(w.UID))
+		}
+	}
+	recv := make([]uint64, maxUID+1)
+	got := make([]bool, maxUID+1)
 	sums := make([]uint64, len(rows))
 	for j, r := range rows {
 		sums[j] = rowSum(r.Weights)
 		for _, w := range r.Weights {
 			recv[w.UID] += ppm(w.Value, sums[j])
+			got[w.UID] = true
 		}
 	}
-	cols := make([]uint16, 0, len(recv))
-	for u := range recv {
-		cols = append(cols, u)
+	cols := make([]uint16, 0, 64)
+	for u, ok := range got {
+		if ok {
+			cols = append(cols, uint16(u))
+		}
 	}
-	slices.SortFunc(cols, func(a, b uint16) int { return cmp.Compare(recv[b], recv[a]) })
+	slices.SortStableFunc(cols, func(a, b uint16) int { return cmp.Compare(recv[b], recv[a]) })
 	if len(cols) > maxHeatCols {
 		cols = cols[:maxHeatCols]
 	}
 	slices.Sort(cols)
-	colIdx := map[uint16]int{}
+	colIdx := make([]int, maxUID+1)
+	for i := range colIdx {
+		colIdx[i] = -1
+	}
 	for i, u := range cols {
 		colIdx[u] = i
 	}
@@ -270,8 +285,8 @@ func heatmap(wi chain.WeightsInfo) template.HTML {
 		y := top + j*cell
 		b.f(`<text x="%d" y="%d" text-anchor="end" class="tick">uid %d</text>`, left-4, y+cell/2+4, r.UID)
 		for _, w := range r.Weights {
-			i, ok := colIdx[w.UID]
-			if !ok {
+			i := colIdx[w.UID]
+			if i < 0 {
 				continue
 			}
 			p := ppm(w.Value, sums[j])

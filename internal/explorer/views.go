@@ -2,7 +2,7 @@ package explorer
 
 import (
 	"cmp"
-	"slices"
+	"sort"
 
 	"github.com/veritensor/veritensor/chain"
 	"github.com/veritensor/veritensor/scoring"
@@ -160,8 +160,11 @@ func sortRows(rows []UIDRow, key string, desc bool) (string, bool) {
 		key, desc = "uid", false
 		f = sortKeys["uid"]
 	}
-	slices.SortStableFunc(rows, func(a, b UIDRow) int {
-		c := f(&a, &b)
+	// Compare through pointers: a UIDRow is large and a 4096-row sort
+	// compares ~50k pairs.
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, b := &rows[i], &rows[j]
+		c := f(a, b)
 		if key == "uid" {
 			c = cmp.Compare(a.UID, b.UID)
 		}
@@ -171,7 +174,7 @@ func sortRows(rows []UIDRow, key string, desc bool) (string, bool) {
 		if c == 0 {
 			c = cmp.Compare(a.UID, b.UID)
 		}
-		return c
+		return c < 0
 	})
 	return key, desc
 }
