@@ -45,6 +45,8 @@ func init() {
 			mnistDirFlag,
 			&cli.DurationFlag{Name: "timeout", Usage: "give up when the epochs have not paid within this time after setup (0: 30m)"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "also print the daemons' log lines"},
+			&cli.BoolFlag{Name: "explorer", Value: true, Usage: "serve the web explorer while the devnet runs and print its URL (--explorer=false: don't)"},
+			&cli.StringFlag{Name: "explorer-listen", Value: "127.0.0.1:0", Usage: "the explorer's listen address (port 0: any free port)"},
 			outputFlag,
 		},
 		Action: devnetRun,
@@ -80,10 +82,15 @@ func devnetRun(c *cli.Context) error {
 		<-ctx.Done()
 		stop() // a second Ctrl-C kills the process at once
 	}()
+	explorerListen := ""
+	if c.Bool("explorer") {
+		explorerListen = c.String("explorer-listen")
+	}
 	res, err := devnet.Run(ctx, devnet.Options{
 		Home: home, Nodes: c.Int("validators"), Behaviors: bs, Epochs: c.Int("epochs"), Tempo: c.Uint64("tempo"),
 		Arch: c.String("arch"), BlockTime: c.Duration("block-time"), Graded: c.Int("graded"), Decoys: c.Int("decoys"),
 		KeysDir: c.String("keys-dir"), MNISTDir: c.String("mnist-dir"), Timeout: c.Duration("timeout"), Verbose: c.Bool("verbose"),
+		Explorer: explorerListen,
 	}, c.App.ErrWriter)
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("interrupted: every daemon and node stopped (state kept in %s)", home)

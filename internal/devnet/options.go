@@ -90,6 +90,10 @@ type Options struct {
 	Timeout time.Duration
 	// Verbose sends the daemons' log lines to the progress writer.
 	Verbose bool
+	// Explorer, when set, is the listen address of a web explorer of the
+	// devnet's nodes ("127.0.0.1:0": any free port), served while it runs;
+	// its URL goes to the progress writer.
+	Explorer string
 }
 
 // DefaultTempo is the tempo of a new subnet for arch when Options.Tempo is

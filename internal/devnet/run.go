@@ -147,6 +147,14 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 		rpcs = append(rpcs, cl.rpc(i))
 	}
 	say("%d CometBFT nodes on loopback, RPC %s", s.Nodes, strings.Join(rpcs, " "))
+	if o.Explorer != "" {
+		url, stop, err := startExplorer(ctx, o.Explorer, rpcs)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+		say("explorer: %s (while the devnet runs)", url)
+	}
 	sctx, scancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer scancel()
 	if err := cl.waitHeight(sctx, 2); err != nil {
