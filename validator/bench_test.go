@@ -2,9 +2,11 @@ package validator
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/veritensor/veritensor/miner/api"
 	"github.com/veritensor/veritensor/zk"
@@ -47,13 +49,17 @@ type cachedProver struct {
 	f     *fixture
 	hk    [32]byte
 	mu    sync.Mutex
-	cache map[uint64][3][]byte
+	cache map[[40]byte][3][]byte
 }
 
 func (c *cachedProver) Prove(_ context.Context, in []int8, epoch uint64) (uint32, []byte, []byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.cache[epoch]; ok {
+	var k [40]byte
+	h := zk.InputHash(in)
+	copy(k[:32], h[:])
+	binary.BigEndian.PutUint64(k[32:], epoch)
+	if e, ok := c.cache[k]; ok {
 		return uint32(e[0][0]), e[1], e[2], nil
 	}
 	proof, p, err := c.f.prover.Prove(c.f.good, in, zk.Binding{HotkeyHash: zk.HotkeyHash(c.hk[:]), Epoch: epoch})
@@ -61,7 +67,7 @@ func (c *cachedProver) Prove(_ context.Context, in []int8, epoch uint64) (uint32
 		return 0, nil, nil, err
 	}
 	pb, _ := p.MarshalBinary()
-	c.cache[epoch] = [3][]byte{{byte(p.Output)}, proof, pb}
+	c.cache[k] = [3][]byte{{byte(p.Output)}, proof, pb}
 	return p.Output, proof, pb, nil
 }
 
@@ -78,14 +84,14 @@ func BenchmarkTempo(b *testing.B) {
 			vk := pub(key(100))
 			hk := pub(key(1))
 			one := &Samples{Inputs: f.data.Inputs[:1], Labels: f.data.Labels[:1]}
-			endpoint := startMiner(b, key(1), &cachedProver{f: f, hk: hk, cache: map[uint64][3][]byte{}}, vk)
+			endpoint := startMiner(b, key(1), &cachedProver{f: f, hk: hk, cache: map[[40]byte][3][]byte{}}, vk)
 			neurons := []Neuron{{UID: 0, Hotkey: vk, ValidatorPermit: true}}
 			for i := 1; i <= n; i++ {
 				neurons = append(neurons, Neuron{UID: uint16(i), Hotkey: hk, ModelCommitment: f.good.Commitment(), Endpoint: endpoint})
 			}
 			c := newFakeChain(f, neurons, true)
 			v, err := New(Config{ChainID: testChain, Subnet: testNet, Hotkey: key(100), Home: b.TempDir(), Chain: c,
-				Submitter: submitter{c: c, hk: vk}, Dataset: one, Graded: 4, Decoys: 0})
+				Submitter: submitter{c: c, hk: vk}, Dataset: one, Graded: 4, Decoys: 0, BlockTime: time.Hour, Endpoints: EndpointPolicy{AllowLoopback: true}})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -182,7 +182,8 @@ func TestRealChainCommitRevealRestart(t *testing.T) {
 	run := func(reports chan *Report) (v *Validator, stop func()) {
 		v, err := New(Config{ChainID: realChainID, Subnet: id, Hotkey: vHot, Home: home, Chain: cc, Submitter: cc,
 			Dataset: f.data, Graded: 3, Decoys: 1, RequestTimeout: 30 * time.Second, Poll: 200 * time.Millisecond,
-			MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second, OnReport: func(r *Report) { reports <- r }})
+			MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second, OnReport: func(r *Report) { reports <- r },
+			Endpoints: EndpointPolicy{AllowLoopback: true}})
 		if err != nil {
 			t.Fatal(err)
 		}
