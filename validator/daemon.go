@@ -107,7 +107,7 @@ func RunDaemon(ctx context.Context, dc DaemonConfig, hooks DaemonHooks) error {
 		LatencyTarget: time.Duration(dc.LatencyTarget), MinerTimeout: time.Duration(dc.MinerTimeout),
 		Concurrency: dc.Concurrency, Poll: time.Duration(dc.Poll),
 		Endpoints: EndpointPolicy{AllowLoopback: dc.AllowLoopbackEndpoints, AllowPrivate: dc.AllowPrivateEndpoints},
-		Logger: log, OnReport: hooks.OnReport})
+		Logger:    log, OnReport: hooks.OnReport})
 	if err != nil {
 		return err
 	}
