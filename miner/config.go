@@ -106,7 +106,7 @@ func DefaultConfig() Config {
 		Home: home, Listen: ":8091", Node: "http://127.0.0.1:26657",
 		Workers: runtime.NumCPU(), Queue: 4 * runtime.NumCPU(),
 		RequestTimeout: Duration(30 * time.Second), ShutdownTimeout: Duration(60 * time.Second),
-		ClockSkew: Duration(60 * time.Second), MaxBody: 64 << 10, RateLimit: 10, RateBurst: 20,
+		ClockSkew: Duration(60 * time.Second), MaxBody: 64 << 10, RateLimit: 0.5, RateBurst: 20,
 		Hotkey: "hotkey", Fee: chain.DefaultParams().MinFee, TxTimeout: Duration(time.Minute),
 		Refresh: Duration(3 * time.Second), Poll: Duration(2 * time.Second), Behavior: Honest,
 	}
