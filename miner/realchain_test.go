@@ -218,6 +218,7 @@ func TestDaemonOnRealChain(t *testing.T) {
 		cfg.Workers, cfg.Queue, cfg.Fee = 1, 8, rcFee
 		cfg.TxTimeout, cfg.ShutdownTimeout = Duration(20*time.Second), Duration(20*time.Second)
 		cfg.Refresh, cfg.Poll = Duration(300*time.Millisecond), Duration(300*time.Millisecond)
+		cfg.RegistrationWait = Duration(time.Second)
 		return cfg
 	}
 
