@@ -196,11 +196,12 @@ func (s *State) epochInfo(sn *Subnet) EpochInfo {
 }
 
 // ValidatorPermits returns, by UID, whether each neuron is among the top
-// max_validators by stake (stake > 0, ties to the lower UID).
+// max_validators by stake among those with at least min_validator_stake
+// (and stake > 0), ties to the lower UID.
 func ValidatorPermits(sn *Subnet, neurons []*Neuron) []bool {
 	idx := make([]int, 0, len(neurons))
 	for i, n := range neurons {
-		if n.Stake > 0 {
+		if n.Stake > 0 && n.Stake >= sn.Hyper.MinValidatorStake {
 			idx = append(idx, i)
 		}
 	}

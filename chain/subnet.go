@@ -97,7 +97,17 @@ type Hyperparams struct {
 	OwnerCutBps uint16 `json:"owner_cut_bps"`
 	// MinerShareBps is the miners' share of the rest (basis points).
 	MinerShareBps uint16 `json:"miner_share_bps"`
+	// MinValidatorStake is the least stake, in base units, that a UID needs
+	// for a validator permit (besides being in the top max_validators).
+	MinValidatorStake uint64 `json:"min_validator_stake"`
 }
+
+// DefaultMinValidatorStake is min_validator_stake of a new subnet: 100
+// registration burns (100 blocks of the chain's emission). A permit lets
+// its holder query every miner and have its weights count, so it must cost
+// more than a registration: one base unit of stake no longer buys one
+// while fewer than max_validators UIDs are staked (docs/protocol.md).
+const DefaultMinValidatorStake = 100_000_000_000
 
 // DefaultHyperparams are subtensor's defaults for a new subnet.
 func DefaultHyperparams() Hyperparams {
@@ -105,7 +115,7 @@ func DefaultHyperparams() Hyperparams {
 	return Hyperparams{Tempo: 360, ImmunityPeriod: 5000, MaxUIDs: 256, MaxValidators: 64, MinAllowedWeights: 1,
 		Kappa: d.Kappa, BondsMovingAverage: d.BondsMovingAverage, WeightsRateLimit: 100, ActivityCutoff: d.ActivityCutoff,
 		CommitReveal: true, RequireProof: true, EmissionShare: 1, RegistrationBurn: 1_000_000_000,
-		OwnerCutBps: d.OwnerCutBps, MinerShareBps: d.MinerShareBps}
+		OwnerCutBps: d.OwnerCutBps, MinerShareBps: d.MinerShareBps, MinValidatorStake: DefaultMinValidatorStake}
 }
 
 // Validate checks the bounds; failures wrap ErrHyperparams.
@@ -142,7 +152,7 @@ func (h Hyperparams) encode(e *Encoder) {
 	e.Uint64(h.Tempo).Uint64(h.ImmunityPeriod).Uint16(h.MaxUIDs).Uint16(h.MaxValidators).
 		Uint16(h.MinAllowedWeights).Uint16(h.Kappa).Uint32(h.BondsMovingAverage).Uint64(h.WeightsRateLimit).
 		Uint64(h.ActivityCutoff).Bool(h.CommitReveal).Bool(h.RequireProof).Uint32(h.EmissionShare).
-		Uint64(h.RegistrationBurn).Uint16(h.OwnerCutBps).Uint16(h.MinerShareBps)
+		Uint64(h.RegistrationBurn).Uint16(h.OwnerCutBps).Uint16(h.MinerShareBps).Uint64(h.MinValidatorStake)
 }
 
 func decodeHyperparams(d *Decoder) Hyperparams {
@@ -153,7 +163,7 @@ func decodeHyperparams(d *Decoder) Hyperparams {
 		ActivityCutoff: d.Uint64("activity_cutoff"), CommitReveal: d.Bool("commit_reveal"),
 		RequireProof: d.Bool("require_proof"), EmissionShare: d.Uint32("emission_share"),
 		RegistrationBurn: d.Uint64("registration_burn"), OwnerCutBps: d.Uint16("owner_cut_bps"),
-		MinerShareBps: d.Uint16("miner_share_bps")}
+		MinerShareBps: d.Uint16("miner_share_bps"), MinValidatorStake: d.Uint64("min_validator_stake")}
 }
 
 // Subnet is one subnet's stored record.
