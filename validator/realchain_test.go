@@ -108,6 +108,7 @@ func TestRealChainCommitRevealRestart(t *testing.T) {
 	// The subnet: commit-reveal on, no on-chain proof requirement (the
 	// validator's off-chain challenges are under test), one permit.
 	h := chain.DefaultHyperparams()
+	h.MinValidatorStake = 0 // this test stakes a few units
 	h.Tempo, h.ImmunityPeriod, h.MaxUIDs, h.MaxValidators = 40, 1000, 8, 1
 	h.RegistrationBurn, h.RequireProof, h.CommitReveal = 1_000_000, false, true
 	if _, err := c.CreateSubnet(ctx, net.Keys[0].Private, &chain.MsgSubnetCreate{Name: "mnist-7x7", Arch: testArch,

@@ -101,7 +101,7 @@ func TestProtocolCommands(t *testing.T) {
 
 	run("subnet", "create", "--home", home, "--node", rpc, "--from", "validator", "--name", "cli",
 		"--arch", "16-8-4", "--keys-dir", keysDir, "--tempo", "50",
-		"--commit-reveal=false", "--weights-rate-limit", "1", "--timeout", "60s")
+		"--commit-reveal=false", "--weights-rate-limit", "1", "--min-validator-stake", "0", "--timeout", "60s")
 	tx("transfer", "--from", "validator", "--to", hot.Address.String(), "--amount", "1000000")
 	tx("register", "--from", "validator", "--hotkey", "hot", "--subnet", "0")
 	tx("stake", "--from", "validator", "--subnet", "0", "--hotkey", hot.Address.String(), "--amount", "777")
