@@ -224,10 +224,11 @@ func TestRealChainCommitRevealRestart(t *testing.T) {
 		if g.Valid != g.Requests || w.Valid != w.Requests || g.Requests != 4 {
 			t.Fatalf("epoch %d: honest miners' proofs not all valid: %+v / %+v", r.Epoch, g, w)
 		}
-		// Both honest miners earn weight; which of the two earns more
-		// follows their EMAs (accuracy on 3 random samples a tempo can tie;
-		// the fixed-plan test pins the accuracy order).
-		if g.Weight == 0 || w.Weight == 0 || (g.EMA > w.EMA) != (g.Weight > w.Weight) && g.Weight != w.Weight {
+		// The good miner earns weight; the barely trained one only while
+		// its quality-gated EMA is positive (no better than chance on 3
+		// samples scores 0); which of the two earns more follows their
+		// EMAs (the fixed-plan test pins the accuracy order).
+		if g.Weight == 0 || (w.EMA > 0) != (w.Weight > 0) || (g.EMA > w.EMA) != (g.Weight > w.Weight) && g.Weight != w.Weight {
 			t.Fatalf("epoch %d: good weight %d (ema %v), weak %d (ema %v)", r.Epoch, g.Weight, g.EMA, w.Weight, w.EMA)
 		}
 	}
