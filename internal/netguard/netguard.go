@@ -150,7 +150,7 @@ func ParseEndpoint(endpoint string) (host string, err error) {
 		return "", bad("scheme must be http or https")
 	case u.User != nil:
 		return "", bad("user info is not allowed")
-	case u.Path != "" && u.Path != "/", u.RawQuery != "", u.Fragment != "", u.Opaque != "":
+	case u.Path != "" && u.Path != "/", u.RawQuery != "", u.ForceQuery, u.Fragment != "", u.Opaque != "":
 		return "", bad("no path, query or fragment allowed")
 	case u.Hostname() == "":
 		return "", bad("no host")
