@@ -26,7 +26,7 @@ func TestStallingMinerCommitsInTime(t *testing.T) {
 	emptyLate := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
 		select {
-		case <-time.After(700 * time.Millisecond): // just under the 1 s timeout
+		case <-time.After(3500 * time.Millisecond): // just under the 5 s timeout
 		case <-r.Context().Done():
 			return
 		}
@@ -53,7 +53,8 @@ func TestStallingMinerCommitsInTime(t *testing.T) {
 	c := newFakeChain(f, neurons, true)
 	v := newValidator(t, t.TempDir(), c, vk, func(cfg *Config) {
 		cfg.Graded, cfg.Decoys = 4, 2
-		cfg.RequestTimeout, cfg.LatencyTarget = time.Second, 500*time.Millisecond
+		// 5 s: the honest miner's proofs fit on a busy 2-core machine.
+		cfg.RequestTimeout, cfg.LatencyTarget = 5*time.Second, 2*time.Second
 	})
 	rep, err := v.Step(context.Background())
 	if err != nil {

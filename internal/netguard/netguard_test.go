@@ -87,7 +87,9 @@ func TestDialerChecksTheConnectedAddress(t *testing.T) {
 	c.Close()
 }
 
-func itoa(n int) string { return netip.AddrPortFrom(netip.IPv4Unspecified(), uint16(n)).String()[len("0.0.0.0:"):] }
+func itoa(n int) string {
+	return netip.AddrPortFrom(netip.IPv4Unspecified(), uint16(n)).String()[len("0.0.0.0:"):]
+}
 
 func TestParseEndpoint(t *testing.T) {
 	for _, ok := range []string{"http://1.2.3.4:8091", "https://miner.example.com:443/", "http://[2606:4700::1]:80"} {
