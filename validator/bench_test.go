@@ -41,10 +41,9 @@ func BenchmarkVerify(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "verifications/s")
 }
 
-// cachedProver answers every request with one proof made for the single
-// input of the benchmark's data set, bound to its hotkey and the epoch
-// (proved once per epoch): the benchmark then measures the validator, not
-// the miners' proving.
+// cachedProver proves each distinct (input, epoch) once, bound to its
+// hotkey, and answers repeats from its cache: the benchmark then measures
+// the validator, not the miners' proving.
 type cachedProver struct {
 	f     *fixture
 	hk    [32]byte
@@ -75,8 +74,9 @@ func (c *cachedProver) Prove(_ context.Context, in []int8, epoch uint64) (uint32
 // in a tempo (4 challenges each, every answer's proof verified): signing,
 // HTTP to a real miner server on loopback, verification, scoring, EMA,
 // weights and the state write. All UIDs share one miner server and hotkey
-// and the data set holds one sample, so one cached proof answers every
-// request and the miners' proving time is left out.
+// and every iteration replays the same epoch, so the (transformed) inputs
+// repeat: each distinct input is proved once, in the warm-up step, and the
+// miners' proving time is left out of the measurement.
 func BenchmarkTempo(b *testing.B) {
 	for _, n := range []int{16, 256} {
 		b.Run(fmt.Sprintf("miners=%d", n), func(b *testing.B) {
