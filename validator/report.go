@@ -114,14 +114,14 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "subnet %d epoch %d at height %d (validator %s), %d ms\n", r.Subnet, r.Epoch, r.Height, me, r.DurationMs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "uid\trequests\tvalid\tinvalid\tfailed\taccuracy\tlatency ms\tscore\tema\tweight\t")
+	fmt.Fprintln(tw, "uid\trequests\tvalid\tinvalid\tfailed\tnot sent\tskipped\taccuracy\tlatency ms\tscore\tema\tweight\t")
 	for _, m := range r.Miners {
 		if !m.Served && m.EMA == 0 {
-			fmt.Fprintf(tw, "%d\t-\t-\t-\t-\t-\t-\t-\t-\t%d\t\n", m.UID, m.Weight)
+			fmt.Fprintf(tw, "%d\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t%d\t\n", m.UID, m.Weight)
 			continue
 		}
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%s\t%.1f\t%s\t%s\t%d\t\n", m.UID, m.Requests, m.Valid, m.Invalid, m.Failed,
-			m.Accuracy.Format(3), m.MeanLatencyMs, m.Score.Format(3), m.EMA.Format(3), m.Weight)
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%.1f\t%s\t%s\t%d\t\n", m.UID, m.Requests, m.Valid, m.Invalid, m.Failed,
+			m.NotSent, m.Skipped, m.Accuracy.Format(3), m.MeanLatencyMs, m.Score.Format(3), m.EMA.Format(3), m.Weight)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
