@@ -43,7 +43,8 @@ type Config struct {
 	// RequestTimeout, when 0); what is left unsent then is NotSent.
 	MinerTimeout time.Duration
 	// BlockTime is the chain's block interval; when 0 the engine measures
-	// it from the heights it sees (assuming 1 s until it has); CommitReserve is how many
+	// it from the heights it sees (until it has, it asks the chain when
+	// Chain is a BlockTimer, else assumes 1 s). CommitReserve is how many
 	// blocks before the end of an epoch the challenges stop, so the commit
 	// lands in time (max(3, tempo/10) when 0).
 	BlockTime     time.Duration

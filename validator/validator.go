@@ -146,7 +146,7 @@ func (v *Validator) scoreEpoch(ctx context.Context, snap Snapshot, me Neuron, re
 		UID: me.UID, Registered: registered, Permit: me.ValidatorPermit, Started: start}
 	// The challenges stop CommitReserve blocks before the epoch ends, so
 	// the commit always lands in its epoch, whatever the miners do.
-	budget := v.challengeBudget(snap)
+	budget := v.challengeBudget(ctx, snap)
 	rep.DeadlineMs = budget.Milliseconds()
 	cctx, cancel := context.WithTimeoutCause(ctx, budget, errTempoDeadline)
 	tempoSecret := TempoSecret(v.secret, snap.Seed, snap.Epoch)
@@ -264,7 +264,7 @@ func refused(chs []Challenge, err error) []Answer {
 
 // challengeBudget is how long the tempo's challenges may take: until
 // CommitReserve blocks before the next epoch, at the measured block time.
-func (v *Validator) challengeBudget(snap Snapshot) time.Duration {
+func (v *Validator) challengeBudget(ctx context.Context, snap Snapshot) time.Duration {
 	reserve := v.cfg.CommitReserve
 	if reserve == 0 {
 		reserve = max(3, snap.Subnet.Tempo/10)
@@ -272,7 +272,7 @@ func (v *Validator) challengeBudget(snap Snapshot) time.Duration {
 	if snap.NextEpochHeight <= snap.Height+reserve {
 		return 0
 	}
-	return time.Duration(snap.NextEpochHeight-snap.Height-reserve) * v.blockTime()
+	return time.Duration(snap.NextEpochHeight-snap.Height-reserve) * v.blockTime(ctx)
 }
 
 // observeHeight records when the engine saw a height, for blockTime.
@@ -289,22 +289,37 @@ func (v *Validator) observeHeight(h uint64) {
 }
 
 // blockTime is Config.BlockTime when set, else the mean block interval
-// over the heights observed (at least 4 blocks apart), 1 s before that.
-func (v *Validator) blockTime() time.Duration {
+// over the heights observed (at least 4 blocks apart), else what the chain
+// says (BlockTimer), else 1 s.
+func (v *Validator) blockTime(ctx context.Context) time.Duration {
 	if v.cfg.BlockTime > 0 {
 		return v.cfg.BlockTime
 	}
+	if d, ok := v.measuredBlockTime(); ok {
+		return d
+	}
+	if bt, ok := v.cfg.Chain.(BlockTimer); ok {
+		if d, err := bt.BlockTime(ctx); err == nil {
+			return d
+		}
+	}
+	return time.Second
+}
+
+// measuredBlockTime is the mean interval over the heights observed, when
+// they span at least 4 blocks.
+func (v *Validator) measuredBlockTime() (time.Duration, bool) {
 	v.clockMu.Lock()
 	defer v.clockMu.Unlock()
 	if n := len(v.heights); n >= 2 {
 		a, b := v.heights[0], v.heights[n-1]
 		if b.h-a.h >= 4 {
 			if d := b.t.Sub(a.t) / time.Duration(b.h-a.h); d > 0 {
-				return d
+				return d, true
 			}
 		}
 	}
-	return time.Second
+	return 0, false
 }
 
 type heightAt struct {
