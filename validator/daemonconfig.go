@@ -32,7 +32,8 @@ type DaemonConfig struct {
 	// Dataset is the held-out labelled data: "mnist" (the 10,000 MNIST
 	// test images, 784 inputs) or "mnist-7x7" (the same, 4x4-average-pooled
 	// to 49 inputs, for small test subnets). DatasetDir holds the MNIST
-	// files ("" finds GoMNIST's in the module cache).
+	// files ("": $VERITENSOR_MNIST_DIR, then where `veritensor data fetch`
+	// installs them, see mnist.Locate).
 	Dataset    string `json:"dataset"`
 	DatasetDir string `json:"dataset-dir"`
 	// MetricsListen is the host:port of the Prometheus /metrics endpoint
@@ -91,11 +92,12 @@ func DefaultDaemonConfig() DaemonConfig {
 		Concurrency: 64, Poll: Duration(2 * time.Second), RegistrationWait: Duration(2 * time.Minute)}
 }
 
-// LoadDaemonConfig reads the JSON object at path over DefaultDaemonConfig;
-// unknown keys are errors.
+// LoadDaemonConfig reads path over DefaultDaemonConfig: one JSON object
+// or "key = value" lines, as the miner's config (conf.Load); unknown keys
+// are errors, and errors name the file, line and column.
 func LoadDaemonConfig(path string) (DaemonConfig, error) {
 	c := DefaultDaemonConfig()
-	if err := conf.LoadJSON(path, &c); err != nil {
+	if err := conf.Load(path, &c); err != nil {
 		return c, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	return c, nil

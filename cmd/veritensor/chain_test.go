@@ -22,7 +22,7 @@ func runCLI(t *testing.T, args ...string) (string, error) {
 	app := newApp()
 	var out bytes.Buffer
 	app.Writer, app.ErrWriter = &out, &out
-	err := app.Run(append([]string{"veritensor"}, args...))
+	err := run(app, append([]string{"veritensor"}, args...))
 	return out.String(), err
 }
 
@@ -96,7 +96,8 @@ func TestChainCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &tx); err != nil || tx.Code != 0 || tx.Height == 0 {
 		t.Fatalf("tx transfer output %q: %v", out, err)
 	}
-	out, err = runCLI(t, "query", "account", "--node", rpc, "-o", "json", bob.Address.String())
+	// Flags after the positional argument, as the docs write them.
+	out, err = runCLI(t, "query", "account", bob.Address.String(), "--node", rpc, "-o", "json")
 	var acct chain.Account
 	if err != nil || json.Unmarshal([]byte(out), &acct) != nil || acct.Balance != 4321 {
 		t.Fatalf("query account: %q %v", out, err)
@@ -104,8 +105,13 @@ func TestChainCommands(t *testing.T) {
 	if out, err = runCLI(t, "query", "tx", "--node", rpc, tx.Hash); err != nil || !strings.Contains(out, "transfer") {
 		t.Fatalf("query tx: %q %v", out, err)
 	}
-	if out, err = runCLI(t, "query", "block", "--node", rpc, fmt.Sprint(tx.Height)); err != nil || !strings.Contains(out, tx.Hash) {
+	if out, err = runCLI(t, "query", "block", fmt.Sprint(tx.Height), "--node", rpc); err != nil || !strings.Contains(out, tx.Hash) {
 		t.Fatalf("query block: %q %v", out, err)
+	}
+	var blk struct{ Height int64 }
+	if out, err = runCLI(t, "query", "block", fmt.Sprint(tx.Height), "--node", rpc, "-o", "json"); err != nil ||
+		json.Unmarshal([]byte(out), &blk) != nil || blk.Height != tx.Height {
+		t.Fatalf("query block HEIGHT --node -o json: %q %v", out, err)
 	}
 	// A rejected transfer is an error with its code, not a panic.
 	_, err = runCLI(t, "tx", "transfer", "--home", home, "--node", rpc, "--from", "bob",

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/veritensor/veritensor/chain"
 	"github.com/veritensor/veritensor/chain/client"
 	"github.com/veritensor/veritensor/chain/keys"
 )
@@ -48,26 +50,12 @@ var timeoutFlag = &cli.DurationFlag{
 	Usage: "give up after this long",
 }
 
-// chainClient connects to --node.
-func chainClient(c *cli.Context) (*client.Client, error) { return client.New(c.String("node")) }
-
 // keyring opens <--home>/keys.
 func keyring(c *cli.Context) *keys.Keyring { return keys.Open(c.String("home")) }
 
 // cmdContext is the command's context bounded by --timeout.
 func cmdContext(c *cli.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(c.Context, c.Duration("timeout"))
-}
-
-// dial connects to --node and returns the command's context bounded by
-// --timeout; the caller defers cancel.
-func dial(c *cli.Context) (*client.Client, context.Context, context.CancelFunc, error) {
-	cl, err := chainClient(c)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	ctx, cancel := cmdContext(c)
-	return cl, ctx, cancel, nil
 }
 
 // runQuery is a query command's body: it dials --node, runs q within
@@ -80,11 +68,25 @@ func runQuery[T any](c *cli.Context, q func(*client.Client, context.Context) (T,
 	}
 	defer cancel()
 	v, err := q(cl, ctx)
+	var te *chain.TxError
+	if errors.As(err, &te) {
+		return &queryRefused{te}
+	}
 	if err != nil {
 		return err
 	}
 	return render(c, v, func(w io.Writer) error { return text(w, v) })
 }
+
+// queryRefused is a query the node answered with an error code: the
+// chain's TxError says "tx rejected", which is wrong for a query.
+type queryRefused struct{ err *chain.TxError }
+
+func (e *queryRefused) Error() string {
+	return fmt.Sprintf("%s (query answered with code %d)", e.err.Log, e.err.Code)
+}
+
+func (e *queryRefused) Unwrap() error { return e.err }
 
 // subnetQuery is runQuery for a command whose nargs arguments start with a
 // subnet ID, parsed (and the count checked) before dialing. q may be a

@@ -88,8 +88,8 @@ func TestMinerFlagErrors(t *testing.T) {
 	runErrCases(t, cases)
 }
 
-// TestValidatorRunFlagErrors: the same for validator run (JSON config only)
-// and validator report.
+// TestValidatorRunFlagErrors: the same for validator run (its config file
+// takes the miner's formats, errors at line:column) and validator report.
 func TestValidatorRunFlagErrors(t *testing.T) {
 	home, dir := t.TempDir(), t.TempDir()
 	base := []string{"validator", "run", "--home", home, "--node", "http://127.0.0.1:1"}
@@ -106,7 +106,9 @@ func TestValidatorRunFlagErrors(t *testing.T) {
 		{"unknown flag", with("--colour", "red"), "colour", nil},
 		{"config missing", with("--config", filepath.Join(dir, "none.json")), "none.json", validator.ErrConfig},
 		{"config unknown key", with("--config", writeFile(t, dir, "k.json", `{"colour":"red"}`)), "colour", validator.ErrConfig},
-		{"config not json", with("--config", writeFile(t, dir, "t.toml", "graded = 3\n")), "t.toml", validator.ErrConfig},
+		{"config bad line", with("--config", writeFile(t, dir, "t.toml", "graded = 3\nsubnet 1\n")), "t.toml:2:1: syntax error: want key = value", validator.ErrConfig},
+		{"config bad value", with("--config", writeFile(t, dir, "v.toml", "graded = three\n")), `v.toml:1:10: graded = "three": want a whole number`, validator.ErrConfig},
+		{"config json type", with("--config", writeFile(t, dir, "v.json", "{\n  \"subnet\": \"one\"}")), `v.json:2:3: subnet = "one": want a whole number in 0..65535`, validator.ErrConfig},
 		{"hotkey not in keyring", with(), `hotkey "hotkey"`, nil},
 		{"report without home", []string{"validator", "report"}, `"home"`, nil},
 		{"report of a home without one", []string{"validator", "report", "--home", home}, validator.ReportFile, nil},

@@ -26,7 +26,8 @@ func init() {
 			},
 			{
 				Name: "show", Usage: "show one key's address and public key", ArgsUsage: "NAME",
-				Flags:  []cli.Flag{homeFlag, outputFlag},
+				Flags: []cli.Flag{homeFlag, outputFlag,
+					&cli.BoolFlag{Name: "address", Aliases: []string{"a"}, Usage: "print only the address (for scripts: A=$(veritensor keys show NAME -a))"}},
 				Action: keysShow,
 			},
 		},
@@ -80,6 +81,10 @@ func keysShow(c *cli.Context) error {
 	}
 	k, err := keyring(c).Get(name)
 	if err != nil {
+		return err
+	}
+	if c.Bool("address") {
+		_, err := fmt.Fprintln(c.App.Writer, k.Address())
 		return err
 	}
 	return render(c, k.Info(), func(w io.Writer) error { return printKeyInfo(w, k.Info()) })

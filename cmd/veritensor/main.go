@@ -48,6 +48,14 @@ func newApp() *cli.App {
 			c.Subcommands = subs
 		}
 	}
+	var guard func([]*cli.Command)
+	guard = func(cs []*cli.Command) {
+		for _, c := range cs {
+			noExtraArgs(c)
+			guard(c.Subcommands)
+		}
+	}
+	guard(cmds)
 	return &cli.App{
 		Name:                 "veritensor",
 		Usage:                "a verifiable AI subnet protocol: CometBFT chain, ZK-proven inference, Yuma consensus",
@@ -70,7 +78,8 @@ func cloneCommand(c *cli.Command) *cli.Command {
 }
 
 func main() {
-	if err := newApp().Run(os.Args); err != nil {
+	app := newApp()
+	if err := run(app, os.Args); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}

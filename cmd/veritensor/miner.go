@@ -98,6 +98,9 @@ func minerRun(c *cli.Context) error {
 	miner.Version = version
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if err := checkDaemonNode(ctx, cfg.Node, miner.ErrConfig); err != nil {
+		return err
+	}
 	status := func(v any, text string) {
 		var err error
 		if c.String("output") == "json" {

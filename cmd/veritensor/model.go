@@ -4,19 +4,20 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/veritensor/veritensor/internal/mnist"
+	"github.com/veritensor/veritensor/internal/progress"
+	"github.com/veritensor/veritensor/validator"
 	"github.com/veritensor/veritensor/zk"
 	"github.com/veritensor/veritensor/zk/train"
 )
 
 var mnistDirFlag = &cli.StringFlag{
 	Name:  "mnist-dir",
-	Usage: "directory holding MNIST's *-ubyte.gz files (default: $VERITENSOR_MNIST_DIR, then the GoMNIST module's data/)",
+	Usage: "directory holding MNIST's *-ubyte.gz files (default: $VERITENSOR_MNIST_DIR, then where 'veritensor data fetch' installs them)",
 }
 
 func init() {
@@ -59,36 +60,17 @@ func init() {
 	})
 }
 
-// progressBar draws a one-line progress bar on w (stderr).
-type progressBar struct {
+// stageTimer prints named stages of a long command (setup, proving) with
+// the time elapsed, one line each (readable on a terminal and in logs).
+type stageTimer struct {
 	w     io.Writer
 	start time.Time
-	last  time.Time
 }
 
-func newProgressBar(w io.Writer) *progressBar { return &progressBar{w: w, start: time.Now()} }
-
-// update redraws at most every 100 ms and always at done == total.
-func (p *progressBar) update(done, total int, note string) {
-	now := time.Now()
-	if done < total && now.Sub(p.last) < 100*time.Millisecond {
-		return
-	}
-	p.last = now
-	const width = 30
-	fill := 0
-	if total > 0 {
-		fill = done * width / total
-	}
-	fmt.Fprintf(p.w, "\r[%s%s] %3d%% %s %s  ", strings.Repeat("=", fill), strings.Repeat(" ", width-fill),
-		done*100/max(total, 1), note, now.Sub(p.start).Round(time.Second))
-	if done >= total {
-		fmt.Fprintln(p.w)
-	}
-}
+func newStageTimer(w io.Writer) *stageTimer { return &stageTimer{w: w, start: time.Now()} }
 
 // stage prints a named stage with the elapsed time (for setup and proving).
-func (p *progressBar) stage(name string) {
+func (p *stageTimer) stage(name string) {
 	fmt.Fprintf(p.w, "%8s  %s\n", time.Since(p.start).Round(10*time.Millisecond), name)
 }
 
@@ -116,9 +98,14 @@ func modelTrain(c *cli.Context) error {
 		return err
 	}
 	cfg := train.Config{Arch: a, Seed: c.Uint64("seed"), Epochs: c.Int("epochs"), Steps: c.Int("steps"), LR: c.Float64("lr")}
-	bar := newProgressBar(os.Stderr)
+	if a.Inputs() == 49 { // the small architectures take 4x4-pooled 7x7 images, as the validator's mnist-7x7
+		trainSet, testSet = trainSet.Map(validator.Pool4x4), testSet.Map(validator.Pool4x4)
+	} else if a.Inputs() != 784 {
+		return fmt.Errorf("arch %s: MNIST gives 784 inputs (28x28) or, pooled, 49 (7x7); not %d", a, a.Inputs())
+	}
+	bar := progress.New(c.App.ErrWriter, "train "+a.String())
 	fm, err := train.Train(cfg, train.Data(trainSet), func(p train.Progress) {
-		bar.update(p.Step, p.Steps, fmt.Sprintf("epoch %d step %d/%d loss %.4f", p.Epoch, p.Step, p.Steps, p.Loss))
+		bar.Update(p.Step, p.Steps, fmt.Sprintf("epoch %d loss %.4f", p.Epoch, p.Loss))
 	})
 	if err != nil {
 		return err
@@ -193,6 +180,9 @@ func modelEval(c *cli.Context) error {
 		return err
 	}
 	test = test.Head(c.Int("limit"))
+	if m.Arch.Inputs() == 49 {
+		test = test.Map(validator.Pool4x4)
+	}
 	acc, err := train.QuantAccuracy(m, train.Data(test))
 	if err != nil {
 		return err

@@ -17,14 +17,14 @@ import (
 // commit-weights, reveal-weights, submit-proof (all under `veritensor tx`).
 
 func init() {
-	hotkeyAddr := &cli.StringFlag{Name: "hotkey", Required: true, Usage: "hotkey address (40 hex digits)"}
+	hotkeyArg := &cli.StringFlag{Name: "hotkey", Required: true, Usage: "the hotkey: a key name in <home>/keys or an address (40 hex digits)"}
 	amount := &cli.Uint64Flag{Name: "amount", Required: true, Usage: "amount in base units"}
 	attach("tx",
 		&cli.Command{
 			Name:  "register",
 			Usage: "register a hotkey on a subnet: --from is the owner (pays the burn), --hotkey the key that will operate the UID",
 			Flags: txFlags(subnetFlag,
-				&cli.StringFlag{Name: "hotkey", Required: true, Usage: "name of the hotkey in <home>/keys"}),
+				&cli.StringFlag{Name: "hotkey", Required: true, Usage: "the hotkey, which signs too: a key name in <home>/keys or the address of one"}),
 			Action: txRegister,
 		},
 		&cli.Command{
@@ -38,9 +38,9 @@ func init() {
 			Action: txServe,
 		},
 		&cli.Command{Name: "stake", Usage: "delegate balance to a hotkey on a subnet (--from is the owner)",
-			Flags: txFlags(subnetFlag, hotkeyAddr, amount), Action: txStake(false)},
+			Flags: txFlags(subnetFlag, hotkeyArg, amount), Action: txStake(false)},
 		&cli.Command{Name: "unstake", Usage: "return delegated stake to the balance (--from is the owner)",
-			Flags: txFlags(subnetFlag, hotkeyAddr, amount), Action: txStake(true)},
+			Flags: txFlags(subnetFlag, hotkeyArg, amount), Action: txStake(true)},
 		&cli.Command{
 			Name:   "set-weights",
 			Usage:  "set the hotkey's weights on a subnet without commit-reveal (--from is the hotkey)",
@@ -73,11 +73,11 @@ func init() {
 }
 
 func txRegister(c *cli.Context) error {
-	owner, err := keyring(c).Get(c.String("from"))
+	owner, err := privateKey(c, "--from", c.String("from"))
 	if err != nil {
 		return err
 	}
-	hot, err := keyring(c).Get(c.String("hotkey"))
+	hot, err := privateKey(c, "--hotkey", c.String("hotkey"))
 	if err != nil {
 		return err
 	}
@@ -118,7 +118,7 @@ func txServe(c *cli.Context) error {
 
 func txStake(un bool) cli.ActionFunc {
 	return func(c *cli.Context) error {
-		hk, err := chain.ParseAddress(c.String("hotkey"))
+		hk, err := keyAddress(c, "--hotkey", c.String("hotkey"))
 		if err != nil {
 			return err
 		}
@@ -144,7 +144,7 @@ func txCommitWeights(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	k, err := keyring(c).Get(c.String("from"))
+	k, err := privateKey(c, "--from", c.String("from"))
 	if err != nil {
 		return err
 	}
@@ -188,7 +188,7 @@ func txSubmitProof(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	k, err := keyring(c).Get(c.String("from"))
+	k, err := privateKey(c, "--from", c.String("from"))
 	if err != nil {
 		return err
 	}

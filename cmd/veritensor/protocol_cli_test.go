@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -89,8 +91,8 @@ func TestProtocolCommands(t *testing.T) {
 	}
 	q := func(out any, args ...string) {
 		t.Helper()
-		// Flags go before the positional arguments (urfave/cli stops at the first).
-		s := run(append([]string{"query", args[0], "--node", rpc, "-o", "json"}, args[1:]...)...)
+		// Flags after the positional arguments, as the docs write them.
+		s := run(append(append([]string{"query"}, args...), "--node", rpc, "-o", "json")...)
 		if err := json.Unmarshal([]byte(s), out); err != nil {
 			t.Fatalf("query %v: %q: %v", args, s, err)
 		}
@@ -103,9 +105,11 @@ func TestProtocolCommands(t *testing.T) {
 		"--arch", "16-8-4", "--keys-dir", keysDir, "--tempo", "50",
 		"--commit-reveal=false", "--weights-rate-limit", "1", "--min-validator-stake", "0", "--timeout", "60s")
 	tx("transfer", "--from", "validator", "--to", hot.Address.String(), "--amount", "1000000")
-	tx("register", "--from", "validator", "--hotkey", "hot", "--subnet", "0")
-	tx("stake", "--from", "validator", "--subnet", "0", "--hotkey", hot.Address.String(), "--amount", "777")
-	tx("serve", "--from", "hot", "--subnet", "0", "--endpoint", "http://127.0.0.1:9", "--model", model, "--hardware", "cpu")
+	// Key arguments take a name or an address on every command.
+	tx("register", "--from", "validator", "--hotkey", hot.Address.String(), "--subnet", "0")
+	tx("stake", "--from", "validator", "--subnet", "0", "--hotkey", "hot", "--amount", "700")
+	tx("stake", "--from", "validator", "--subnet", "0", "--hotkey", hot.Address.String(), "--amount", "77")
+	tx("serve", "--from", hot.Address.String(), "--subnet", "0", "--endpoint", "http://127.0.0.1:9", "--model", model, "--hardware", "cpu")
 	tx("set-weights", "--from", "hot", "--subnet", "0", "--weights", "0:100")
 	// Keys from another setup of the same circuit do not match the
 	// verifying key on chain: refused.
@@ -141,6 +145,36 @@ func TestProtocolCommands(t *testing.T) {
 	q(&ep, "epoch", "0")
 	if ep.Seed.IsZero() || ep.NextEpochHeight != ep.StartHeight+50 {
 		t.Fatalf("epoch %+v", ep)
+	}
+	// JSON prints keys and byte strings in hex, never base64.
+	var raw struct {
+		Subnet  struct{ VK string } `json:"subnet"`
+		Neurons []struct {
+			HotkeyPub string `json:"hotkey_pub"`
+		} `json:"neurons"`
+	}
+	q(&raw, "metagraph", "0")
+	if _, err := hex.DecodeString(raw.Neurons[0].HotkeyPub); err != nil || len(raw.Neurons[0].HotkeyPub) != 64 {
+		t.Fatalf("hotkey_pub %q is not 64 hex digits", raw.Neurons[0].HotkeyPub)
+	}
+	var sub struct{ VK string }
+	q(&sub, "subnet", "0")
+	if _, err := hex.DecodeString(sub.VK); err != nil || sub.VK == "" {
+		t.Fatalf("vk %.40q... is not hex", sub.VK)
+	}
+	if out := run("query", "subnet", "0", "--node", rpc); !strings.Contains(out, "tempo") || !strings.Contains(out, "50 blocks") ||
+		strings.Contains(out, "{Tempo:") {
+		t.Fatalf("query subnet text:\n%s", out)
+	}
+	var ni2 chain.NeuronInfo
+	q(&ni2, "neuron", "0", "hot", "--home", home)
+	if ni2.Hotkey != hot.Address {
+		t.Fatalf("neuron by key name: %+v", ni2)
+	}
+	// A query the node refuses says why, not "tx rejected".
+	if _, err := runCLI(t, "query", "emissions", "0", "--node", rpc); err == nil || strings.Contains(err.Error(), "tx rejected") ||
+		!strings.Contains(err.Error(), "not_found") || !errors.Is(err, chain.ErrNotFound) {
+		t.Fatalf("query emissions before the first epoch end: %v", err)
 	}
 	var tk chain.Tokenomics
 	q(&tk, "tokenomics")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
 
@@ -17,15 +18,16 @@ import (
 
 func init() {
 	flags := []cli.Flag{nodeFlag, timeoutFlag, outputFlag}
+	keyFlags := []cli.Flag{nodeFlag, timeoutFlag, outputFlag, homeFlag}
 	attach("query",
 		&cli.Command{Name: "subnets", Usage: "every subnet and the next creation burn", Flags: flags, Action: querySubnets},
 		&cli.Command{Name: "subnet", Usage: "one subnet: task, hyperparameters, epoch", ArgsUsage: "ID", Flags: flags, Action: querySubnet},
 		&cli.Command{Name: "metagraph", Usage: "a subnet's UIDs with stake, permits, endpoints, proofs and last emissions", ArgsUsage: "ID", Flags: flags, Action: queryMetagraph},
-		&cli.Command{Name: "neuron", Usage: "one UID, by number or by hotkey address", ArgsUsage: "ID UID|HOTKEY", Flags: flags, Action: queryNeuron},
+		&cli.Command{Name: "neuron", Usage: "one UID, by number or by hotkey (address or key name in <home>/keys)", ArgsUsage: "ID UID|HOTKEY", Flags: keyFlags, Action: queryNeuron},
 		&cli.Command{Name: "weights", Usage: "a subnet's weight rows and pending commits", ArgsUsage: "ID", Flags: flags, Action: queryWeights},
 		&cli.Command{Name: "emissions", Usage: "the outcome of a subnet's last epoch", ArgsUsage: "ID", Flags: flags, Action: queryEmissions},
 		&cli.Command{Name: "epoch", Usage: "a subnet's current epoch: number, seed, start and next epoch height", ArgsUsage: "ID", Flags: flags, Action: queryEpoch},
-		&cli.Command{Name: "stake", Usage: "delegations to a hotkey on a subnet", ArgsUsage: "ID HOTKEY", Flags: flags, Action: queryStake},
+		&cli.Command{Name: "stake", Usage: "delegations to a hotkey (address or key name in <home>/keys) on a subnet", ArgsUsage: "ID HOTKEY", Flags: keyFlags, Action: queryStake},
 		&cli.Command{Name: "tokenomics", Usage: "supply, fee pool, total stake, minted and burned", Flags: flags, Action: queryTokenomics},
 	)
 }
@@ -46,8 +48,8 @@ func querySubnet(c *cli.Context) error {
 		t, h := sn.Task, sn.Hyper
 		fmt.Fprintf(w, "task: arch %s circuit %s scoring %s input %d output %d\n  vk %s (%d bytes) pk %s dataset %s\n",
 			t.Arch, t.CircuitID, t.ScoringRule, t.InputSize, t.OutputSize, t.VKHash, len(sn.VK), t.PKHash, t.DatasetCommitment)
-		fmt.Fprintf(w, "hyperparams: %+v\n", h)
-		return nil
+		fmt.Fprintln(w, "hyperparameters:")
+		return printHyper(w, h)
 	})
 }
 
@@ -71,23 +73,23 @@ func yn(b bool) string {
 	return "no"
 }
 
-// queryNeuron reads one UID, given as a number or, when it is 40 hex
-// digits, as the hotkey address that holds it.
+// queryNeuron reads one UID, given as a number or as the hotkey (an
+// address, or a key name in the keyring of --home) that holds it.
 func queryNeuron(c *cli.Context) error {
-	q := func(cl *client.Client, ctx context.Context, id uint16) (chain.NeuronInfo, error) {
-		who := c.Args().Get(1)
-		if len(who) == 2*chain.AddressLen {
-			hk, err := chain.ParseAddress(who)
-			if err != nil {
-				return chain.NeuronInfo{}, err
-			}
+	who := c.Args().Get(1)
+	var q func(cl *client.Client, ctx context.Context, id uint16) (chain.NeuronInfo, error)
+	if uid, err := strconv.ParseUint(who, 10, 16); err == nil && len(who) < 2*chain.AddressLen {
+		q = func(cl *client.Client, ctx context.Context, id uint16) (chain.NeuronInfo, error) {
+			return cl.Neuron(ctx, id, uint16(uid))
+		}
+	} else if c.NArg() == 2 {
+		hk, err := keyAddress(c, "UID|HOTKEY", who)
+		if err != nil {
+			return fmt.Errorf("%w; want a UID number, a hotkey address or a key name", err)
+		}
+		q = func(cl *client.Client, ctx context.Context, id uint16) (chain.NeuronInfo, error) {
 			return cl.NeuronByHotkey(ctx, id, hk)
 		}
-		uid, err := strconv.ParseUint(who, 10, 16)
-		if err != nil {
-			return chain.NeuronInfo{}, fmt.Errorf("UID %q: want a number or a 40-hex-digit hotkey address", who)
-		}
-		return cl.Neuron(ctx, id, uint16(uid))
 	}
 	return subnetQuery(c, 2, q, func(w io.Writer, n chain.NeuronInfo) error {
 		fmt.Fprintf(w, "uid %d hotkey %s owner %s\nregistered at %d, last update %d, immune %s\nstake %d, validator permit %s\nendpoint %q model %s hardware %q\nproof ok %s (last proof epoch %d)\nlast epoch: incentive %s dividends %s emission %d\n",
@@ -136,11 +138,14 @@ func queryEpoch(c *cli.Context) error {
 }
 
 func queryStake(c *cli.Context) error {
-	return subnetQuery(c, 2, func(cl *client.Client, ctx context.Context, id uint16) (chain.StakeInfo, error) {
-		hk, err := chain.ParseAddress(c.Args().Get(1))
-		if err != nil {
-			return chain.StakeInfo{}, err
+	var hk chain.Address
+	if c.NArg() == 2 {
+		var err error
+		if hk, err = keyAddress(c, "HOTKEY", c.Args().Get(1)); err != nil {
+			return err
 		}
+	}
+	return subnetQuery(c, 2, func(cl *client.Client, ctx context.Context, id uint16) (chain.StakeInfo, error) {
 		return cl.Stake(ctx, id, hk)
 	}, func(w io.Writer, s chain.StakeInfo) error {
 		fmt.Fprintf(w, "subnet %d hotkey %s total %d\n", s.Subnet, s.Hotkey, s.Total)
@@ -156,4 +161,31 @@ func queryTokenomics(c *cli.Context) error {
 		_, err := fmt.Fprintf(w, "supply %d\nfee pool %d\ntotal stake %d\nminted %d\nburned %d\n", t.Supply, t.FeePool, t.TotalStake, t.Minted, t.Burned)
 		return err
 	})
+}
+
+// printHyper prints hyperparameters one per line, named as the flags of
+// subnet create and update, with units.
+func printHyper(w io.Writer, h chain.Hyperparams) error {
+	pct := func(bps uint16) string { return fmt.Sprintf("%d bps (%d.%02d%%)", bps, bps/100, bps%100) }
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, r := range [][2]string{
+		{"tempo", fmt.Sprintf("%d blocks", h.Tempo)},
+		{"immunity-period", fmt.Sprintf("%d blocks", h.ImmunityPeriod)},
+		{"max-uids", fmt.Sprint(h.MaxUIDs)},
+		{"max-validators", fmt.Sprint(h.MaxValidators)},
+		{"min-allowed-weights", fmt.Sprint(h.MinAllowedWeights)},
+		{"kappa", fmt.Sprintf("%d/65535 (%s)", h.Kappa, scoring.Ratio(uint64(h.Kappa), 65535).Format(4))},
+		{"bonds-moving-average", fmt.Sprintf("%d ppm", h.BondsMovingAverage)},
+		{"weights-rate-limit", fmt.Sprintf("%d blocks", h.WeightsRateLimit)},
+		{"activity-cutoff", fmt.Sprintf("%d blocks", h.ActivityCutoff)},
+		{"commit-reveal", fmt.Sprint(h.CommitReveal)},
+		{"require-proof", fmt.Sprint(h.RequireProof)},
+		{"emission-share", fmt.Sprint(h.EmissionShare)},
+		{"registration-burn", fmt.Sprintf("%d base units", h.RegistrationBurn)},
+		{"owner-cut-bps", pct(h.OwnerCutBps)},
+		{"miner-share-bps", pct(h.MinerShareBps)},
+	} {
+		fmt.Fprintf(tw, "  %s\t%s\n", r[0], r[1])
+	}
+	return tw.Flush()
 }

@@ -43,6 +43,9 @@ func queryAccount(c *cli.Context) error {
 
 func queryBlock(c *cli.Context) error {
 	var h int64
+	if c.NArg() > 1 {
+		return fmt.Errorf("want at most one HEIGHT")
+	}
 	if c.NArg() > 0 {
 		var err error
 		if h, err = strconv.ParseInt(c.Args().First(), 10, 64); err != nil || h <= 0 {

@@ -23,7 +23,7 @@ func TestQueryArgErrors(t *testing.T) {
 		{[]string{"metagraph", "x"}, `subnet ID "x"`},
 		{[]string{"weights", "1", "2"}, "want 1 argument(s)"},
 		{[]string{"neuron", "1"}, "want 2 argument(s): ID UID|HOTKEY"},
-		{[]string{"neuron", "1", "bob"}, `UID "bob": want a number or a 40-hex-digit hotkey address`},
+		{[]string{"neuron", "1", "bob"}, `"bob": not an address (40 hex digits), and no key of that name in`},
 		{[]string{"neuron", "1", strings.Repeat("zz", 20)}, strings.Repeat("zz", 20)},
 		{[]string{"stake", "1"}, "want 2 argument(s): ID HOTKEY"},
 		{[]string{"stake", "1", "bob"}, "bob"},

@@ -19,10 +19,13 @@ import (
 
 var subnetFlag = &cli.UintFlag{Name: "subnet", Required: true, Usage: "subnet ID"}
 
-// hyperFlags are the hyperparameter flags, defaulting to chain.DefaultHyperparams.
-func hyperFlags() []cli.Flag {
+// hyperFlags are the hyperparameter flags, defaulting to
+// chain.DefaultHyperparams. For update (forUpdate) a flag not given keeps
+// the subnet's current value, and emission-share, fixed at creation, is not
+// offered.
+func hyperFlags(forUpdate bool) []cli.Flag {
 	d := chain.DefaultHyperparams()
-	return []cli.Flag{
+	fs := []cli.Flag{
 		&cli.Uint64Flag{Name: "tempo", Value: d.Tempo, Usage: "epoch length in blocks"},
 		&cli.Uint64Flag{Name: "immunity-period", Value: d.ImmunityPeriod, Usage: "blocks after registration during which a UID cannot be replaced"},
 		&cli.UintFlag{Name: "max-uids", Value: uint(d.MaxUIDs), Usage: "number of UIDs (1..4096)"},
@@ -40,6 +43,25 @@ func hyperFlags() []cli.Flag {
 		&cli.UintFlag{Name: "owner-cut-bps", Value: uint(d.OwnerCutBps), Usage: "owner's cut of each epoch's emission, basis points"},
 		&cli.UintFlag{Name: "miner-share-bps", Value: uint(d.MinerShareBps), Usage: "miners' share of the rest, basis points"},
 	}
+	if !forUpdate {
+		return fs
+	}
+	var out []cli.Flag
+	for _, f := range fs {
+		switch f := f.(type) {
+		case *cli.UintFlag:
+			if f.Name == "emission-share" {
+				continue
+			}
+			f.DefaultText = "the subnet's current value"
+		case *cli.Uint64Flag:
+			f.DefaultText = "the subnet's current value"
+		case *cli.BoolFlag:
+			f.DefaultText = "the subnet's current value"
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 // hyperFromFlags overrides base with every hyperparameter flag set (or all
@@ -83,7 +105,7 @@ func hyperFromFlags(c *cli.Context, base chain.Hyperparams, all bool) chain.Hype
 	if set("require-proof") {
 		h.RequireProof = c.Bool("require-proof")
 	}
-	if set("emission-share") {
+	if set("emission-share") { // create only: update does not offer it
 		h.EmissionShare = uint32(c.Uint("emission-share"))
 	}
 	if set("registration-burn") {
@@ -108,7 +130,7 @@ func subnetCreateCommand(name string) *cli.Command {
 			&cli.StringFlag{Name: "scoring-rule", Value: chain.ScoringYuma, Usage: "yuma (legacy bonds) or yuma3"},
 			&cli.StringFlag{Name: "dataset-commitment", Usage: "32-byte hex commitment to the validators' dataset (default zero)"},
 			keysDirFlag,
-		}, hyperFlags()...)...),
+		}, hyperFlags(false)...)...),
 		Action: subnetCreate,
 	}
 }
@@ -117,7 +139,7 @@ func subnetUpdateCommand(name string) *cli.Command {
 	return &cli.Command{
 		Name:   name,
 		Usage:  "change a subnet's hyperparameters (owner only); flags not given keep their current value",
-		Flags:  txFlags(append([]cli.Flag{subnetFlag}, hyperFlags()...)...),
+		Flags:  txFlags(append([]cli.Flag{subnetFlag}, hyperFlags(true)...)...),
 		Action: subnetUpdate,
 	}
 }

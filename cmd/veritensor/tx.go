@@ -17,7 +17,7 @@ import (
 func txFlags(extra ...cli.Flag) []cli.Flag {
 	return append([]cli.Flag{
 		homeFlag, nodeFlag, timeoutFlag, outputFlag,
-		&cli.StringFlag{Name: "from", Required: true, Usage: "name of the signing key in <home>/keys"},
+		&cli.StringFlag{Name: "from", Required: true, Usage: "the signing key: a key name in <home>/keys or the address of one"},
 		&cli.Uint64Flag{Name: "fee", Value: chain.DefaultParams().MinFee, Usage: "fee in base units (at least the chain's min_fee)"},
 		&cli.BoolFlag{Name: "async", Usage: "return once the mempool accepted the tx, without waiting for the block"},
 	}, extra...)
@@ -31,7 +31,7 @@ func init() {
 			Name:  "transfer",
 			Usage: "send base units to an address",
 			Flags: txFlags(
-				&cli.StringFlag{Name: "to", Required: true, Usage: "recipient address (40 hex digits)"},
+				&cli.StringFlag{Name: "to", Required: true, Usage: "recipient: an address (40 hex digits) or a key name in <home>/keys"},
 				&cli.Uint64Flag{Name: "amount", Required: true, Usage: "amount in base units"},
 			),
 			Action: txTransfer,
@@ -40,7 +40,7 @@ func init() {
 }
 
 func txTransfer(c *cli.Context) error {
-	to, err := chain.ParseAddress(c.String("to"))
+	to, err := keyAddress(c, "--to", c.String("to"))
 	if err != nil {
 		return err
 	}
@@ -50,7 +50,7 @@ func txTransfer(c *cli.Context) error {
 // sendMsg signs msg with --from, broadcasts it to --node and, unless --async,
 // waits for the block and prints the result.
 func sendMsg(c *cli.Context, msg chain.Msg) error {
-	k, err := keyring(c).Get(c.String("from"))
+	k, err := privateKey(c, "--from", c.String("from"))
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,8 @@ func init() {
 			{
 				Name:  "run",
 				Usage: "run the validator daemon: follow the chain, challenge every serving miner each tempo, commit and reveal weights",
-				Description: "Settings come from the defaults, then --config (a JSON object whose keys are these flag names),\n" +
+				Description: "Settings come from the defaults, then --config (a JSON object or key = value lines whose keys are\n" +
+					"these flag names),\n" +
 					"then the flags given. Prints one report per tempo (text, or -o json). Ctrl-C stops it; a restart\n" +
 					"resumes from <home>/" + validator.StateFile + " (it still reveals a commit of the previous tempo).",
 				Flags:  validatorRunFlags(),
@@ -46,14 +47,14 @@ func init() {
 func validatorRunFlags() []cli.Flag {
 	d := validator.DefaultDaemonConfig()
 	return []cli.Flag{
-		&cli.StringFlag{Name: "config", Usage: "JSON config file (keys: the flag names below); flags given override it"},
+		&cli.StringFlag{Name: "config", Usage: "config file: a JSON object or key = value lines (keys: the flag names below); flags given override it"},
 		outputFlag,
 		&cli.StringFlag{Name: "home", Value: d.Home, EnvVars: []string{"VERITENSOR_HOME"}, Usage: "home directory: keyring in <home>/keys, validator state (commit salts) and last report"},
 		&cli.UintFlag{Name: "subnet", Usage: "subnet ID to validate"},
 		&cli.StringFlag{Name: "node", Value: d.Node, EnvVars: []string{"VERITENSOR_NODE"}, Usage: "CometBFT RPC address of a node (its websocket is used for new blocks)"},
 		&cli.StringFlag{Name: "hotkey", Value: d.Hotkey, Usage: "name of the validator's hotkey in <home>/keys (registered and staked on the subnet)"},
 		&cli.StringFlag{Name: "dataset", Value: d.Dataset, Usage: "held-out labelled data: mnist (784 inputs) or mnist-7x7 (4x4-pooled, 49 inputs)"},
-		&cli.StringFlag{Name: "dataset-dir", Usage: "directory of the MNIST files (default: GoMNIST's data in the module cache)"},
+		&cli.StringFlag{Name: "dataset-dir", Usage: "directory of the MNIST files (default: $VERITENSOR_MNIST_DIR, then where 'veritensor data fetch' installs them)"},
 		&cli.StringFlag{Name: "metrics-listen", Value: d.MetricsListen, Usage: "host:port of the Prometheus /metrics endpoint (empty: none)"},
 		&cli.Uint64Flag{Name: "fee", Value: d.Fee, Usage: "fee of each weight transaction, base units"},
 		&cli.DurationFlag{Name: "tx-timeout", Value: time.Duration(d.TxTimeout), Usage: "wait at most this long for a weight transaction's block"},
@@ -87,6 +88,9 @@ func validatorRun(c *cli.Context) error {
 	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if err := checkDaemonNode(ctx, cfg.Node, validator.ErrConfig); err != nil {
+		return err
+	}
 	var printErr error
 	return validator.RunDaemon(ctx, cfg, validator.DaemonHooks{
 		Logger: slog.New(slog.NewTextHandler(c.App.ErrWriter, nil)),

@@ -82,7 +82,7 @@ func cacheKeys(c *cli.Context, a zk.Arch) (*keycache.Cache, *keycache.Keys, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	bar := newProgressBar(os.Stderr)
+	bar := newStageTimer(os.Stderr)
 	k, err := kc.Get(a, func(s string) { bar.stage("setup " + a.String() + ": " + s) })
 	return kc, k, err
 }
@@ -193,7 +193,7 @@ func zkProve(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	bar := newProgressBar(os.Stderr)
+	bar := newStageTimer(os.Stderr)
 	bar.stage("compile circuit and load proving key")
 	p, err := zk.NewProver(m.Arch, k.PK)
 	if err != nil {

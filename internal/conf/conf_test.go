@@ -138,6 +138,11 @@ wait = 45s
 			t.Fatalf("%s: got %+v, want %+v", p, c, want)
 		}
 	}
+	// JSON null keeps the default, as encoding/json does.
+	c0 := cfg{Name: "default", N: 4}
+	if err := Load(write(t, `{"name": null, "n": 5}`), &c0); err != nil || c0.Name != "default" || c0.N != 5 {
+		t.Fatalf("null: %+v %v", c0, err)
+	}
 	// A quoted value keeps its '#' and spaces; an empty file changes nothing.
 	c := cfg{N: 5}
 	if err := Load(write(t, `name = " a # b "`), &c); err != nil || c.Name != " a # b " {
@@ -154,14 +159,20 @@ func TestLoadErrors(t *testing.T) {
 		is   error
 		say  string
 	}{
-		"unknown json key": {`{"nmae": "x"}`, nil, "nmae"},
-		"bad json":         {`{"name":`, nil, "unexpected EOF"},
-		"json wrong type":  {`{"n": "two"}`, nil, "n"},
-		"unknown kv key":   {"name = a\nnmae = x\n", ErrUnknownKey, ":2: unknown key \"nmae\""},
-		"no equals":        {"name\n", ErrSyntax, ":1: bad line: want key = value"},
-		"bad quote":        {`name = "a\q"`, ErrSyntax, ":1:"},
-		"bad number":       {"n = many\n", nil, `:1: n = "many"`},
-		"bad duration":     {"wait = soon\n", nil, `wait = "soon": time: invalid duration`},
+		"unknown json key":  {"{\n  \"name\": \"x\",\n  \"nmae\": \"x\"}", ErrUnknownKey, `:3:3: unknown key "nmae" (known: name,`},
+		"bad json":          {`{"name":`, ErrSyntax, ":1:9: syntax error: JSON: the object is not closed"},
+		"json syntax":       {"{\n\"n\": 1,\n}", ErrSyntax, ":3:1: syntax error: JSON: invalid character '}'"},
+		"json not object":   {"[1]", ErrSyntax, ":1:1: syntax error: want one JSON object"},
+		"json trailing":     {`{"n": 1} {"n": 2}`, ErrSyntax, ":1:10: syntax error: text after the JSON object"},
+		"json wrong type":   {"{\"name\": \"a\",\n \"n\": \"two\"}", nil, `:2:2: n = "two": want a whole number`},
+		"json range":        {`{"u16": 70000}`, nil, `:1:2: u16 = 70000: want a whole number in 0..65535`},
+		"json bad duration": {`{"wait": "soon"}`, nil, `:1:2: wait = "soon": want a duration such as "30s"`},
+		"unknown kv key":    {"name = a\nnmae = x\n", ErrUnknownKey, ":2:1: unknown key \"nmae\""},
+		"no equals":         {"name\n", ErrSyntax, ":1:1: syntax error: want key = value"},
+		"bad quote":         {`name = "a\q"`, ErrSyntax, ":1:8:"},
+		"bad number":        {"n = many\n", nil, `:1:5: n = "many": want a whole number`},
+		"bad duration":      {"  wait =   soon\n", nil, `:1:12: wait = "soon": want a duration such as "30s"`},
+		"bad bool":          {"on = yes\n", nil, `:1:6: on = "yes": want true or false`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			p := write(t, tc.text)
@@ -172,6 +183,11 @@ func TestLoadErrors(t *testing.T) {
 			}
 			if tc.is != nil && !errors.Is(err, tc.is) {
 				t.Fatalf("got %v, want %v", err, tc.is)
+			}
+			for _, goName := range []string{"Go value", "Go struct", "of type", "strconv.", "json: "} {
+				if strings.Contains(err.Error(), goName) {
+					t.Fatalf("error %q shows Go internals (%q)", err, goName)
+				}
 			}
 		})
 	}
@@ -212,4 +228,18 @@ func TestLoadJSONOnly(t *testing.T) {
 	if err := LoadJSON(filepath.Join(t.TempDir(), "missing"), &c); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("missing file: %v", err)
 	}
+}
+
+// FuzzLoad: any file content either loads or fails with an error that names
+// the file; it never panics.
+func FuzzLoad(f *testing.F) {
+	for _, seed := range []string{`{"name": "x", "n": 2, "wait": "1s"}`, "name = a\nn = 3\n", `{"n": `, "[1]", `{"u16": 70000}`, "on = yes", ""} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var c cfg
+		if err := load("f", data, &c); err != nil && !strings.HasPrefix(err.Error(), "f:") {
+			t.Fatalf("error %q does not name the file", err)
+		}
+	})
 }

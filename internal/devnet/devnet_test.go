@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/veritensor/veritensor/internal/keycache"
+	"github.com/veritensor/veritensor/scoring"
+	"github.com/veritensor/veritensor/validator"
 	"github.com/veritensor/veritensor/zk"
 )
 
@@ -192,8 +194,8 @@ func TestOptionsRejected(t *testing.T) {
 func TestResultJSON(t *testing.T) {
 	acc := 0.75
 	r := &Result{Height: 42, AppHashesAgree: true,
-		Miners:     []MinerResult{{UID: 2, Behavior: Weak, Accuracy: &acc, ProofsValid: 3, ProofsInvalid: 1, Incentive: 0.5, Emission: 7}},
-		Validators: []ValidatorResult{{UID: 0, Stake: 9, Dividends: 1, Emission: 8}}}
+		Miners:     []MinerResult{{UID: 2, Behavior: Weak, Accuracy: &acc, ProofsValid: 3, ProofsInvalid: 1, Incentive: validator.Frac(scoring.One / 2), Emission: 7}},
+		Validators: []ValidatorResult{{UID: 0, Stake: 9, Dividends: validator.Frac(scoring.One), Emission: 8}}}
 	b, err := json.Marshal(r)
 	if err != nil {
 		t.Fatal(err)

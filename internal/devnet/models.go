@@ -5,10 +5,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
-	"time"
 
 	"github.com/veritensor/veritensor/internal/mnist"
+	"github.com/veritensor/veritensor/internal/progress"
 	"github.com/veritensor/veritensor/validator"
 	"github.com/veritensor/veritensor/zk"
 	"github.com/veritensor/veritensor/zk/train"
@@ -142,10 +141,10 @@ func sharedModelPath(arch string, s modelSpec) string {
 	return filepath.Join(base, "veritensor", "models", fmt.Sprintf("%s-%s-seed%d-steps%d.vtm", arch, s.name, s.seed, s.steps))
 }
 
-func trainModel(a zk.Arch, s modelSpec, trainSet, testSet mnist.Set, progress io.Writer) (*zk.Model, float64, error) {
-	bar := newBar(progress, fmt.Sprintf("train %s model (%s, %d steps)", s.name, a, s.steps))
+func trainModel(a zk.Arch, s modelSpec, trainSet, testSet mnist.Set, out io.Writer) (*zk.Model, float64, error) {
+	bar := progress.New(out, fmt.Sprintf("train %s model (%s, %d steps)", s.name, a, s.steps))
 	fm, err := train.Train(train.Config{Arch: a, Seed: s.seed, Steps: s.steps}, train.Data(trainSet),
-		func(p train.Progress) { bar.update(p.Step, p.Steps) })
+		func(p train.Progress) { bar.Update(p.Step, p.Steps, "") })
 	if err != nil {
 		return nil, 0, err
 	}
@@ -159,41 +158,10 @@ func trainModel(a zk.Arch, s modelSpec, trainSet, testSet mnist.Set, progress io
 	}
 	q.Meta = zk.Meta{Seed: s.seed, Steps: uint32(s.steps), FloatAccBP: uint32(fm.Accuracy(train.Data(testSet))*10000 + 0.5),
 		QuantAccBP: uint32(acc*10000 + 0.5)}
-	fmt.Fprintf(progress, "  %s model: %.1f%% on the MNIST test set\n", s.name, 100*acc)
+	fmt.Fprintf(out, "  %s model: %.1f%% on the MNIST test set\n", s.name, 100*acc)
 	return q, acc, nil
 }
 
 // pool reduces 28x28 images to 7x7 (validator.Pool4x4), the input of the
 // small test architectures.
-func pool(s mnist.Set) mnist.Set {
-	out := mnist.Set{Images: make([][]byte, len(s.Images)), Labels: s.Labels}
-	for i, img := range s.Images {
-		out.Images[i] = validator.Pool4x4(img)
-	}
-	return out
-}
-
-// bar draws a one-line progress bar, redrawn at most every 100 ms.
-type bar struct {
-	w     io.Writer
-	what  string
-	start time.Time
-	last  time.Time
-}
-
-func newBar(w io.Writer, what string) *bar { return &bar{w: w, what: what, start: time.Now()} }
-
-func (b *bar) update(done, total int) {
-	now := time.Now()
-	if done < total && now.Sub(b.last) < 100*time.Millisecond {
-		return
-	}
-	b.last = now
-	const width = 30
-	fill := done * width / max(total, 1)
-	fmt.Fprintf(b.w, "\r%s [%s%s] %3d%% %s ", b.what, strings.Repeat("=", fill), strings.Repeat(" ", width-fill),
-		done*100/max(total, 1), now.Sub(b.start).Round(time.Second))
-	if done >= total {
-		fmt.Fprintln(b.w)
-	}
-}
+func pool(s mnist.Set) mnist.Set { return s.Map(validator.Pool4x4) }

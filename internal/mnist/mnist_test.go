@@ -2,6 +2,9 @@ package mnist
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -41,5 +44,34 @@ func TestLocateOrder(t *testing.T) {
 	t.Setenv(EnvDir, t.TempDir())
 	if _, err := Locate(""); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("env empty dir: %v, want ErrNotFound", err)
+	}
+}
+
+// TestFetchInstallsVerifiedCopy: Fetch copies the pinned files into the
+// default directory (where Locate then finds them first), keeps a verified
+// copy, and replaces a corrupted one; a missing data set's error names the
+// fetch command.
+func TestFetchInstallsVerifiedCopy(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv(EnvDir, "")
+	res, err := Fetch(t.Context(), "")
+	if err != nil || res.Present || res.Dir != DefaultDir() || len(res.Files) != 4 {
+		t.Fatalf("fetch: %+v %v", res, err)
+	}
+	if d, err := Locate(""); err != nil || d != DefaultDir() {
+		t.Fatalf("Locate after fetch: %q %v, want %s", d, err, DefaultDir())
+	}
+	if res, err := Fetch(t.Context(), ""); err != nil || !res.Present {
+		t.Fatalf("second fetch: %+v %v", res, err)
+	}
+	p := filepath.Join(DefaultDir(), testLabels)
+	if err := os.WriteFile(p, []byte("corrupt"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := Fetch(t.Context(), ""); err != nil || res.Present || verify(DefaultDir()) != nil {
+		t.Fatalf("fetch over a corrupt file: %+v %v", res, err)
+	}
+	if _, err := Locate(t.TempDir()); err == nil || !strings.Contains(err.Error(), FetchCommand) || !strings.Contains(err.Error(), EnvDir) {
+		t.Fatalf("not-found error does not name the fix: %v", err)
 	}
 }
