@@ -7,10 +7,11 @@ import (
 	"sort"
 
 	abci "github.com/cometbft/cometbft/abci/types"
+	cmttypes "github.com/cometbft/cometbft/types"
 )
 
 // AppVersion is the application protocol version reported in Info.
-const AppVersion uint64 = 1
+const AppVersion uint64 = 2
 
 // Codespace is the ABCI codespace of every non-zero code (see errors.go).
 const Codespace = "veritensor"
@@ -104,7 +105,7 @@ func (a *App) runTx(st *State, ctx BlockContext, raw []byte) (*TxResult, error) 
 // Info reports the last committed height and app hash, so that after a crash
 // CometBFT replays exactly the blocks the store lacks.
 func (a *App) Info(context.Context, *abci.RequestInfo) (*abci.ResponseInfo, error) {
-	return &abci.ResponseInfo{Data: "veritensor", Version: "1", AppVersion: AppVersion,
+	return &abci.ResponseInfo{Data: "veritensor", Version: "2", AppVersion: AppVersion,
 		LastBlockHeight: a.meta.Height, LastBlockAppHash: a.meta.AppHash}, nil
 }
 
@@ -148,20 +149,23 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respon
 }
 
 // PrepareProposal keeps, in mempool order, the transactions that still apply
-// on top of the committed state, within MaxTxBytes.
+// on top of the committed state, within MaxTxBytes counted the way CometBFT
+// checks it: each transaction protobuf-framed (ComputeProtoSizeForTxs: a
+// field tag and a length prefix on top of its bytes).
 func (a *App) PrepareProposal(_ context.Context, req *abci.RequestPrepareProposal) (*abci.ResponsePrepareProposal, error) {
 	st := a.committed.Clone()
 	ctx := BlockContext{Height: req.Height, Time: req.Time, Proposer: req.ProposerAddress}
 	txs := make([][]byte, 0, len(req.Txs))
 	var size int64
 	for _, tx := range req.Txs {
-		if size+int64(len(tx)) > req.MaxTxBytes {
+		framed := cmttypes.ComputeProtoSizeForTxs([]cmttypes.Tx{tx})
+		if size+framed > req.MaxTxBytes {
 			break
 		}
 		if _, err := a.runTx(st, ctx, tx); err != nil {
 			continue
 		}
-		size += int64(len(tx))
+		size += framed
 		txs = append(txs, tx)
 	}
 	return &abci.ResponsePrepareProposal{Txs: txs}, nil

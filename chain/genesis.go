@@ -19,12 +19,18 @@ type Params struct {
 	SubnetBurn uint64 `json:"subnet_burn"`
 	// MaxSubnets is the largest number of subnets (at most 65535).
 	MaxSubnets uint64 `json:"max_subnets"`
+	// FeePerWeight is the fee per weight entry of set-weights and
+	// reveal-weights, on top of MinFee (RequiredFee).
+	FeePerWeight uint64 `json:"fee_per_weight"`
+	// FeePerProof is the fee per Groth16 verification a transaction causes
+	// (submit-proof), on top of MinFee.
+	FeePerProof uint64 `json:"fee_per_proof"`
 }
 
 // DefaultParams are used where a genesis leaves params out.
 func DefaultParams() Params {
 	return Params{MinFee: 100, MaxTxBytes: 64 << 10, BlockEmission: 1_000_000_000,
-		SubnetBurn: 100_000_000_000, MaxSubnets: 64}
+		SubnetBurn: 100_000_000_000, MaxSubnets: 64, FeePerWeight: 1, FeePerProof: 3_000}
 }
 
 // Validate checks that the parameters are usable.

@@ -22,7 +22,7 @@ type proofApp struct {
 	keys   zkKeys
 }
 
-const proofFee = 100
+const proofFee = 3_100 // MinFee + FeePerProof of DefaultParams
 
 func newProofApp(t testing.TB, nKeys int) *proofApp {
 	t.Helper()

@@ -15,11 +15,49 @@ type Msg interface {
 	// must accept exactly these bytes and no other encoding of the same value.
 	MarshalBody() []byte
 	// ValidateBasic checks what needs no state (non-zero amounts, lengths).
-	// Failures wrap ErrInvalidMsg or ErrMalformed.
+	// Failures wrap ErrInvalidMsg or ErrMalformed. DeliverTx runs it after
+	// the fee, nonce and signature checks; it must still stay cheap (linear
+	// in the body's length): anything costlier (a key parse, a proof
+	// verification) belongs in Execute, after the message's state checks
+	// and charges, so that only a signed, funded sender can trigger it.
 	ValidateBasic() error
 	// Execute applies the message. It must be deterministic and may return an
 	// error after writing: the caller rolls the whole transaction back.
 	Execute(tc *TxContext) error
+}
+
+// workMsg is a message whose verification cost grows with its content: it
+// reports the weight entries it stores and the Groth16 verifications it
+// causes, and RequiredFee charges for them.
+type workMsg interface {
+	work() (entries, proofs uint64)
+}
+
+// RequiredFee is the smallest fee msg may pay: Params.MinFee plus
+// FeePerWeight per weight entry and FeePerProof per proof verification
+// (saturating at 2^64-1). Clients raise their fee to it (chain/client).
+func RequiredFee(p Params, msg Msg) uint64 {
+	fee := p.MinFee
+	if w, ok := msg.(workMsg); ok {
+		entries, proofs := w.work()
+		fee = satAdd(fee, satMul(entries, p.FeePerWeight))
+		fee = satAdd(fee, satMul(proofs, p.FeePerProof))
+	}
+	return fee
+}
+
+func satAdd(a, b uint64) uint64 {
+	if a+b < a {
+		return ^uint64(0)
+	}
+	return a + b
+}
+
+func satMul(a, b uint64) uint64 {
+	if a != 0 && b > ^uint64(0)/a {
+		return ^uint64(0)
+	}
+	return a * b
 }
 
 // MsgDecoder parses a canonical body. It must not panic on any input.
@@ -60,6 +98,19 @@ func TypeName(t TxType) string {
 // DecodeMsg decodes body with the decoder registered for t and runs
 // ValidateBasic. Unknown types wrap ErrUnknownType.
 func DecodeMsg(t TxType, body []byte) (Msg, error) {
+	m, err := decodeBody(t, body)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.ValidateBasic(); err != nil {
+		return nil, fmt.Errorf("%s: %w", TypeName(t), err)
+	}
+	return m, nil
+}
+
+// decodeBody decodes body with the decoder registered for t, without
+// ValidateBasic: the shape checks only, linear in the body's length.
+func decodeBody(t TxType, body []byte) (Msg, error) {
 	e, ok := registry[t]
 	if !ok {
 		return nil, fmt.Errorf("%w: %d", ErrUnknownType, t)
@@ -67,9 +118,6 @@ func DecodeMsg(t TxType, body []byte) (Msg, error) {
 	m, err := e.decode(body)
 	if err != nil {
 		return nil, fmt.Errorf("decode %s body: %w", e.name, err)
-	}
-	if err := m.ValidateBasic(); err != nil {
-		return nil, fmt.Errorf("%s: %w", e.name, err)
 	}
 	return m, nil
 }

@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/binary"
 	"fmt"
@@ -42,13 +43,43 @@ type Neuron struct {
 	Hardware        string `json:"hardware"`
 }
 
+// encodeNeuron is a neuron's stored value (nrn/ + id + uid): uid (u16) |
+// hotkey (20) | hotkey_pub (u32 length + bytes) | owner (20) |
+// registered_at (u64) | last_update (u64) | stake (u64) | endpoint (string)
+// | model_commitment (32) | hardware (string). Binary, not JSON: an epoch
+// decodes every neuron of the subnet.
+func encodeNeuron(n *Neuron) []byte {
+	e := NewEncoder(160 + len(n.Endpoint) + len(n.Hardware))
+	e.Uint16(n.UID).Fixed(n.Hotkey[:]).VarBytes(n.HotkeyPub).Fixed(n.Owner[:]).Uint64(n.RegisteredAt).
+		Uint64(n.LastUpdate).Uint64(n.Stake).String(n.Endpoint).Fixed(n.ModelCommitment[:]).String(n.Hardware)
+	return e.Bytes()
+}
+
+func decodeNeuron(v []byte) (*Neuron, bool) {
+	d := NewDecoder(v)
+	n := &Neuron{UID: d.Uint16("uid")}
+	copy(n.Hotkey[:], d.Fixed(AddressLen, "hotkey"))
+	n.HotkeyPub = d.VarBytes(ed25519.PublicKeySize, "hotkey_pub")
+	copy(n.Owner[:], d.Fixed(AddressLen, "owner"))
+	n.RegisteredAt, n.LastUpdate, n.Stake = d.Uint64("registered_at"), d.Uint64("last_update"), d.Uint64("stake")
+	n.Endpoint = d.String(MaxEndpointLen, "endpoint")
+	copy(n.ModelCommitment[:], d.Fixed(32, "model_commitment"))
+	n.Hardware = d.String(MaxHardwareLen, "hardware")
+	if d.Finish() != nil {
+		return nil, false
+	}
+	n.HotkeyPub = bytes.Clone(n.HotkeyPub)
+	return n, true
+}
+
 // Neuron returns the UID of a subnet, or ErrNeuronNotFound.
 func (s *State) Neuron(id, uid uint16) (*Neuron, error) {
-	var n Neuron
-	if !s.getJSON(uidKey(prefixNeuron, id, uid), &n) {
+	v, ok := s.Get(uidKey(prefixNeuron, id, uid))
+	n, dok := decodeNeuron(v)
+	if !ok || !dok {
 		return nil, fmt.Errorf("%w: subnet %d uid %d", ErrNeuronNotFound, id, uid)
 	}
-	return &n, nil
+	return n, nil
 }
 
 // NeuronByHotkey returns the UID that hotkey holds on subnet id, or
@@ -65,9 +96,8 @@ func (s *State) NeuronByHotkey(id uint16, hk Address) (*Neuron, error) {
 func (s *State) Neurons(id uint16) []*Neuron {
 	var out []*Neuron
 	s.Iterate(idKey(prefixNeuron, id), func(_ string, v []byte) bool {
-		var n Neuron
-		if s.getJSONBytes(v, &n) {
-			out = append(out, &n)
+		if n, ok := decodeNeuron(v); ok {
+			out = append(out, n)
 		}
 		return true
 	})
@@ -75,7 +105,8 @@ func (s *State) Neurons(id uint16) []*Neuron {
 }
 
 func (s *State) putNeuron(id uint16, n *Neuron) error {
-	return s.putJSON(uidKey(prefixNeuron, id, n.UID), n)
+	s.Set(uidKey(prefixNeuron, id, n.UID), encodeNeuron(n))
+	return nil
 }
 
 // hotkeySubnet returns the subnet and the signer's UID on it, for messages
@@ -205,6 +236,7 @@ func (m *MsgRegister) Execute(tc *TxContext) error {
 	if err := s.putNeuron(sn.ID, n); err != nil {
 		return err
 	}
+	s.setPruningScore(sn.ID, n, 0, 0, false)
 	s.Set(hotkeyKey(prefixHotkeyUID, sn.ID, hk), binary.BigEndian.AppendUint16(nil, uid))
 	s.Set(prefixHotkeyOwner+string(hk[:]), tc.Signer[:])
 	tc.Emit("register", "subnet", strconv.Itoa(int(sn.ID)), "uid", strconv.Itoa(int(uid)),
@@ -212,14 +244,51 @@ func (m *MsgRegister) Execute(tc *TxContext) error {
 	return nil
 }
 
-// PruningScore is a UID's emission in the last epoch that ran after its
-// registration (0 before its first epoch).
+// PruningScore is a UID's pruning score: an exponential moving average of
+// its emission over the epochs paid since its registration (0 before its
+// first epoch), updated at every payout by pruningEMA. It is stored per UID
+// (prn/) and mirrored in a sorted index (prx/), so picking the UID to replace
+// reads no epoch record and decodes no neuron but the chosen one.
 func (s *State) PruningScore(id uint16, n *Neuron) uint64 {
-	rec := s.EpochRecord(id)
-	if rec == nil || rec.Block < n.RegisteredAt || int(n.UID) >= len(rec.Neurons) {
-		return 0
+	return s.getU64(uidKey(prefixPruneScore, id, n.UID))
+}
+
+// pruningEMA is the next pruning score: the mean of the old score and this
+// epoch's emission (rounded down). One missed epoch halves a score instead
+// of zeroing it, so a validator that missed one epoch is not the first UID
+// pruned.
+func pruningEMA(old, emission uint64) uint64 {
+	return old/2 + emission/2 + (old & emission & 1)
+}
+
+// pruneIndexKey orders the UIDs of subnet id for pruning: by score, then
+// registration block (oldest first), then UID.
+func pruneIndexKey(id uint16, score, registeredAt uint64, uid uint16) string {
+	b := make([]byte, 0, 2+8+8+2)
+	b = binary.BigEndian.AppendUint16(b, id)
+	b = binary.BigEndian.AppendUint64(b, score)
+	b = binary.BigEndian.AppendUint64(b, registeredAt)
+	b = binary.BigEndian.AppendUint16(b, uid)
+	return prefixPruneIndex + string(b)
+}
+
+// setPruningScore stores n's score and moves its index entry from the
+// entry of old (when had).
+func (s *State) setPruningScore(id uint16, n *Neuron, old, score uint64, had bool) {
+	if had {
+		if old == score {
+			return
+		}
+		s.Delete(pruneIndexKey(id, old, n.RegisteredAt, n.UID))
 	}
-	return rec.Neurons[n.UID].Emission
+	s.setU64(uidKey(prefixPruneScore, id, n.UID), score)
+	s.Set(pruneIndexKey(id, score, n.RegisteredAt, n.UID), binary.BigEndian.AppendUint16(nil, n.UID))
+}
+
+// dropPruningScore removes n's score and index entry.
+func (s *State) dropPruningScore(id uint16, n *Neuron) {
+	s.Delete(pruneIndexKey(id, s.PruningScore(id, n), n.RegisteredAt, n.UID))
+	s.Delete(uidKey(prefixPruneScore, id, n.UID))
 }
 
 // Immune reports whether n is inside its immunity period at block h.
@@ -230,22 +299,27 @@ func (sn *Subnet) Immune(n *Neuron, h uint64) bool {
 // pruneCandidate picks the UID to replace in a full subnet: the lowest
 // pruning score among UIDs outside immunity, ties to the oldest
 // registration, then the lowest UID. ErrSubnetFull when every UID is immune.
+// It walks the pruning index in that order and stops at the first UID
+// outside immunity: O(log N) plus one step per immune UID ranked before it
+// (immune UIDs are the ones registered in the last immunity_period blocks).
 func (s *State) pruneCandidate(sn *Subnet, h uint64) (*Neuron, error) {
-	var best *Neuron
-	var bestScore uint64
-	for _, n := range s.Neurons(sn.ID) {
-		if sn.Immune(n, h) {
-			continue
+	prefix := idKey(prefixPruneIndex, sn.ID)
+	found, uid := false, uint16(0)
+	s.Iterate(prefix, func(k string, _ []byte) bool {
+		if len(k) != len(prefix)+18 {
+			return true
 		}
-		sc := s.PruningScore(sn.ID, n)
-		if best == nil || sc < bestScore || (sc == bestScore && n.RegisteredAt < best.RegisteredAt) {
-			best, bestScore = n, sc
+		regAt := binary.BigEndian.Uint64([]byte(k[len(prefix)+8 : len(prefix)+16]))
+		if h < regAt+sn.Hyper.ImmunityPeriod {
+			return true
 		}
-	}
-	if best == nil {
+		found, uid = true, binary.BigEndian.Uint16([]byte(k[len(prefix)+16:]))
+		return false
+	})
+	if !found {
 		return nil, fmt.Errorf("%w: subnet %d has %d UIDs, all inside their immunity period", ErrSubnetFull, sn.ID, sn.N)
 	}
-	return best, nil
+	return s.Neuron(sn.ID, uid)
 }
 
 // deregister removes n from its UID: its delegations go back to their
@@ -253,7 +327,7 @@ func (s *State) pruneCandidate(sn *Subnet, h uint64) (*Neuron, error) {
 // dropped.
 func (s *State) deregister(sn *Subnet, n *Neuron) error {
 	for _, d := range s.Delegations(sn.ID, n.Hotkey) {
-		if err := s.removeStake(sn.ID, n, d.Owner, d.Amount); err != nil {
+		if err := s.removeStake(sn.ID, sn.Epoch, n, d.Owner, d.Amount); err != nil {
 			return err
 		}
 		if err := s.credit(d.Owner, d.Amount); err != nil {
@@ -262,15 +336,11 @@ func (s *State) deregister(sn *Subnet, n *Neuron) error {
 	}
 	s.Delete(hotkeyKey(prefixHotkeyUID, sn.ID, n.Hotkey))
 	s.Delete(uidKey(prefixWeights, sn.ID, n.UID))
-	s.Delete(uidKey(prefixCommit, sn.ID, n.UID))
+	s.dropCommits(sn.ID, n.UID)
 	s.Delete(uidKey(prefixProof, sn.ID, n.UID))
-	bonds := s.Bonds(sn.ID)
-	for i, r := range bonds {
-		if r.UID == n.UID {
-			bonds = append(bonds[:i:i], bonds[i+1:]...)
-			return s.putJSON(idKey(prefixBonds, sn.ID), bonds)
-		}
-	}
+	s.Delete(uidKey(prefixBonds, sn.ID, n.UID))
+	s.dropPruningScore(sn.ID, n)
+	s.Delete(uidKey(prefixNeuronStakeMark, sn.ID, n.UID))
 	return nil
 }
 

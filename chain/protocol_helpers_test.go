@@ -82,7 +82,7 @@ func (e *env) ctx() BlockContext {
 // tx delivers msg signed by key in the current block.
 func (e *env) tx(key ed25519.PrivateKey, msg Msg) error {
 	e.t.Helper()
-	raw := NewTx(testChainID, msg, key, e.s.Account(addrOf(key)).Nonce, 100).Marshal()
+	raw := NewTx(testChainID, msg, key, e.s.Account(addrOf(key)).Nonce, RequiredFee(e.s.Params(), msg)).Marshal()
 	_, err := e.s.DeliverTx(e.ctx(), raw, nil)
 	return err
 }

@@ -45,6 +45,8 @@ type EpochInfo struct {
 	InputSize       uint32 `json:"input_size"`
 	CommitReveal    bool   `json:"commit_reveal"`
 	RequireProof    bool   `json:"require_proof"`
+	// RevealDelay is how many epochs after its commit a commit is revealed.
+	RevealDelay uint64 `json:"reveal_delay_epochs"`
 }
 
 // NeuronInfo is one UID as queries show it: the stored neuron plus derived
@@ -192,12 +194,15 @@ func (s *State) epochInfo(sn *Subnet) EpochInfo {
 	return EpochInfo{Subnet: sn.ID, Epoch: sn.Epoch, Seed: sn.Seed, StartHeight: sn.EpochStart,
 		NextEpochHeight: sn.NextEpochAt(), Tempo: sn.Hyper.Tempo, Height: s.getU64(keyProtoHeight),
 		PendingEmission: s.PendingEmission(sn.ID), InputSize: sn.Task.InputSize,
-		CommitReveal: sn.Hyper.CommitReveal, RequireProof: sn.Hyper.RequireProof}
+		CommitReveal: sn.Hyper.CommitReveal, RequireProof: sn.Hyper.RequireProof, RevealDelay: sn.Hyper.revealDelay()}
 }
 
 // ValidatorPermits returns, by UID, whether each neuron is among the top
 // max_validators by stake among those with at least min_validator_stake
-// (and stake > 0), ties to the lower UID.
+// (stake > 0, ties to the lower UID). Queries pass
+// the current stake: it is what counts from the next epoch on, when weights
+// committed now are revealed; an epoch's own permits use the stake held for
+// the whole epoch (EpochRecord.Neurons[i].ValidatorPermit).
 func ValidatorPermits(sn *Subnet, neurons []*Neuron) []bool {
 	idx := make([]int, 0, len(neurons))
 	for i, n := range neurons {
@@ -234,13 +239,14 @@ func (s *State) Metagraph(sn *Subnet) Metagraph {
 }
 
 func (s *State) neuronInfo(sn *Subnet, n *Neuron, permit bool, rec *EpochRecord) NeuronInfo {
-	ni := NeuronInfo{Neuron: *n, ValidatorPermit: permit, Immune: sn.Immune(n, s.getU64(keyProtoHeight))}
+	ni := NeuronInfo{Neuron: *n, ValidatorPermit: permit, Immune: sn.Immune(n, s.getU64(keyProtoHeight)),
+		PruningScore: s.PruningScore(sn.ID, n)}
 	if p, ok := s.Proof(sn.ID, n.UID); ok {
 		ni.HasProof, ni.ProofEpoch, ni.ProofOK = true, p.Epoch, p.Epoch == sn.Epoch
 	}
 	if rec != nil && rec.Block >= n.RegisteredAt && int(n.UID) < len(rec.Neurons) {
 		r := rec.Neurons[n.UID]
-		ni.Incentive, ni.Dividends, ni.Emission, ni.PruningScore = r.Incentive, r.Dividends, r.Emission, r.Emission
+		ni.Incentive, ni.Dividends, ni.Emission = r.Incentive, r.Dividends, r.Emission
 	}
 	return ni
 }

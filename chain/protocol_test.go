@@ -215,6 +215,8 @@ func TestCommitRevealRules(t *testing.T) {
 	e.register(id, owner, m1)
 	e.fund(owner, addrOf(v))
 	e.fund(owner, addrOf(m1))
+	e.ok(owner, &MsgStake{Subnet: id, Hotkey: addrOf(v), Amount: 1000}) // a permit from the next epoch
+	e.endBlock()
 	sn, _ := e.s.Subnet(id)
 	row, salt := w(1, 500), []byte("salt-1")
 	commit := WeightsCommitHash(testChainID, id, addrOf(v), sn.Epoch, row, salt)
@@ -331,6 +333,7 @@ func TestEpochPaysAndConserves(t *testing.T) {
 		e.register(id, owner, k)
 		e.fund(owner, addrOf(k))
 	}
+	e.endBlock() // weights chosen from the next block on see the miners
 	e.ok(val, &MsgStake{Subnet: id, Hotkey: addrOf(vals[0]), Amount: 6_000_000})
 	e.ok(owner, &MsgStake{Subnet: id, Hotkey: addrOf(vals[0]), Amount: 2_000_000})
 	e.ok(val, &MsgStake{Subnet: id, Hotkey: addrOf(vals[1]), Amount: 4_000_000})
@@ -360,7 +363,7 @@ func TestEpochPaysAndConserves(t *testing.T) {
 		minedBefore := e.s.Tokenomics().Minted
 		e.nextEpoch(id)
 		rec := e.s.EpochRecord(id)
-		if rec == nil || rec.Epoch != sn.Epoch || rec.Error != "" {
+		if rec == nil || rec.Epoch != sn.Epoch || rec.ErrorCode != 0 {
 			t.Fatalf("epoch %d record %+v", sn.Epoch, rec)
 		}
 		accrued += rec.Emission
@@ -459,6 +462,9 @@ func TestPermitNeedsMinStake(t *testing.T) {
 	if !mg.Neurons[0].ValidatorPermit || mg.Neurons[1].ValidatorPermit {
 		t.Fatalf("permits %v %v, want the 1,000,000 stake only", mg.Neurons[0].ValidatorPermit, mg.Neurons[1].ValidatorPermit)
 	}
+	// Stake counts for an epoch held whole: the next epoch's consensus.
+	e.nextEpoch(id)
+	sn, _ = e.s.Subnet(id)
 	in, _ := e.s.EpochInput(sn, uint64(e.height))
 	res, err := scoring.Epoch(in)
 	if err != nil {

@@ -94,13 +94,16 @@ type TxResult struct {
 
 // DeliverTx is the one validation-and-execution function of the chain: CheckTx,
 // PrepareProposal, ProcessProposal and FinalizeBlock all call it (on the check
-// state, a scratch copy, or the block state). In order it checks the size
-// (ErrTxTooLarge), the encoding (ErrMalformed), the chain ID (ErrChainID), the
-// type and body (ErrUnknownType, ErrMalformed, ErrInvalidMsg), the fee
+// state, a scratch copy, or the block state). The checks run cheapest first,
+// the same for every type (docs/protocol.md, "Validation order"): the size
+// (ErrTxTooLarge), the envelope (ErrMalformed), the chain ID (ErrChainID), the
+// type and the body's shape (ErrUnknownType, ErrMalformed), the fee
 // (ErrFeeTooLow), the nonce (ErrNonce), the fee balance
-// (ErrInsufficientFunds) and the signature (ErrBadSignature); then it charges the fee to the fee
-// pool, bumps the nonce and executes the message. A transaction either applies
-// completely or not at all: any error leaves the state exactly as it was.
+// (ErrInsufficientFunds), the signature (ErrBadSignature), then the message's
+// ValidateBasic (ErrInvalidMsg and others); then it charges the fee to the fee
+// pool, bumps the nonce and executes the message, whose own state checks come
+// before any expensive verification. A transaction either applies completely
+// or not at all: any error leaves the state exactly as it was.
 func (s *State) DeliverTx(ctx BlockContext, raw []byte, verify SigVerifier) (*TxResult, error) {
 	p := s.Params()
 	if uint64(len(raw)) > p.MaxTxBytes {
@@ -113,12 +116,12 @@ func (s *State) DeliverTx(ctx BlockContext, raw []byte, verify SigVerifier) (*Tx
 	if want := s.ChainID(); tx.ChainID != want {
 		return nil, fmt.Errorf("%w: tx for %q, this chain is %q", ErrChainID, tx.ChainID, want)
 	}
-	msg, err := DecodeMsg(tx.Type, tx.Body)
+	msg, err := decodeBody(tx.Type, tx.Body)
 	if err != nil {
 		return nil, err
 	}
-	if tx.Fee < p.MinFee {
-		return nil, fmt.Errorf("%w: fee %d, minimum %d", ErrFeeTooLow, tx.Fee, p.MinFee)
+	if req := RequiredFee(p, msg); tx.Fee < req {
+		return nil, fmt.Errorf("%w: fee %d, this %s needs %d", ErrFeeTooLow, tx.Fee, TypeName(tx.Type), req)
 	}
 	sender := tx.Sender()
 	acct := s.Account(sender)
@@ -128,8 +131,9 @@ func (s *State) DeliverTx(ctx BlockContext, raw []byte, verify SigVerifier) (*Tx
 	if acct.Balance < tx.Fee {
 		return nil, fmt.Errorf("%w: balance %d cannot pay fee %d", ErrInsufficientFunds, acct.Balance, tx.Fee)
 	}
-	// The signature is checked last: a replayed or unfunded transaction is
-	// turned away without paying for an ed25519 verification.
+	// The signature is checked after the cheap checks: a replayed or
+	// unfunded transaction is turned away without paying for an ed25519
+	// verification, and ValidateBasic only runs for a signed, funded one.
 	hash := sha256.Sum256(raw)
 	if verify == nil {
 		err = tx.VerifySignature()
@@ -138,6 +142,9 @@ func (s *State) DeliverTx(ctx BlockContext, raw []byte, verify SigVerifier) (*Tx
 	}
 	if err != nil {
 		return nil, err
+	}
+	if err := msg.ValidateBasic(); err != nil {
+		return nil, fmt.Errorf("%s: %w", TypeName(tx.Type), err)
 	}
 
 	s.kv.beginTx()

@@ -37,6 +37,14 @@ const (
 	MaxArchLen       = 128
 	MaxUIDsLimit     = 4096
 	MaxTempo         = 100_000
+	// MinTempo is the shortest epoch: an epoch's end block costs
+	// O(max_uids × max_validators), so it may not run every block.
+	MinTempo = 10
+	// MaxValidatorCells caps max_uids × max_validators, the size of the
+	// weight and bond matrices an epoch reads (4096 UIDs × 32 validators, or 2048 × 64).
+	MaxValidatorCells = 1 << 17
+	// MaxRevealDelay is the longest commit-reveal delay, in epochs.
+	MaxRevealDelay = 16
 )
 
 // TaskSpec is what a subnet asks miners to do: prove inference of a model of
@@ -97,10 +105,16 @@ type Hyperparams struct {
 	OwnerCutBps uint16 `json:"owner_cut_bps"`
 	// MinerShareBps is the miners' share of the rest (basis points).
 	MinerShareBps uint16 `json:"miner_share_bps"`
+	// RevealDelay is how many epochs after its commit a weights commit is
+	// revealed (1..MaxRevealDelay; commit-reveal subnets only).
+	RevealDelay uint16 `json:"reveal_delay_epochs"`
 	// MinValidatorStake is the least stake, in base units, that a UID needs
 	// for a validator permit (besides being in the top max_validators).
 	MinValidatorStake uint64 `json:"min_validator_stake"`
 }
+
+// revealDelay is RevealDelay, at least 1.
+func (h Hyperparams) revealDelay() uint64 { return uint64(max(h.RevealDelay, 1)) }
 
 // DefaultMinValidatorStake is min_validator_stake of a new subnet: 100
 // registration burns (100 blocks of the chain's emission). A permit lets
@@ -115,21 +129,25 @@ func DefaultHyperparams() Hyperparams {
 	return Hyperparams{Tempo: 360, ImmunityPeriod: 5000, MaxUIDs: 256, MaxValidators: 64, MinAllowedWeights: 1,
 		Kappa: d.Kappa, BondsMovingAverage: d.BondsMovingAverage, WeightsRateLimit: 100, ActivityCutoff: d.ActivityCutoff,
 		CommitReveal: true, RequireProof: true, EmissionShare: 1, RegistrationBurn: 1_000_000_000,
-		OwnerCutBps: d.OwnerCutBps, MinerShareBps: d.MinerShareBps, MinValidatorStake: DefaultMinValidatorStake}
+		OwnerCutBps: d.OwnerCutBps, MinerShareBps: d.MinerShareBps, RevealDelay: 1, MinValidatorStake: DefaultMinValidatorStake}
 }
 
 // Validate checks the bounds; failures wrap ErrHyperparams.
 func (h Hyperparams) Validate() error {
 	bad := func(f string, a ...any) error { return fmt.Errorf("%w: "+f, append([]any{ErrHyperparams}, a...)...) }
 	switch {
-	case h.Tempo < 1 || h.Tempo > MaxTempo:
-		return bad("tempo %d outside [1, %d]", h.Tempo, MaxTempo)
+	case h.Tempo < MinTempo || h.Tempo > MaxTempo:
+		return bad("tempo %d outside [%d, %d]", h.Tempo, MinTempo, MaxTempo)
 	case h.ImmunityPeriod > 10_000_000:
 		return bad("immunity_period %d > 10000000", h.ImmunityPeriod)
 	case h.MaxUIDs < 1 || h.MaxUIDs > MaxUIDsLimit:
 		return bad("max_uids %d outside [1, %d]", h.MaxUIDs, MaxUIDsLimit)
 	case h.MaxValidators < 1 || h.MaxValidators > h.MaxUIDs:
 		return bad("max_validators %d outside [1, max_uids %d]", h.MaxValidators, h.MaxUIDs)
+	case uint64(h.MaxUIDs)*uint64(h.MaxValidators) > MaxValidatorCells:
+		return bad("max_uids %d × max_validators %d > %d", h.MaxUIDs, h.MaxValidators, MaxValidatorCells)
+	case h.RevealDelay < 1 || h.RevealDelay > MaxRevealDelay:
+		return bad("reveal_delay_epochs %d outside [1, %d]", h.RevealDelay, MaxRevealDelay)
 	case h.MinAllowedWeights < 1 || h.MinAllowedWeights > h.MaxUIDs:
 		return bad("min_allowed_weights %d outside [1, max_uids]", h.MinAllowedWeights)
 	case h.Kappa == 0:
@@ -152,7 +170,7 @@ func (h Hyperparams) encode(e *Encoder) {
 	e.Uint64(h.Tempo).Uint64(h.ImmunityPeriod).Uint16(h.MaxUIDs).Uint16(h.MaxValidators).
 		Uint16(h.MinAllowedWeights).Uint16(h.Kappa).Uint32(h.BondsMovingAverage).Uint64(h.WeightsRateLimit).
 		Uint64(h.ActivityCutoff).Bool(h.CommitReveal).Bool(h.RequireProof).Uint32(h.EmissionShare).
-		Uint64(h.RegistrationBurn).Uint16(h.OwnerCutBps).Uint16(h.MinerShareBps).Uint64(h.MinValidatorStake)
+		Uint64(h.RegistrationBurn).Uint16(h.OwnerCutBps).Uint16(h.MinerShareBps).Uint16(h.RevealDelay).Uint64(h.MinValidatorStake)
 }
 
 func decodeHyperparams(d *Decoder) Hyperparams {
@@ -163,7 +181,8 @@ func decodeHyperparams(d *Decoder) Hyperparams {
 		ActivityCutoff: d.Uint64("activity_cutoff"), CommitReveal: d.Bool("commit_reveal"),
 		RequireProof: d.Bool("require_proof"), EmissionShare: d.Uint32("emission_share"),
 		RegistrationBurn: d.Uint64("registration_burn"), OwnerCutBps: d.Uint16("owner_cut_bps"),
-		MinerShareBps: d.Uint16("miner_share_bps"), MinValidatorStake: d.Uint64("min_validator_stake")}
+		MinerShareBps: d.Uint16("miner_share_bps"), RevealDelay: d.Uint16("reveal_delay_epochs"),
+		MinValidatorStake: d.Uint64("min_validator_stake")}
 }
 
 // Subnet is one subnet's stored record.
@@ -285,8 +304,8 @@ func (m *MsgSubnetCreate) MarshalBody() []byte {
 	return e.Bytes()
 }
 
-// ValidateBasic checks the name, the architecture, the scoring rule, the
-// hyperparameters and that the verifying key parses.
+// ValidateBasic checks the name, the architecture, the scoring rule and the
+// hyperparameters. The verifying key is parsed in Execute, after the burn.
 func (m *MsgSubnetCreate) ValidateBasic() error {
 	if !printable(m.Name) {
 		return fmt.Errorf("%w: subnet name must be printable ASCII", ErrInvalidMsg)
@@ -300,8 +319,8 @@ func (m *MsgSubnetCreate) ValidateBasic() error {
 	if err := m.Hyper.Validate(); err != nil {
 		return err
 	}
-	if _, err := cachedVerifier(m.VK); err != nil {
-		return fmt.Errorf("%w: verifying key: %v", ErrInvalidMsg, err)
+	if len(m.VK) == 0 {
+		return fmt.Errorf("%w: empty verifying key", ErrInvalidMsg)
 	}
 	return nil
 }
@@ -325,6 +344,13 @@ func (m *MsgSubnetCreate) Execute(tc *TxContext) error {
 	}
 	if err := s.burnTracked(tc.Signer, burn); err != nil {
 		return err
+	}
+	// The key parse (a pairing precomputation, ~1.6 ms) is the expensive
+	// check: it runs only for a signed sender that can pay the burn, and it
+	// does not enter the verifier cache (only keys in state do, on first use
+	// by submit-proof).
+	if _, err := zk.NewVerifier(m.VK); err != nil {
+		return fmt.Errorf("%w: verifying key: %v", ErrInvalidMsg, err)
 	}
 	arch, _ := zk.ParseArch(m.Arch)
 	h := uint64(tc.Block.Height)

@@ -2,6 +2,7 @@ package chain
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"strconv"
@@ -27,11 +28,43 @@ type WeightsRow struct {
 	// commit-reveal on, only rows revealed in the epoch being closed count.
 	Epoch uint64 `json:"epoch"`
 	// Block is the block of the set-weights or reveal.
-	Block   uint64           `json:"block"`
+	Block uint64 `json:"block"`
+	// Since is the block the weights were chosen at: the set-weights block,
+	// or the block of the commit a reveal opened. Entries for a UID
+	// registered at or after Since are dropped from the epoch (they were
+	// meant for the UID's previous holder).
+	Since   uint64           `json:"since"`
 	Weights []scoring.Weight `json:"weights"`
 }
 
-// WeightsCommit is a pending commit-weights.
+// encodeRow is a stored weights row: epoch (u64) | block (u64) | since (u64)
+// | weights (u16 count, then u16 uid and u16 value per entry). The UID is in
+// the key.
+func encodeRow(r WeightsRow) []byte {
+	e := NewEncoder(26 + 4*len(r.Weights)).Uint64(r.Epoch).Uint64(r.Block).Uint64(r.Since)
+	encodeWeights(e, r.Weights)
+	return e.Bytes()
+}
+
+func decodeRow(uid uint16, v []byte) (WeightsRow, bool) {
+	d := NewDecoder(v)
+	r := WeightsRow{UID: uid, Epoch: d.Uint64("epoch"), Block: d.Uint64("block"), Since: d.Uint64("since")}
+	r.Weights = decodeWeights(d)
+	return r, d.Finish() == nil
+}
+
+// WeightsRow returns uid's stored row on subnet id.
+func (s *State) WeightsRow(id, uid uint16) (WeightsRow, bool) {
+	v, ok := s.Get(uidKey(prefixWeights, id, uid))
+	if !ok {
+		return WeightsRow{}, false
+	}
+	return decodeRow(uid, v)
+}
+
+// WeightsCommit is a pending commit-weights. Stored under wc/ + id + uid +
+// epoch (u64) as hash (32) | block (u64): a UID may hold one commit per
+// epoch, each revealed reveal_delay_epochs later.
 type WeightsCommit struct {
 	UID   uint16 `json:"uid"`
 	Hash  Hash32 `json:"hash"`
@@ -42,27 +75,56 @@ type WeightsCommit struct {
 // WeightsRows returns the stored rows of subnet id in UID order.
 func (s *State) WeightsRows(id uint16) []WeightsRow {
 	var out []WeightsRow
-	s.Iterate(idKey(prefixWeights, id), func(_ string, v []byte) bool {
-		var r WeightsRow
-		if s.getJSONBytes(v, &r) {
-			out = append(out, r)
+	prefix := idKey(prefixWeights, id)
+	s.Iterate(prefix, func(k string, v []byte) bool {
+		if len(k) == len(prefix)+2 {
+			if r, ok := decodeRow(binary.BigEndian.Uint16([]byte(k[len(prefix):])), v); ok {
+				out = append(out, r)
+			}
 		}
 		return true
 	})
 	return out
 }
 
-// Commits returns the pending weight commits of subnet id in UID order.
-func (s *State) Commits(id uint16) []WeightsCommit {
-	var out []WeightsCommit
-	s.Iterate(idKey(prefixCommit, id), func(_ string, v []byte) bool {
-		var c WeightsCommit
-		if s.getJSONBytes(v, &c) {
-			out = append(out, c)
+func commitKey(id, uid uint16, epoch uint64) string {
+	return uidKey(prefixCommit, id, uid) + string(binary.BigEndian.AppendUint64(nil, epoch))
+}
+
+func (s *State) iterateCommits(prefix string, fn func(key string, c WeightsCommit)) {
+	s.Iterate(prefix, func(k string, v []byte) bool {
+		n := len(prefixCommit)
+		if len(k) != n+12 || len(v) != 40 {
+			return true
 		}
+		c := WeightsCommit{UID: binary.BigEndian.Uint16([]byte(k[n+2:])), Epoch: binary.BigEndian.Uint64([]byte(k[n+4:])),
+			Block: binary.BigEndian.Uint64(v[32:])}
+		copy(c.Hash[:], v)
+		fn(k, c)
 		return true
 	})
+}
+
+// Commits returns the pending weight commits of subnet id by UID, then epoch.
+func (s *State) Commits(id uint16) []WeightsCommit {
+	var out []WeightsCommit
+	s.iterateCommits(idKey(prefixCommit, id), func(_ string, c WeightsCommit) { out = append(out, c) })
 	return out
+}
+
+// uidCommits returns uid's pending commits on subnet id by epoch (at most
+// reveal_delay_epochs + 1: commit-weights drops the expired ones).
+func (s *State) uidCommits(id, uid uint16) []WeightsCommit {
+	var out []WeightsCommit
+	s.iterateCommits(uidKey(prefixCommit, id, uid), func(_ string, c WeightsCommit) { out = append(out, c) })
+	return out
+}
+
+// dropCommits deletes every pending commit of uid on subnet id.
+func (s *State) dropCommits(id, uid uint16) {
+	for _, c := range s.uidCommits(id, uid) {
+		s.Delete(commitKey(id, uid, c.Epoch))
+	}
 }
 
 func encodeWeights(e *Encoder, w []scoring.Weight) {
@@ -131,11 +193,10 @@ func normalizeMax(w []scoring.Weight) []scoring.Weight {
 	return out
 }
 
-// storeWeights writes n's row for the current epoch and bumps LastUpdate.
-func (s *State) storeWeights(sn *Subnet, n *Neuron, w []scoring.Weight, h uint64) error {
-	if err := s.putJSON(uidKey(prefixWeights, sn.ID, n.UID), WeightsRow{UID: n.UID, Epoch: sn.Epoch, Block: h, Weights: normalizeMax(w)}); err != nil {
-		return err
-	}
+// storeWeights writes n's row for the current epoch, chosen at block since,
+// and bumps LastUpdate.
+func (s *State) storeWeights(sn *Subnet, n *Neuron, w []scoring.Weight, h, since uint64) error {
+	s.Set(uidKey(prefixWeights, sn.ID, n.UID), encodeRow(WeightsRow{UID: n.UID, Epoch: sn.Epoch, Block: h, Since: since, Weights: normalizeMax(w)}))
 	n.LastUpdate = h
 	return s.putNeuron(sn.ID, n)
 }
@@ -161,14 +222,16 @@ type MsgSetWeights struct {
 	Weights []scoring.Weight `json:"weights"`
 }
 
-// MsgCommitWeights commits to the weights the signer will reveal next epoch.
+// MsgCommitWeights commits to the weights the signer will reveal
+// reveal_delay_epochs epochs later.
 // Body: subnet (u16) | hash (32 bytes, WeightsCommitHash).
 type MsgCommitWeights struct {
 	Subnet uint16 `json:"subnet"`
 	Hash   Hash32 `json:"hash"`
 }
 
-// MsgRevealWeights reveals the weights committed in the previous epoch.
+// MsgRevealWeights reveals the weights committed reveal_delay_epochs epochs
+// before the current one.
 // Body: subnet (u16) | weights | salt (u32 length + bytes, <= MaxSaltLen).
 type MsgRevealWeights struct {
 	Subnet  uint16           `json:"subnet"`
@@ -210,6 +273,10 @@ func init() {
 // Type implements Msg.
 func (m *MsgSetWeights) Type() TxType { return TxSetWeights }
 
+func (m *MsgSetWeights) work() (uint64, uint64) { return uint64(len(m.Weights)), 0 }
+
+func (m *MsgRevealWeights) work() (uint64, uint64) { return uint64(len(m.Weights)), 0 }
+
 // MarshalBody implements Msg.
 func (m *MsgSetWeights) MarshalBody() []byte {
 	e := NewEncoder(4 + 4*len(m.Weights)).Uint16(m.Subnet)
@@ -232,14 +299,13 @@ func (m *MsgSetWeights) Execute(tc *TxContext) error {
 		return fmt.Errorf("%w: subnet %d uses commit-weights/reveal-weights", ErrCommitReveal, sn.ID)
 	}
 	h := uint64(tc.Block.Height)
-	var prev WeightsRow
-	if tc.State.getJSON(uidKey(prefixWeights, sn.ID, n.UID), &prev) && h < prev.Block+sn.Hyper.WeightsRateLimit {
+	if prev, ok := tc.State.WeightsRow(sn.ID, n.UID); ok && h < prev.Block+sn.Hyper.WeightsRateLimit {
 		return fmt.Errorf("%w: last weights at block %d, next allowed at %d", ErrRateLimited, prev.Block, prev.Block+sn.Hyper.WeightsRateLimit)
 	}
 	if err := checkWeightsState(sn, m.Weights); err != nil {
 		return err
 	}
-	if err := tc.State.storeWeights(sn, n, m.Weights, h); err != nil {
+	if err := tc.State.storeWeights(sn, n, m.Weights, h, h); err != nil {
 		return err
 	}
 	tc.Emit("set_weights", "subnet", strconv.Itoa(int(sn.ID)), "uid", strconv.Itoa(int(n.UID)),
@@ -263,8 +329,9 @@ func (m *MsgCommitWeights) ValidateBasic() error {
 	return nil
 }
 
-// Execute stores the commit for the current epoch, replacing any earlier
-// commit of the same UID. ErrCommitReveal when the subnet does not use
+// Execute stores the commit for the current epoch, replacing an earlier
+// commit of the same UID in the same epoch and dropping its commits too old
+// to be revealed. ErrCommitReveal when the subnet does not use
 // commit-reveal.
 func (m *MsgCommitWeights) Execute(tc *TxContext) error {
 	sn, n, err := hotkeySubnet(tc, m.Subnet)
@@ -274,10 +341,13 @@ func (m *MsgCommitWeights) Execute(tc *TxContext) error {
 	if !sn.Hyper.CommitReveal {
 		return fmt.Errorf("%w: subnet %d takes set-weights", ErrCommitReveal, sn.ID)
 	}
-	c := WeightsCommit{UID: n.UID, Hash: m.Hash, Epoch: sn.Epoch, Block: uint64(tc.Block.Height)}
-	if err := tc.State.putJSON(uidKey(prefixCommit, sn.ID, n.UID), c); err != nil {
-		return err
+	for _, old := range tc.State.uidCommits(sn.ID, n.UID) {
+		if old.Epoch+sn.Hyper.revealDelay() < sn.Epoch {
+			tc.State.Delete(commitKey(sn.ID, n.UID, old.Epoch))
+		}
 	}
+	tc.State.Set(commitKey(sn.ID, n.UID, sn.Epoch),
+		binary.BigEndian.AppendUint64(append([]byte(nil), m.Hash[:]...), uint64(tc.Block.Height)))
 	tc.Emit("commit_weights", "subnet", strconv.Itoa(int(sn.ID)), "uid", strconv.Itoa(int(n.UID)),
 		"epoch", strconv.FormatUint(sn.Epoch, 10))
 	return nil
@@ -296,10 +366,11 @@ func (m *MsgRevealWeights) MarshalBody() []byte {
 // ValidateBasic checks the row's shape.
 func (m *MsgRevealWeights) ValidateBasic() error { return checkWeightsShape(m.Weights) }
 
-// Execute checks the reveal against the commit of the previous epoch
-// (ErrNoCommit, ErrRevealWindow when the commit is from this epoch or older
-// than the previous one, ErrRevealMismatch) and stores the row for this
-// epoch.
+// Execute checks the reveal against the commit made reveal_delay_epochs
+// (d) epochs ago (ErrNoCommit when the UID has none pending,
+// ErrRevealWindow when its commits are from other epochs,
+// ErrRevealMismatch) and stores the row for this epoch, chosen at the
+// commit's block.
 func (m *MsgRevealWeights) Execute(tc *TxContext) error {
 	s := tc.State
 	sn, n, err := hotkeySubnet(tc, m.Subnet)
@@ -309,12 +380,19 @@ func (m *MsgRevealWeights) Execute(tc *TxContext) error {
 	if !sn.Hyper.CommitReveal {
 		return fmt.Errorf("%w: subnet %d takes set-weights", ErrCommitReveal, sn.ID)
 	}
-	var c WeightsCommit
-	if !s.getJSON(uidKey(prefixCommit, sn.ID, n.UID), &c) {
-		return fmt.Errorf("%w: uid %d has no pending commit", ErrNoCommit, n.UID)
+	d := sn.Hyper.revealDelay()
+	pending := s.uidCommits(sn.ID, n.UID)
+	var c *WeightsCommit
+	for i := range pending {
+		if pending[i].Epoch+d == sn.Epoch {
+			c = &pending[i]
+		}
 	}
-	if c.Epoch+1 != sn.Epoch {
-		return fmt.Errorf("%w: commit of epoch %d can only be revealed in epoch %d, now %d", ErrRevealWindow, c.Epoch, c.Epoch+1, sn.Epoch)
+	if c == nil {
+		if len(pending) == 0 {
+			return fmt.Errorf("%w: uid %d has no pending commit", ErrNoCommit, n.UID)
+		}
+		return fmt.Errorf("%w: commits of epoch %d and later are revealed %d epoch(s) later; now %d", ErrRevealWindow, pending[0].Epoch, d, sn.Epoch)
 	}
 	if WeightsCommitHash(s.ChainID(), sn.ID, n.Hotkey, c.Epoch, m.Weights, m.Salt) != c.Hash {
 		return fmt.Errorf("%w: weights and salt do not hash to the commit of epoch %d", ErrRevealMismatch, c.Epoch)
@@ -323,10 +401,10 @@ func (m *MsgRevealWeights) Execute(tc *TxContext) error {
 		return err
 	}
 	h := uint64(tc.Block.Height)
-	if err := s.storeWeights(sn, n, m.Weights, h); err != nil {
+	if err := s.storeWeights(sn, n, m.Weights, h, c.Block); err != nil {
 		return err
 	}
-	s.Delete(uidKey(prefixCommit, sn.ID, n.UID))
+	s.Delete(commitKey(sn.ID, n.UID, c.Epoch))
 	tc.Emit("reveal_weights", "subnet", strconv.Itoa(int(sn.ID)), "uid", strconv.Itoa(int(n.UID)),
 		"epoch", strconv.FormatUint(sn.Epoch, 10), "entries", strconv.Itoa(len(m.Weights)))
 	return nil

@@ -1,5 +1,7 @@
 package scoring
 
+import "math"
+
 // bondRows is a sparse (CSR) bonds matrix: row r belongs to UID uid[r],
 // entries ptr[r]:ptr[r+1] strictly increasing by col.
 type bondRows struct {
@@ -35,7 +37,7 @@ func prevBonds(rows []Row, ns []Neuron, permit []bool) *bondRows {
 				continue
 			}
 			b.col = append(b.col, e.UID)
-			b.val = append(b.val, FixedFromU16(e.Value))
+			b.val = append(b.val, bondFromU16(e.Value))
 		}
 		if len(b.col) > start {
 			b.uid = append(b.uid, i)
@@ -43,6 +45,14 @@ func prevBonds(rows []Row, ns []Neuron, permit []bool) *bondRows {
 		}
 	}
 	return b
+}
+
+// bondFromU16 reads a stored bond: ceil(v·2^32/65535), the smallest
+// fraction that Fixed.U16 (which rounds down) writes back as v. Reading with
+// FixedFromU16 (rounding down) lost one unit per epoch round trip, so
+// frozen bonds (bonds_moving_average_ppm = 10^6) drifted to 0.
+func bondFromU16(v uint16) Fixed {
+	return Fixed(((uint64(v) << FracBits) + math.MaxUint16 - 1) / math.MaxUint16)
 }
 
 // colNormalize scales every column of b to sum to ~One (rounding down).

@@ -120,6 +120,11 @@ func Epoch(in Input) (Result, error) {
 	return res, nil
 }
 
+// Permits reports, by UID, which neurons hold a validator permit in an
+// epoch of these neurons (the rule of step 2, see permits): callers that
+// build an Input can skip reading the rows of the others.
+func Permits(ns []Neuron, maxValidators int) []bool { return permits(ns, maxValidators) }
+
 // permits returns the top maxValidators UIDs by stake among those with
 // stake > 0; ties go to the lower UID.
 func permits(ns []Neuron, maxValidators int) []bool {
@@ -194,8 +199,8 @@ func emit(res *Result, p Params, incentive, dividends, s []Fixed) error {
 	validatorPot := rest - minerPot
 
 	minerParts, ok := Split(minerPot, fixedWeights(incentive))
-	if !ok { // no miner has incentive: validators get the miners' half
-		validatorPot += minerPot
+	if !ok { // no miner has incentive (none proved): the miner pot is unpaid
+		res.Unpaid += minerPot
 		minerPot = 0
 	}
 	valParts, ok := Split(validatorPot, fixedWeights(dividends))
@@ -203,7 +208,7 @@ func emit(res *Result, p Params, incentive, dividends, s []Fixed) error {
 		valParts, ok = Split(validatorPot, fixedWeights(s))
 	}
 	if !ok {
-		res.Unpaid = validatorPot
+		res.Unpaid += validatorPot
 	}
 	res.OwnerEmission = owner
 	var paid uint64

@@ -157,6 +157,9 @@ func TestEpochProofMaskRedistributes(t *testing.T) {
 	}
 }
 
+// TestEpochNoWeightsPaysValidatorsByStake: with no miner incentive the
+// validators get their own pot by stake; the miner pot is unpaid (it used to
+// go to the idle validators too).
 func TestEpochNoWeightsPaysValidatorsByStake(t *testing.T) {
 	in := handInput()
 	in.Weights = nil
@@ -164,9 +167,9 @@ func TestEpochNoWeightsPaysValidatorsByStake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// No incentive: validators get both halves, 820,000, by stake 3:1.
-	if res.Neurons[0].Emission != 615_000 || res.Neurons[1].Emission != 205_000 {
-		t.Errorf("emission %d %d, want 615000 205000", res.Neurons[0].Emission, res.Neurons[1].Emission)
+	// No incentive: validators get their half, 410,000, by stake 3:1.
+	if res.Neurons[0].Emission != 307_500 || res.Neurons[1].Emission != 102_500 || res.Unpaid != 410_000 {
+		t.Errorf("emission %d %d unpaid %d, want 307500 102500 410000", res.Neurons[0].Emission, res.Neurons[1].Emission, res.Unpaid)
 	}
 	for _, nr := range res.Neurons[2:] {
 		if nr.Emission != 0 {
@@ -249,7 +252,7 @@ func TestEpochEdgeCases(t *testing.T) {
 		{"all zero stake", Input{Params: p, Neurons: []Neuron{{UID: 0}, {UID: 1}},
 			Weights: []Row{{UID: 0, Weights: []Weight{{1, 9}}}}}, 180, 820, []uint64{0, 0}},
 		{"n = 1", Input{Params: p, Neurons: []Neuron{{UID: 0, Stake: 5, ProofOK: true}},
-			Weights: []Row{{UID: 0, Weights: []Weight{{0, 9}}}}}, 180, 0, []uint64{820}},
+			Weights: []Row{{UID: 0, Weights: []Weight{{0, 9}}}}}, 180, 410, []uint64{410}}, // self-weight only: no miner incentive, the miner pot is unpaid,
 		{"single validator", Input{Params: p, Neurons: []Neuron{{UID: 0, Stake: 5, LastUpdate: 1}, {UID: 1, ProofOK: true}},
 			Weights: []Row{{UID: 0, Weights: []Weight{{1, 9}}}}}, 180, 0, []uint64{410, 410}},
 		{"stake near 2^64", Input{Params: func() Params { q := p; q.Emission = math.MaxUint64; return q }(),
@@ -349,5 +352,39 @@ func checkConservation(t testing.TB, in Input, res Result) {
 	}
 	if sum+res.Unpaid != in.Params.Emission {
 		t.Fatalf("paid %d + unpaid %d != emission %d", sum, res.Unpaid, in.Params.Emission)
+	}
+}
+
+// TestFrozenBondsDoNotDrift: with bonds_moving_average_ppm = 10^6 the bonds
+// are frozen, and the u16 round trip (store, read back) keeps yuma3 bonds
+// exact (they used to lose one unit per epoch, drifting to 0). Legacy bonds
+// are column-normalised every epoch, so they may move by one unit of 65535
+// but never drift.
+func TestFrozenBondsDoNotDrift(t *testing.T) {
+	for _, mode := range []BondsMode{BondsYuma3, BondsLegacy} {
+		in := handInput()
+		in.Params.BondsMode = mode
+		in.Params.BondsMovingAverage = 1_000_000
+		start := []Row{{UID: 0, Weights: []Weight{{2, 40000}, {3, 25001}}}, {UID: 1, Weights: []Weight{{2, 25535}, {3, 40534}}}}
+		in.Bonds = start
+		for ep := 0; ep < 50; ep++ {
+			res, err := Epoch(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in.Bonds = res.Bonds
+		}
+		tol := 0
+		if mode == BondsLegacy {
+			tol = 1
+		}
+		for r, row := range start {
+			for k, e := range row.Weights {
+				got := int(in.Bonds[r].Weights[k].Value)
+				if got < int(e.Value)-tol || got > int(e.Value)+tol {
+					t.Errorf("mode %v: frozen bond %d->%d drifted from %d to %d over 50 epochs", mode, row.UID, e.UID, e.Value, got)
+				}
+			}
+		}
 	}
 }

@@ -87,10 +87,11 @@ type Params struct {
 	RequireProof bool `json:"require_proof"`
 }
 
-// DefaultParams returns subtensor's defaults for a new subnet (kappa 32767,
-// bonds moving average 900,000 ppm, legacy bonds, owner cut 18%, miners 50%
-// of the rest, 64 validators, activity cutoff 5,000 blocks) with proofs of
-// model required. Emission and Block are zero: the chain fills them.
+// DefaultParams returns the defaults for a new subnet: subtensor's (kappa
+// 32767, bonds moving average 900,000 ppm, legacy bonds, owner cut 18%,
+// miners 50% of the rest, activity cutoff 5,000 blocks) except 64
+// validators (subtensor's runtime default is 128; see docs/scoring.md), with
+// proofs of model required. Emission and Block are zero: the chain fills them.
 func DefaultParams() Params {
 	return Params{
 		Kappa:              32767,

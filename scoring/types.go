@@ -99,8 +99,9 @@ type Result struct {
 	Bonds []Row `json:"bonds"`
 	// OwnerEmission is the subnet owner's cut, in base units.
 	OwnerEmission uint64 `json:"owner_emission"`
-	// Unpaid is emission nobody could receive: everything but the owner cut
-	// when no miner has incentive and no active permitted validator has
-	// stake (e.g. an empty subnet). The chain burns or carries it over.
+	// Unpaid is emission nobody could receive: the miner pot when no miner
+	// has incentive (no proof, or no weights), plus the validator pot when no
+	// active permitted validator has stake (e.g. an empty subnet). The chain
+	// never mints it.
 	Unpaid uint64 `json:"unpaid"`
 }

@@ -33,6 +33,7 @@ type Client struct {
 
 	mu      sync.Mutex
 	chainID string
+	params  *chain.Params
 	signers map[chain.Address]*sync.Mutex
 }
 
@@ -174,14 +175,40 @@ func (c *Client) signerLock(a chain.Address) *sync.Mutex {
 	return m
 }
 
+// requiredFee is chain.RequiredFee for msg under the node's parameters
+// (fetched once: they are fixed at genesis).
+func (c *Client) requiredFee(ctx context.Context, msg chain.Msg) (uint64, error) {
+	c.mu.Lock()
+	p := c.params
+	c.mu.Unlock()
+	if p == nil {
+		q, err := c.Params(ctx)
+		if err != nil {
+			return 0, err
+		}
+		c.mu.Lock()
+		c.params = &q
+		c.mu.Unlock()
+		p = &q
+	}
+	return chain.RequiredFee(*p, msg), nil
+}
+
 // SendAsync signs msg with the signer's next nonce (asked of the node) and
 // broadcasts it, rebuilding it if another transaction took the nonce first.
-// It returns once the node's mempool accepted it.
+// It returns once the node's mempool accepted it. fee is raised to the
+// message's required fee (chain.RequiredFee: the minimum fee plus the fees
+// for weight entries and proof verifications) when it is below it.
 func (c *Client) SendAsync(ctx context.Context, priv ed25519.PrivateKey, msg chain.Msg, fee uint64) ([32]byte, error) {
 	chainID, err := c.ChainID(ctx)
 	if err != nil {
 		return [32]byte{}, err
 	}
+	req, err := c.requiredFee(ctx, msg)
+	if err != nil {
+		return [32]byte{}, err
+	}
+	fee = max(fee, req)
 	addr := chain.AddressFromPubKey(priv.Public().(ed25519.PublicKey))
 	lock := c.signerLock(addr)
 	lock.Lock()

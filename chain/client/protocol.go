@@ -137,11 +137,14 @@ func (c *Client) SetWeights(ctx context.Context, hotkey ed25519.PrivateKey, id u
 // PendingReveal is what a validator keeps between commit-weights and
 // reveal-weights.
 type PendingReveal struct {
-	Subnet  uint16           `json:"subnet"`
-	Epoch   uint64           `json:"epoch"`
-	Weights []scoring.Weight `json:"weights"`
-	Salt    []byte           `json:"salt"`
-	Hash    chain.Hash32     `json:"hash"`
+	Subnet uint16 `json:"subnet"`
+	Epoch  uint64 `json:"epoch"`
+	// RevealEpoch is the epoch the commit is revealed in (Epoch plus the
+	// subnet's reveal delay; Epoch+1 when zero, as before the delay existed).
+	RevealEpoch uint64           `json:"reveal_epoch,omitempty"`
+	Weights     []scoring.Weight `json:"weights"`
+	Salt        []byte           `json:"salt"`
+	Hash        chain.Hash32     `json:"hash"`
 }
 
 // CommitWeights commits to w for the subnet's current epoch with a fresh
@@ -160,7 +163,7 @@ func (c *Client) CommitWeights(ctx context.Context, hotkey ed25519.PrivateKey, i
 		return nil, nil, err
 	}
 	hk := chain.AddressFromPubKey(hotkey.Public().(ed25519.PublicKey))
-	pr := &PendingReveal{Subnet: id, Epoch: ep.Epoch, Weights: w, Salt: salt,
+	pr := &PendingReveal{Subnet: id, Epoch: ep.Epoch, RevealEpoch: ep.Epoch + max(ep.RevealDelay, 1), Weights: w, Salt: salt,
 		Hash: chain.WeightsCommitHash(chainID, id, hk, ep.Epoch, w, salt)}
 	info, err := c.sendInEpoch(ctx, hotkey, &chain.MsgCommitWeights{Subnet: id, Hash: pr.Hash}, fee, id, ep.Epoch)
 	if err != nil {
@@ -179,9 +182,13 @@ func (c *Client) CommitWeights(ctx context.Context, hotkey ed25519.PrivateKey, i
 	return pr, info, nil
 }
 
-// RevealWeights reveals a commit in the epoch after it was made.
+// RevealWeights reveals a commit in its reveal epoch.
 func (c *Client) RevealWeights(ctx context.Context, hotkey ed25519.PrivateKey, pr *PendingReveal, fee uint64) (*TxInfo, error) {
-	return c.sendInEpoch(ctx, hotkey, &chain.MsgRevealWeights{Subnet: pr.Subnet, Weights: pr.Weights, Salt: pr.Salt}, fee, pr.Subnet, pr.Epoch+1)
+	at := pr.RevealEpoch
+	if at == 0 {
+		at = pr.Epoch + 1
+	}
+	return c.sendInEpoch(ctx, hotkey, &chain.MsgRevealWeights{Subnet: pr.Subnet, Weights: pr.Weights, Salt: pr.Salt}, fee, pr.Subnet, at)
 }
 
 // SubmitProof sends a proof of model for epoch; hotkey signs.

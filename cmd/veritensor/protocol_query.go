@@ -179,6 +179,7 @@ func printHyper(w io.Writer, h chain.Hyperparams) error {
 		{"weights-rate-limit", fmt.Sprintf("%d blocks", h.WeightsRateLimit)},
 		{"activity-cutoff", fmt.Sprintf("%d blocks", h.ActivityCutoff)},
 		{"commit-reveal", fmt.Sprint(h.CommitReveal)},
+		{"reveal-delay", fmt.Sprintf("%d epochs", h.RevealDelay)},
 		{"require-proof", fmt.Sprint(h.RequireProof)},
 		{"emission-share", fmt.Sprint(h.EmissionShare)},
 		{"registration-burn", fmt.Sprintf("%d base units", h.RegistrationBurn)},

@@ -36,12 +36,13 @@ func hyperFlags(forUpdate bool) []cli.Flag {
 		&cli.UintFlag{Name: "bonds-moving-average", Value: uint(d.BondsMovingAverage), Usage: "weight of old bonds in the EMA, parts per million"},
 		&cli.Uint64Flag{Name: "weights-rate-limit", Value: d.WeightsRateLimit, Usage: "fewest blocks between two set-weights of one UID"},
 		&cli.Uint64Flag{Name: "activity-cutoff", Value: d.ActivityCutoff, Usage: "blocks without a weights update after which a UID's stake stops counting"},
-		&cli.BoolFlag{Name: "commit-reveal", Value: d.CommitReveal, Usage: "validators commit weights and reveal them the next epoch"},
+		&cli.BoolFlag{Name: "commit-reveal", Value: d.CommitReveal, Usage: "validators commit weights and reveal them reveal-delay epochs later"},
 		&cli.BoolFlag{Name: "require-proof", Value: d.RequireProof, Usage: "miners without a valid on-chain proof this epoch earn nothing"},
 		&cli.UintFlag{Name: "emission-share", Value: uint(d.EmissionShare), Usage: "subnet weight in the split of block emission (fixed at creation)"},
 		&cli.Uint64Flag{Name: "registration-burn", Value: d.RegistrationBurn, Usage: "base units burned by register"},
 		&cli.UintFlag{Name: "owner-cut-bps", Value: uint(d.OwnerCutBps), Usage: "owner's cut of each epoch's emission, basis points"},
 		&cli.UintFlag{Name: "miner-share-bps", Value: uint(d.MinerShareBps), Usage: "miners' share of the rest, basis points"},
+		&cli.UintFlag{Name: "reveal-delay", Value: uint(d.RevealDelay), Usage: "epochs between a weights commit and its reveal (1..16)"},
 	}
 	if !forUpdate {
 		return fs
@@ -116,6 +117,9 @@ func hyperFromFlags(c *cli.Context, base chain.Hyperparams, all bool) chain.Hype
 	}
 	if set("miner-share-bps") {
 		h.MinerShareBps = uint16(c.Uint("miner-share-bps"))
+	}
+	if set("reveal-delay") {
+		h.RevealDelay = uint16(c.Uint("reveal-delay"))
 	}
 	return h
 }
