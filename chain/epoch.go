@@ -273,7 +273,7 @@ func (s *State) EpochInput(sn *Subnet, h uint64) (scoring.Input, []*Neuron) {
 	in := scoring.Input{Params: scoring.Params{Kappa: sn.Hyper.Kappa, BondsMovingAverage: sn.Hyper.BondsMovingAverage,
 		OwnerCutBps: sn.Hyper.OwnerCutBps, MinerShareBps: sn.Hyper.MinerShareBps, MaxValidators: sn.Hyper.MaxValidators,
 		ActivityCutoff: sn.Hyper.ActivityCutoff, Emission: s.PendingEmission(sn.ID), Block: h,
-		RequireProof: sn.Hyper.RequireProof}}
+		RequireProof: sn.Hyper.RequireProof, MinValidatorStake: sn.Hyper.MinValidatorStake}}
 	if sn.Task.ScoringRule == ScoringYuma3 {
 		in.Params.BondsMode = scoring.BondsYuma3
 	}

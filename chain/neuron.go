@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/binary"
 	"fmt"
+	"net/url"
 	"strconv"
 
 	"github.com/veritensor/veritensor/zk"
@@ -365,14 +366,47 @@ func (m *MsgServe) MarshalBody() []byte {
 		Fixed(m.ModelCommitment[:]).String(m.Hardware).Bytes()
 }
 
-// ValidateBasic checks that the strings are printable ASCII and that the
-// commitment is a BN254 scalar field element.
+// ValidateBasic checks that the strings are printable ASCII, that the
+// endpoint is empty (not serving) or a well-formed http(s)://host:port URL
+// (ValidEndpoint), and that the commitment is a BN254 scalar field element.
 func (m *MsgServe) ValidateBasic() error {
 	if !printable(m.Endpoint) || !printable(m.Hardware) {
 		return fmt.Errorf("%w: endpoint and hardware must be printable ASCII", ErrInvalidMsg)
 	}
+	if m.Endpoint != "" {
+		if err := ValidEndpoint(m.Endpoint); err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalidMsg, err)
+		}
+	}
 	if err := (zk.Public{ModelCommitment: m.ModelCommitment}).Validate(); err != nil {
 		return fmt.Errorf("%w: model commitment: %v", ErrInvalidMsg, err)
+	}
+	return nil
+}
+
+// ValidEndpoint checks the form of a miner endpoint: scheme http or https,
+// a host, a port 1..65535, no user info, path (but "/"), query or fragment.
+// It resolves nothing: which addresses a validator dials is its own policy.
+func ValidEndpoint(endpoint string) error {
+	bad := func(why string) error {
+		return fmt.Errorf("endpoint %.80q: %s; want http(s)://host:port", endpoint, why)
+	}
+	u, err := url.Parse(endpoint)
+	switch {
+	case err != nil:
+		return bad("not a URL")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return bad("scheme must be http or https")
+	case u.User != nil:
+		return bad("user info is not allowed")
+	case u.Opaque != "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
+		return bad("no path, query or fragment allowed")
+	case u.Hostname() == "":
+		return bad("no host")
+	}
+	port := u.Port()
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || port[0] == '0' {
+		return bad("needs a port 1-65535")
 	}
 	return nil
 }

@@ -45,7 +45,7 @@ func FuzzDecodeRegister(f *testing.F) {
 }
 
 func FuzzDecodeServe(f *testing.F) {
-	fuzzBody(f, TxServe, &MsgServe{Subnet: 1, Endpoint: "http://x", ModelCommitment: Hash32{1}, Hardware: "gpu"})
+	fuzzBody(f, TxServe, &MsgServe{Subnet: 1, Endpoint: "http://x:8091", ModelCommitment: Hash32{1}, Hardware: "gpu"})
 }
 
 func FuzzDecodeStake(f *testing.F) {

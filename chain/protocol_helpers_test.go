@@ -141,6 +141,7 @@ func testHyper() Hyperparams {
 	h.Tempo, h.ImmunityPeriod, h.WeightsRateLimit, h.ActivityCutoff = 10, 30, 2, 1000
 	h.MaxUIDs, h.MaxValidators = 8, 2
 	h.RegistrationBurn = 1000
+	h.MinValidatorStake = 0 // the tests stake a few units; TestPermitNeedsMinStake covers the minimum
 	return h
 }
 

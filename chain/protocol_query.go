@@ -198,14 +198,15 @@ func (s *State) epochInfo(sn *Subnet) EpochInfo {
 }
 
 // ValidatorPermits returns, by UID, whether each neuron is among the top
-// max_validators by stake (stake > 0, ties to the lower UID). Queries pass
+// max_validators by stake among those with at least min_validator_stake
+// (stake > 0, ties to the lower UID). Queries pass
 // the current stake: it is what counts from the next epoch on, when weights
 // committed now are revealed; an epoch's own permits use the stake held for
 // the whole epoch (EpochRecord.Neurons[i].ValidatorPermit).
 func ValidatorPermits(sn *Subnet, neurons []*Neuron) []bool {
 	idx := make([]int, 0, len(neurons))
 	for i, n := range neurons {
-		if n.Stake > 0 {
+		if n.Stake > 0 && n.Stake >= sn.Hyper.MinValidatorStake {
 			idx = append(idx, i)
 		}
 	}

@@ -93,7 +93,11 @@ func TestRegisterServeAndPruning(t *testing.T) {
 	// serve: signed by the hotkey; unknown hotkeys and bad commitments refused.
 	e.fund(owner, addrOf(hk1))
 	e.ok(hk1, &MsgServe{Subnet: id, Endpoint: "http://127.0.0.1:9000", ModelCommitment: Hash32{1}, Hardware: "cpu"})
-	e.reject(alice, &MsgServe{Subnet: id, Endpoint: "x"}, ErrNeuronNotFound) // owner key is not the hotkey
+	e.reject(alice, &MsgServe{Subnet: id, Endpoint: "http://10.0.0.1:9000"}, ErrNeuronNotFound) // owner key is not the hotkey
+	for _, bad := range []string{"x", "127.0.0.1:9000", "ftp://h:1", "http://h", "http://h:0", "http://h:99999", "http://u@h:1",
+		"http://h:1/path", "http://h:1?q", "http://h:1#f", "http://:1", "javascript:alert(1)"} {
+		e.reject(hk1, &MsgServe{Subnet: id, Endpoint: bad}, ErrInvalidMsg)
+	}
 	e.reject(hk1, &MsgServe{Subnet: id, ModelCommitment: Hash32{0xff, 0xff}}, ErrInvalidMsg)
 	e.reject(hk1, &MsgServe{Subnet: id, Endpoint: "bad\n"}, ErrInvalidMsg)
 	if n, _ := e.s.Neuron(id, 0); n.Endpoint != "http://127.0.0.1:9000" || n.ModelCommitment != (Hash32{1}) {
@@ -336,7 +340,7 @@ func TestEpochPaysAndConserves(t *testing.T) {
 	for i, k := range miners {
 		m := testModel(t, e.keys.arch, uint64(10+i))
 		models = append(models, m.Commitment())
-		e.ok(k, &MsgServe{Subnet: id, ModelCommitment: m.Commitment(), Endpoint: "http://m"})
+		e.ok(k, &MsgServe{Subnet: id, ModelCommitment: m.Commitment(), Endpoint: "http://m:8091"})
 	}
 	row := w(2, 100, 3, 200, 4, 300)
 	salt := []byte("s")
@@ -433,5 +437,51 @@ func TestEndBlockSeedsAndAccrual(t *testing.T) {
 	}
 	if e.s.PendingEmission(a) != 0 && e.s.EpochRecord(a) == nil {
 		t.Fatal("no epoch record")
+	}
+}
+
+// TestPermitNeedsMinStake is issue 12's one-unit permit: while fewer than
+// max_validators UIDs were staked, one base unit of stake bought a
+// validator permit (and with it every miner's proving queue). A permit now
+// needs min_validator_stake, in the metagraph the miners read and in the
+// epoch's consensus alike.
+func TestPermitNeedsMinStake(t *testing.T) {
+	e := newEnv(t, 3)
+	owner, alice := testKey(0), testKey(1)
+	h := testHyper()
+	h.MinValidatorStake = 1_000_000
+	id := e.createSubnet(owner, h)
+	honest, cheap := testKey(11), testKey(12)
+	e.register(id, owner, honest)
+	e.register(id, alice, cheap)
+	e.ok(owner, &MsgStake{Subnet: id, Hotkey: addrOf(honest), Amount: 1_000_000})
+	e.ok(alice, &MsgStake{Subnet: id, Hotkey: addrOf(cheap), Amount: 1})
+	e.endBlock()
+	sn, _ := e.s.Subnet(id)
+	mg := e.s.Metagraph(sn)
+	if !mg.Neurons[0].ValidatorPermit || mg.Neurons[1].ValidatorPermit {
+		t.Fatalf("permits %v %v, want the 1,000,000 stake only", mg.Neurons[0].ValidatorPermit, mg.Neurons[1].ValidatorPermit)
+	}
+	// Stake counts for an epoch held whole: the next epoch's consensus.
+	e.nextEpoch(id)
+	sn, _ = e.s.Subnet(id)
+	in, _ := e.s.EpochInput(sn, uint64(e.height))
+	res, err := scoring.Epoch(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Neurons[0].ValidatorPermit || res.Neurons[1].ValidatorPermit {
+		t.Fatalf("epoch permits %v %v", res.Neurons[0].ValidatorPermit, res.Neurons[1].ValidatorPermit)
+	}
+	// The default is DefaultMinValidatorStake, and the field round-trips
+	// through the subnet-update encoding.
+	d := DefaultHyperparams()
+	if d.MinValidatorStake != DefaultMinValidatorStake {
+		t.Fatalf("default min_validator_stake %d", d.MinValidatorStake)
+	}
+	b := (&MsgSubnetUpdate{Subnet: id, Hyper: h}).MarshalBody()
+	got, err := DecodeMsg(TxSubnetUpdate, b)
+	if err != nil || got.(*MsgSubnetUpdate).Hyper.MinValidatorStake != 1_000_000 {
+		t.Fatalf("round trip: %+v %v", got, err)
 	}
 }

@@ -108,10 +108,20 @@ type Hyperparams struct {
 	// RevealDelay is how many epochs after its commit a weights commit is
 	// revealed (1..MaxRevealDelay; commit-reveal subnets only).
 	RevealDelay uint16 `json:"reveal_delay_epochs"`
+	// MinValidatorStake is the least stake, in base units, that a UID needs
+	// for a validator permit (besides being in the top max_validators).
+	MinValidatorStake uint64 `json:"min_validator_stake"`
 }
 
 // revealDelay is RevealDelay, at least 1.
 func (h Hyperparams) revealDelay() uint64 { return uint64(max(h.RevealDelay, 1)) }
+
+// DefaultMinValidatorStake is min_validator_stake of a new subnet: 100
+// registration burns (100 blocks of the chain's emission). A permit lets
+// its holder query every miner and have its weights count, so it must cost
+// more than a registration: one base unit of stake no longer buys one
+// while fewer than max_validators UIDs are staked (docs/protocol.md).
+const DefaultMinValidatorStake = 100_000_000_000
 
 // DefaultHyperparams are subtensor's defaults for a new subnet.
 func DefaultHyperparams() Hyperparams {
@@ -119,7 +129,7 @@ func DefaultHyperparams() Hyperparams {
 	return Hyperparams{Tempo: 360, ImmunityPeriod: 5000, MaxUIDs: 256, MaxValidators: 64, MinAllowedWeights: 1,
 		Kappa: d.Kappa, BondsMovingAverage: d.BondsMovingAverage, WeightsRateLimit: 100, ActivityCutoff: d.ActivityCutoff,
 		CommitReveal: true, RequireProof: true, EmissionShare: 1, RegistrationBurn: 1_000_000_000,
-		OwnerCutBps: d.OwnerCutBps, MinerShareBps: d.MinerShareBps, RevealDelay: 1}
+		OwnerCutBps: d.OwnerCutBps, MinerShareBps: d.MinerShareBps, RevealDelay: 1, MinValidatorStake: DefaultMinValidatorStake}
 }
 
 // Validate checks the bounds; failures wrap ErrHyperparams.
@@ -160,7 +170,7 @@ func (h Hyperparams) encode(e *Encoder) {
 	e.Uint64(h.Tempo).Uint64(h.ImmunityPeriod).Uint16(h.MaxUIDs).Uint16(h.MaxValidators).
 		Uint16(h.MinAllowedWeights).Uint16(h.Kappa).Uint32(h.BondsMovingAverage).Uint64(h.WeightsRateLimit).
 		Uint64(h.ActivityCutoff).Bool(h.CommitReveal).Bool(h.RequireProof).Uint32(h.EmissionShare).
-		Uint64(h.RegistrationBurn).Uint16(h.OwnerCutBps).Uint16(h.MinerShareBps).Uint16(h.RevealDelay)
+		Uint64(h.RegistrationBurn).Uint16(h.OwnerCutBps).Uint16(h.MinerShareBps).Uint16(h.RevealDelay).Uint64(h.MinValidatorStake)
 }
 
 func decodeHyperparams(d *Decoder) Hyperparams {
@@ -171,7 +181,8 @@ func decodeHyperparams(d *Decoder) Hyperparams {
 		ActivityCutoff: d.Uint64("activity_cutoff"), CommitReveal: d.Bool("commit_reveal"),
 		RequireProof: d.Bool("require_proof"), EmissionShare: d.Uint32("emission_share"),
 		RegistrationBurn: d.Uint64("registration_burn"), OwnerCutBps: d.Uint16("owner_cut_bps"),
-		MinerShareBps: d.Uint16("miner_share_bps"), RevealDelay: d.Uint16("reveal_delay_epochs")}
+		MinerShareBps: d.Uint16("miner_share_bps"), RevealDelay: d.Uint16("reveal_delay_epochs"),
+		MinValidatorStake: d.Uint64("min_validator_stake")}
 }
 
 // Subnet is one subnet's stored record.

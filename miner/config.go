@@ -75,6 +75,10 @@ type Config struct {
 	Refresh Duration `json:"refresh"`
 	// Poll is how often the current epoch is read.
 	Poll Duration `json:"poll"`
+	// RegistrationWait bounds the wait at start-up for the subnet and the
+	// hotkey's registration to reach the node (a register sent through
+	// another node may not have been executed by this one yet).
+	RegistrationWait Duration `json:"registration-wait"`
 
 	// Behavior is fault injection for tests and demos, never for
 	// production: "honest" (the default), "lazy", "forger", "copycat" or
@@ -94,9 +98,10 @@ var ConfigKeys = conf.Keys(&Config{})
 // DefaultConfig is the configuration before any file or flag: home
 // ~/.veritensor, listen :8091, node http://127.0.0.1:26657, one proving
 // worker per CPU, a queue of four per worker, 30 s per request, 60 s to shut down,
-// 60 s clock skew, 64 KiB bodies, 10 requests/s (burst 20) per validator,
+// 60 s clock skew, 64 KiB bodies, 0.5 requests/s (burst 20) per validator,
 // hotkey "hotkey", the chain's default minimum fee, 60 s per transaction,
-// the metagraph read every 3 s and the epoch every 2 s, behavior honest.
+// the metagraph read every 3 s and the epoch every 2 s, up to 2 minutes'
+// wait for the registration at start-up, behavior honest.
 func DefaultConfig() Config {
 	home := ".veritensor"
 	if h, err := os.UserHomeDir(); err == nil {
@@ -106,9 +111,10 @@ func DefaultConfig() Config {
 		Home: home, Listen: ":8091", Node: "http://127.0.0.1:26657",
 		Workers: runtime.NumCPU(), Queue: 4 * runtime.NumCPU(),
 		RequestTimeout: Duration(30 * time.Second), ShutdownTimeout: Duration(60 * time.Second),
-		ClockSkew: Duration(60 * time.Second), MaxBody: 64 << 10, RateLimit: 10, RateBurst: 20,
+		ClockSkew: Duration(60 * time.Second), MaxBody: 64 << 10, RateLimit: 0.5, RateBurst: 20,
 		Hotkey: "hotkey", Fee: chain.DefaultParams().MinFee, TxTimeout: Duration(time.Minute),
 		Refresh: Duration(3 * time.Second), Poll: Duration(2 * time.Second), Behavior: Honest,
+		RegistrationWait: Duration(2 * time.Minute),
 	}
 }
 

@@ -81,20 +81,24 @@ func RunDaemon(ctx context.Context, cfg Config, hooks DaemonHooks) error {
 	if cfg.ChainID != "" && cfg.ChainID != chainID {
 		return fmt.Errorf("%w: chain-id %q, but node %s is on %q", ErrConfig, cfg.ChainID, cfg.Node, chainID)
 	}
-	si, err := cc.Subnet(ctx)
-	if err != nil {
-		return fmt.Errorf("miner: %w", err)
+	si, me, err := waitRegistered(ctx, cc, time.Duration(cfg.RegistrationWait), time.Duration(cfg.Poll), log)
+	if ctx.Err() != nil {
+		return nil
 	}
-	me, err := cc.Neuron(ctx)
 	if errors.Is(err, ErrNotRegistered) {
-		return fmt.Errorf("%w: hotkey %s (%q in %s/keys) holds no UID on subnet %d: run "+
+		return fmt.Errorf("%w: hotkey %s (%q in %s/keys) holds no UID on subnet %d after waiting %s: run "+
 			"'veritensor tx register --subnet %d --hotkey %s --from OWNER --home %s --node %s' "+
 			"(OWNER: the key in %s/keys that pays the registration burn of %d base units)",
-			ErrNotRegistered, k.Address(), cfg.Hotkey, cfg.Home, subnet, subnet, cfg.Hotkey, cfg.Home, cfg.Node,
+			ErrNotRegistered, k.Address(), cfg.Hotkey, cfg.Home, subnet, time.Duration(cfg.RegistrationWait), subnet, cfg.Hotkey, cfg.Home, cfg.Node,
 			cfg.Home, si.Hyper.RegistrationBurn)
 	}
 	if err != nil {
 		return fmt.Errorf("miner: %w", err)
+	}
+	if me.ValidatorPermit && me.Stake > 0 {
+		return fmt.Errorf("%w: hotkey %s (%q in %s/keys) is UID %d with a validator permit (stake %d) on subnet %d: "+
+			"it is a validator's hotkey; give the miner its own (veritensor keys add miner --home <miner home>) and register that",
+			ErrConfig, k.Address(), cfg.Hotkey, cfg.Home, me.UID, me.Stake, subnet)
 	}
 
 	// What it serves and what it proves with.

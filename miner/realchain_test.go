@@ -174,6 +174,7 @@ func TestDaemonOnRealChain(t *testing.T) {
 
 	// Subnet A: the real keys; subnet B: a pk_hash of other keys.
 	h := chain.DefaultHyperparams()
+	h.MinValidatorStake = 0 // this test stakes a few units
 	h.Tempo, h.ImmunityPeriod, h.MaxUIDs, h.MaxValidators = 16, 1000, 8, 1
 	h.RegistrationBurn, h.RequireProof, h.CommitReveal, h.ActivityCutoff = 1_000_000, true, false, 10_000
 	for _, pkh := range []chain.Hash32{kset.PKHash, sha256.Sum256([]byte("another setup's proving key"))} {
@@ -218,6 +219,7 @@ func TestDaemonOnRealChain(t *testing.T) {
 		cfg.Workers, cfg.Queue, cfg.Fee = 1, 8, rcFee
 		cfg.TxTimeout, cfg.ShutdownTimeout = Duration(20*time.Second), Duration(20*time.Second)
 		cfg.Refresh, cfg.Poll = Duration(300*time.Millisecond), Duration(300*time.Millisecond)
+		cfg.RegistrationWait = Duration(time.Second)
 		return cfg
 	}
 

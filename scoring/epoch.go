@@ -46,6 +46,11 @@ func Epoch(in Input) (Result, error) {
 		out[i].Active = active[i]
 	}
 	permit := permits(ns, int(p.MaxValidators))
+	for i := range permit {
+		// Dropping those under the minimum after the top-K cut is the same
+		// as before it: they are the lowest stakes.
+		permit[i] = permit[i] && ns[i].Stake >= p.MinValidatorStake
+	}
 	stake, total := stakeWeights(ns, active, permit)
 	s := make([]Fixed, n)
 	for i := range ns {

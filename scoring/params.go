@@ -72,6 +72,8 @@ type Params struct {
 	// MaxValidators is how many UIDs, the top by stake, hold a validator
 	// permit; only their weight rows and bonds count.
 	MaxValidators uint16 `json:"max_validators"`
+	// MinValidatorStake is the least stake a UID needs for a permit.
+	MinValidatorStake uint64 `json:"min_validator_stake"`
 	// ActivityCutoff is the number of blocks after its last update past
 	// which a UID is inactive and its stake does not count.
 	ActivityCutoff uint64 `json:"activity_cutoff"`

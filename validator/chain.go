@@ -3,6 +3,7 @@ package validator
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/veritensor/veritensor/scoring"
 )
@@ -24,6 +25,13 @@ type Chain interface {
 	// PendingCommit is the unrevealed commit-weights of hotkey (an ed25519
 	// public key) on the subnet; ok is false when it has none.
 	PendingCommit(ctx context.Context, hotkey [32]byte) (c Commit, ok bool, err error)
+}
+
+// BlockTimer is what a Chain may also offer: the chain's recent block
+// interval, which sets the tempo's challenge deadline before the engine has
+// measured it itself.
+type BlockTimer interface {
+	BlockTime(ctx context.Context) (time.Duration, error)
 }
 
 // WeightsSubmitter sends the validator's weight transactions for one subnet,

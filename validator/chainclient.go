@@ -250,3 +250,25 @@ func (cc *ChainClient) retry(ctx context.Context, f func() error) error {
 		wait *= 2
 	}
 }
+
+// BlockTime implements BlockTimer: the mean interval of the node's last
+// (up to) 20 blocks, from their header times.
+func (cc *ChainClient) BlockTime(ctx context.Context) (time.Duration, error) {
+	last, err := cc.c.Block(ctx, 0)
+	if err != nil {
+		return 0, err
+	}
+	k := min(int64(20), last.Height-1)
+	if k < 1 {
+		return 0, fmt.Errorf("validator: only %d blocks to measure the block time on", last.Height)
+	}
+	first, err := cc.c.Block(ctx, last.Height-k)
+	if err != nil {
+		return 0, err
+	}
+	d := last.Time.Sub(first.Time) / time.Duration(k)
+	if d <= 0 {
+		return 0, fmt.Errorf("validator: block times do not increase")
+	}
+	return d, nil
+}

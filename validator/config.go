@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/veritensor/veritensor/internal/netguard"
 	"github.com/veritensor/veritensor/scoring"
 )
 
@@ -37,9 +38,20 @@ type Config struct {
 	// Concurrency is how many miners are challenged at once (64 when 0);
 	// each miner gets its challenges one after the other.
 	Concurrency int
-	// MaxFailures: after this many failed requests in a row a miner's
-	// remaining challenges are not sent this tempo (2 when 0).
-	MaxFailures int
+	// MinerTimeout bounds the time one miner may take over all its
+	// challenges of a tempo (Graded+Decoys times LatencyTarget, plus one
+	// RequestTimeout, when 0); what is left unsent then is NotSent.
+	MinerTimeout time.Duration
+	// BlockTime is the chain's block interval; when 0 the engine measures
+	// it from the heights it sees (until it has, it asks the chain when
+	// Chain is a BlockTimer, else assumes 1 s). CommitReserve is how many
+	// blocks before the end of an epoch the challenges stop, so the commit
+	// lands in time (max(3, tempo/10) when 0).
+	BlockTime     time.Duration
+	CommitReserve uint64
+	// Endpoints is the policy on the miner endpoints the engine dials
+	// (public addresses only when zero; see EndpointPolicy).
+	Endpoints EndpointPolicy
 	// MaxResponse bounds the bytes read from one answer (64 KiB when 0).
 	MaxResponse int64
 	// EMAAlphaPPM is the weight of a new tempo's score in each miner's EMA,
@@ -48,8 +60,9 @@ type Config struct {
 	// ScoreWeights weigh accuracy, latency and availability
 	// (scoring.DefaultScoreWeights when all zero).
 	ScoreWeights scoring.ScoreWeights
-	// HTTP is the transport to miners (a client that follows no redirects
-	// when nil); deadlines come from RequestTimeout.
+	// HTTP is the transport to miners (when nil, a client that follows no
+	// redirects and dials through Endpoints' checks); deadlines come from
+	// RequestTimeout.
 	HTTP *http.Client
 
 	// Poll is how often Head is read when no block subscription is up
@@ -75,7 +88,7 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: Home is required (salts are kept there)", ErrConfig)
 	case c.Dataset.Len() == 0:
 		return c, fmt.Errorf("%w: empty dataset", ErrConfig)
-	case c.Graded < 0 || c.Decoys < 0 || c.Concurrency < 0 || c.MaxFailures < 0 || c.MaxResponse < 0:
+	case c.Graded < 0 || c.Decoys < 0 || c.Concurrency < 0 || c.MinerTimeout < 0 || c.MaxResponse < 0:
 		return c, fmt.Errorf("%w: negative count", ErrConfig)
 	}
 	if c.Graded == 0 && c.Decoys == 0 {
@@ -93,8 +106,11 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Concurrency == 0 {
 		c.Concurrency = 64
 	}
-	if c.MaxFailures == 0 {
-		c.MaxFailures = 2
+	if c.MinerTimeout == 0 {
+		c.MinerTimeout = time.Duration(c.Graded+c.Decoys)*c.LatencyTarget + c.RequestTimeout
+	}
+	if c.BlockTime < 0 {
+		return c, fmt.Errorf("%w: negative block time", ErrConfig)
 	}
 	if c.MaxResponse == 0 {
 		c.MaxResponse = 64 << 10
@@ -115,6 +131,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.HTTP = &http.Client{
 			Transport: &http.Transport{
 				Proxy:                  nil,
+				DialContext:            c.Endpoints.Dialer().DialContext,
 				MaxIdleConnsPerHost:    2,
 				IdleConnTimeout:        90 * time.Second,
 				MaxResponseHeaderBytes: 16 << 10,
@@ -139,3 +156,8 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	return c, nil
 }
+
+// EndpointPolicy says which miner endpoints the engine dials: public
+// addresses only by default; loopback (a devnet) and private ranges when
+// the operator allows them. Cloud metadata addresses are always refused.
+type EndpointPolicy = netguard.Policy

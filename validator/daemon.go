@@ -94,10 +94,20 @@ func RunDaemon(ctx context.Context, dc DaemonConfig, hooks DaemonHooks) error {
 			return nil
 		}
 	}
+	var hk [32]byte
+	copy(hk[:], k.Public())
+	if _, err := WaitReady(ctx, cc, dc.Subnet, hk, data, time.Duration(dc.RegistrationWait), time.Duration(dc.Poll), log); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
 	v, err := New(Config{ChainID: chainID, Subnet: dc.Subnet, Hotkey: k.Private, Home: dc.Home, Chain: cc, Submitter: cc,
 		Dataset: data, Graded: dc.Graded, Decoys: dc.Decoys, RequestTimeout: time.Duration(dc.RequestTimeout),
-		LatencyTarget: time.Duration(dc.LatencyTarget), Concurrency: dc.Concurrency, Poll: time.Duration(dc.Poll),
-		Logger: log, OnReport: hooks.OnReport})
+		LatencyTarget: time.Duration(dc.LatencyTarget), MinerTimeout: time.Duration(dc.MinerTimeout),
+		Concurrency: dc.Concurrency, Poll: time.Duration(dc.Poll),
+		Endpoints: EndpointPolicy{AllowLoopback: dc.AllowLoopbackEndpoints, AllowPrivate: dc.AllowPrivateEndpoints},
+		Logger:    log, OnReport: hooks.OnReport})
 	if err != nil {
 		return err
 	}

@@ -50,8 +50,22 @@ type DaemonConfig struct {
 	// that still scores full marks.
 	RequestTimeout Duration `json:"request-timeout"`
 	LatencyTarget  Duration `json:"latency-target"`
+	// MinerTimeout bounds one miner's challenges in a tempo (0: graded +
+	// decoys times latency-target, plus one request-timeout).
+	MinerTimeout Duration `json:"miner-timeout"`
 	// Concurrency is how many miners are challenged at once.
 	Concurrency int `json:"concurrency"`
+	// AllowLoopbackEndpoints and AllowPrivateEndpoints let the validator
+	// dial miner endpoints on loopback (a devnet on one machine) and on
+	// private or link-local ranges (a private network). Off by default: a
+	// miner's endpoint is whatever it published, and the validator must not
+	// be pointed at its own network (cloud metadata stays refused).
+	AllowLoopbackEndpoints bool `json:"allow-loopback-endpoints"`
+	AllowPrivateEndpoints  bool `json:"allow-private-endpoints"`
+	// RegistrationWait bounds the wait at start-up for the hotkey's
+	// registration to reach the node (a register sent through another node
+	// may not have been executed here yet).
+	RegistrationWait Duration `json:"registration-wait"`
 	// Poll is how often the head is read while the websocket is down.
 	Poll Duration `json:"poll"`
 }
@@ -64,7 +78,9 @@ var DaemonConfigKeys = conf.Keys(&DaemonConfig{})
 // ~/.veritensor, node tcp://127.0.0.1:26657, hotkey "hotkey", dataset
 // mnist, metrics on 127.0.0.1:9101, the chain's default minimum fee, 60 s
 // per transaction, 8 graded challenges and 2 decoys per miner, 20 s per
-// request with a 2 s latency target, 64 miners at once, polling every 2 s.
+// request with a 2 s latency target, 64 miners at once, polling every 2 s,
+// public miner endpoints only, waiting up to 2 minutes for the hotkey's
+// registration at start-up.
 func DefaultDaemonConfig() DaemonConfig {
 	home := ".veritensor"
 	if h, err := os.UserHomeDir(); err == nil {
@@ -73,7 +89,7 @@ func DefaultDaemonConfig() DaemonConfig {
 	return DaemonConfig{Home: home, Node: "tcp://127.0.0.1:26657", Hotkey: "hotkey", Dataset: "mnist",
 		MetricsListen: "127.0.0.1:9101", Fee: chain.DefaultParams().MinFee, TxTimeout: Duration(time.Minute),
 		Graded: 8, Decoys: 2, RequestTimeout: Duration(20 * time.Second), LatencyTarget: Duration(2 * time.Second),
-		Concurrency: 64, Poll: Duration(2 * time.Second)}
+		Concurrency: 64, Poll: Duration(2 * time.Second), RegistrationWait: Duration(2 * time.Minute)}
 }
 
 // LoadDaemonConfig reads path over DefaultDaemonConfig: one JSON object
@@ -116,6 +132,8 @@ func (c DaemonConfig) Validate() error {
 		return bad("concurrency", "must be at least 1")
 	case c.Poll <= 0 || c.TxTimeout <= 0:
 		return bad("poll", "poll and tx-timeout must be positive")
+	case c.MinerTimeout < 0 || c.RegistrationWait < 0:
+		return bad("miner-timeout", "miner-timeout and registration-wait must not be negative")
 	}
 	if c.MetricsListen != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {

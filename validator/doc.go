@@ -18,11 +18,18 @@
 //
 // A tempo's work, in order (Validator.Step):
 //  1. reveal the weights committed in the previous epoch (commit-reveal);
-//  2. plan the challenges: per miner, Graded held-out labelled inputs and
-//     Decoys derived from the epoch seed and the validator's secret, shuffled
-//     with the same secret so a miner cannot tell which are graded;
+//  2. plan the challenges with the tempo's secret (TempoSecret): per miner,
+//     Graded held-out inputs and Decoys of the same distribution, each put
+//     through a seeded label-preserving Transform and shuffled, so a miner
+//     cannot tell which are graded; their hash (ChallengeSetHash) goes into
+//     the commit's salt and the reveal discloses the secret, for audits;
 //  3. query every serving miner concurrently (bounded concurrency, per-request
-//     timeout, bounded answer size), verify every proof, score;
+//     timeout, a per-miner budget, bounded answer size; the first bad answer
+//     ends a miner's tempo), verify every proof, score (quality-gated:
+//     scoreMiner) until a deadline that leaves the commit time to land;
+//     endpoints are dialed only where the EndpointPolicy allows;
 //  4. fold the tempo's scores into the EMA, normalise to weights, persist,
-//     then commit-weights (or set-weights, within the rate limit).
+//     then commit-weights (or set-weights, within the rate limit). A
+//     shutdown mid-tempo discards the tempo instead (nothing scored or
+//     saved), and the restarted engine redoes it.
 package validator

@@ -26,7 +26,7 @@ func newMetrics() *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "requests_total",
-			Help: "Challenges sent to miners, by outcome (valid, invalid, failed)."}, []string{"outcome"}),
+			Help: "Challenges sent to miners, by outcome (valid, invalid, failed, not_sent, skipped)."}, []string{"outcome"}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "request_seconds",
 			Help: "Round trip of one challenge, send to answer read.", Buckets: prometheus.ExponentialBuckets(0.01, 2, 12)}),
 		verify: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "verify_seconds",
@@ -60,5 +60,7 @@ func (m *metrics) observeReport(r *Report) {
 		m.requests.WithLabelValues("valid").Add(float64(mr.Valid))
 		m.requests.WithLabelValues("invalid").Add(float64(mr.Invalid))
 		m.requests.WithLabelValues("failed").Add(float64(mr.Failed))
+		m.requests.WithLabelValues("not_sent").Add(float64(mr.NotSent))
+		m.requests.WithLabelValues("skipped").Add(float64(mr.Skipped))
 	}
 }

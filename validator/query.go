@@ -25,6 +25,14 @@ const (
 	// Failed: no usable answer (down, timeout, error status, oversized or
 	// malformed body).
 	Failed
+	// NotSent: the miner's fault that it was not sent: an earlier answer
+	// of the tempo was Invalid or Failed, or the miner's time budget for
+	// the tempo ran out. It counts against availability like Failed.
+	NotSent
+	// Skipped: not sent (or cut off) because the validator's own tempo
+	// deadline passed or it is shutting down; it does not count for or
+	// against the miner.
+	Skipped
 )
 
 func (o Outcome) String() string {
@@ -35,6 +43,10 @@ func (o Outcome) String() string {
 		return "invalid"
 	case Failed:
 		return "failed"
+	case NotSent:
+		return "not_sent"
+	case Skipped:
+		return "skipped"
 	}
 	return "unknown"
 }
@@ -115,29 +127,43 @@ func publicDiff(got, want zk.Public) string {
 }
 
 // queryMiner sends n its challenges one after the other, each with its own
-// timeout, and checks every answer. After maxFailures consecutive Failed
-// answers the rest are marked Failed without being sent, so a dead or
-// stalling miner costs at most maxFailures timeouts.
+// timeout, and checks every answer. The first answer that is not Valid ends
+// the miner's tempo (the rest are NotSent), and so does the miner's time
+// budget (Config.MinerTimeout): a dead, stalling or lying miner costs the
+// validator at most one request timeout per tempo. When ctx (the tempo's
+// deadline, or the daemon's shutdown) ends, the request in flight and the
+// rest are Skipped: that is not the miner's doing.
 func (v *Validator) queryMiner(ctx context.Context, ver *zk.Verifier, n Neuron, chs []Challenge, epoch uint64, outputs int) []Answer {
 	c := &api.Client{BaseURL: n.Endpoint, Miner: n.Hotkey, Signer: v.signer, HTTP: v.http, MaxResponse: v.cfg.MaxResponse}
+	mctx, mcancel := context.WithTimeout(ctx, v.cfg.MinerTimeout)
+	defer mcancel()
 	out := make([]Answer, len(chs))
-	streak := 0
+	var stop error
 	for i, ch := range chs {
 		a := &out[i]
 		a.Graded = ch.Graded
-		if streak >= v.cfg.MaxFailures {
-			a.Outcome, a.Err = Failed, fmt.Errorf("not sent after %d failed requests in a row", streak)
+		switch {
+		case ctx.Err() != nil:
+			a.Outcome, a.Err = Skipped, fmt.Errorf("not sent: the validator's tempo ended: %w", context.Cause(ctx))
+			continue
+		case stop != nil:
+			a.Outcome, a.Err = NotSent, stop
+			continue
+		case mctx.Err() != nil:
+			stop = fmt.Errorf("not sent: the miner's %s budget for the tempo ran out", v.cfg.MinerTimeout)
+			a.Outcome, a.Err = NotSent, stop
 			continue
 		}
-		if ctx.Err() != nil {
-			a.Outcome, a.Err = Failed, ctx.Err()
-			continue
-		}
-		rctx, cancel := context.WithTimeout(ctx, v.cfg.RequestTimeout)
+		rctx, cancel := context.WithTimeout(mctx, v.cfg.RequestTimeout)
 		start := v.cfg.Now()
 		resp, err := c.Infer(rctx, api.InferRequest{ID: ch.ID, Epoch: epoch, Input: ch.Input})
 		a.Latency = v.cfg.Now().Sub(start)
 		cancel()
+		if err != nil && ctx.Err() != nil {
+			// Cut off by the validator's own deadline or shutdown.
+			a.Outcome, a.Err = Skipped, fmt.Errorf("cut off: the validator's tempo ended: %w", context.Cause(ctx))
+			continue
+		}
 		v.metrics.latency.Observe(a.Latency.Seconds())
 		if err != nil {
 			a.Outcome, a.Err = Failed, err
@@ -145,18 +171,18 @@ func (v *Validator) queryMiner(ctx context.Context, ver *zk.Verifier, n Neuron, 
 				// A 200 answer that is not an answer: the miner is broken
 				// or lying, not merely unreachable.
 				a.Outcome = Invalid
-				streak = 0
-				continue
 			}
-			streak++
+			stop = fmt.Errorf("not sent after a %s answer", a.Outcome)
 			continue
 		}
-		streak = 0
 		vstart := time.Now()
 		err = CheckAnswer(ver, n, ch, epoch, outputs, resp)
 		v.metrics.verify.Observe(time.Since(vstart).Seconds())
 		if err != nil {
+			// Any 200 answer that does not check out, "{}" included, is
+			// Invalid and ends the miner's tempo: it buys no more requests.
 			a.Outcome, a.Err = Invalid, err
+			stop = errors.New("not sent after an invalid answer")
 			continue
 		}
 		a.Outcome, a.Class = Valid, resp.Class

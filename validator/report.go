@@ -26,6 +26,12 @@ type Report struct {
 	// challenging and scoring took.
 	Started    time.Time `json:"started"`
 	DurationMs int64     `json:"duration_ms"`
+	// DeadlineMs is the time the challenges were given: until
+	// CommitReserve blocks before the epoch's end.
+	DeadlineMs int64 `json:"deadline_ms"`
+	// ChallengeSet is the hex ChallengeSetHash of the tempo's challenges;
+	// a commit carries it in its salt (CommitSalt).
+	ChallengeSet string `json:"challenge_set"`
 	// Miners has one entry per UID of the metagraph except the validator's
 	// own, by UID.
 	Miners []MinerReport `json:"miners"`
@@ -42,21 +48,33 @@ type MinerReport struct {
 	// Served: the UID has an endpoint and a model commitment, so it was
 	// challenged.
 	Served bool `json:"served"`
-	// Requests = Valid + Invalid + Failed; Graded of them were held-out
-	// labelled samples, Correct of those answered right with a valid proof.
+	// Requests = Valid + Invalid + Failed + NotSent + Skipped are the
+	// challenges planned; NotSent were not sent after the miner's first bad
+	// answer or once its time budget ran out; Skipped were not sent (or cut
+	// off) by the validator's own tempo deadline. Graded of the challenges
+	// not skipped were held-out labelled samples, Correct of those
+	// answered right with a valid proof.
 	Requests int `json:"requests"`
 	Graded   int `json:"graded"`
 	Valid    int `json:"proofs_valid"`
 	Invalid  int `json:"proofs_invalid"`
 	Failed   int `json:"failed"`
+	NotSent  int `json:"not_sent"`
+	Skipped  int `json:"skipped"`
 	Correct  int `json:"correct"`
-	// Accuracy = Correct/Graded; Availability = Valid/Requests; Latency is
+	// Unscored: every challenge was Skipped, so the tempo says nothing
+	// about the miner and its EMA is kept.
+	Unscored bool `json:"unscored,omitempty"`
+	// Accuracy = Correct/Graded; Quality is its chance-corrected form
+	// (Quality); Availability = Valid/(Requests-Skipped); Latency is
 	// LatencyScore of MeanLatencyMs (valid answers only).
 	Accuracy      Frac    `json:"accuracy"`
+	Quality       Frac    `json:"quality"`
 	Availability  Frac    `json:"availability"`
 	Latency       Frac    `json:"latency_score"`
 	MeanLatencyMs float64 `json:"mean_latency_ms"`
-	// Score is this tempo's combined score (0 with any invalid answer); EMA
+	// Score is this tempo's score, Quality * CombineScore(Quality, Latency,
+	// Availability) (0 with any invalid answer); EMA
 	// the running score after folding it in; Weight the u16 weight
 	// submitted (0: left out of the row).
 	Score  Frac   `json:"score"`
@@ -96,14 +114,14 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "subnet %d epoch %d at height %d (validator %s), %d ms\n", r.Subnet, r.Epoch, r.Height, me, r.DurationMs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "uid\trequests\tvalid\tinvalid\tfailed\taccuracy\tlatency ms\tscore\tema\tweight\t")
+	fmt.Fprintln(tw, "uid\trequests\tvalid\tinvalid\tfailed\tnot sent\tskipped\taccuracy\tlatency ms\tscore\tema\tweight\t")
 	for _, m := range r.Miners {
 		if !m.Served && m.EMA == 0 {
-			fmt.Fprintf(tw, "%d\t-\t-\t-\t-\t-\t-\t-\t-\t%d\t\n", m.UID, m.Weight)
+			fmt.Fprintf(tw, "%d\t-\t-\t-\t-\t-\t-\t-\t-\t-\t-\t%d\t\n", m.UID, m.Weight)
 			continue
 		}
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%s\t%.1f\t%s\t%s\t%d\t\n", m.UID, m.Requests, m.Valid, m.Invalid, m.Failed,
-			m.Accuracy.Format(3), m.MeanLatencyMs, m.Score.Format(3), m.EMA.Format(3), m.Weight)
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%.1f\t%s\t%s\t%d\t\n", m.UID, m.Requests, m.Valid, m.Invalid, m.Failed,
+			m.NotSent, m.Skipped, m.Accuracy.Format(3), m.MeanLatencyMs, m.Score.Format(3), m.EMA.Format(3), m.Weight)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -42,7 +42,7 @@ func TestRestartBetweenCommitAndReveal(t *testing.T) {
 		t.Fatalf("restart resent the commit: %d commits", c.nCommit)
 	}
 	st, err := loadState(home, state{Version: stateVersion, ChainID: testChain, Subnet: testNet, Hotkey: vk})
-	if err != nil || st.record(1) == nil || st.record(1).Status != StatusCommitted || len(st.record(1).Salt) != SaltLen {
+	if err != nil || st.record(1) == nil || st.record(1).Status != StatusCommitted || len(st.record(1).Salt) != 64 {
 		t.Fatalf("state after restart: %+v %v", st, err)
 	}
 	// Restart again, in epoch 2: the reveal uses the salt from disk.

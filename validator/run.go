@@ -70,6 +70,7 @@ func (v *Validator) needsStep(ctx context.Context) bool {
 		v.cfg.Logger.Warn("reading the chain head", "err", err)
 		return false
 	}
+	v.observeHeight(h.Height)
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if !v.st.Scored || v.st.ScoredEpoch < h.Epoch {

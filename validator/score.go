@@ -4,22 +4,35 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 	"time"
 
 	"github.com/veritensor/veritensor/scoring"
 )
 
-// scoreMiner turns one miner's answers into its tempo score:
-// CombineScore(accuracy, latency, availability) where accuracy =
-// correct/graded, availability = valid/requests and latency =
-// LatencyScore(mean latency of valid answers, target, request timeout).
-// Any Invalid answer makes the tempo's score 0.
-func (v *Validator) scoreMiner(n Neuron, answers []Answer) MinerReport {
+// scoreMiner turns one miner's answers into its tempo score. Quality gates
+// everything:
+//
+//	quality = max(0, (K*correct - graded) / ((K-1) * graded))
+//	score   = quality * CombineScore(quality, latency, availability)
+//
+// where K is the task's number of classes (chance-corrected accuracy: a
+// model that guesses scores 0 however fast it is), availability =
+// valid/(requests - skipped) and latency = LatencyScore(mean latency of
+// valid answers, target, request timeout). Any Invalid answer makes the
+// tempo's score 0. Challenges Skipped by the validator's own deadline do
+// not count; a miner with nothing but skipped challenges is not scored
+// this tempo (Unscored: its EMA is kept).
+func (v *Validator) scoreMiner(n Neuron, answers []Answer, outputs int) MinerReport {
 	m := MinerReport{UID: n.UID, Hotkey: hex.EncodeToString(n.Hotkey[:]), Served: true, Requests: len(answers)}
 	var lat time.Duration
 	var firstInvalid, firstFailed error
 	for _, a := range answers {
+		if a.Outcome == Skipped {
+			m.Skipped++
+			continue
+		}
 		if a.Graded {
 			m.Graded++
 		}
@@ -35,6 +48,8 @@ func (v *Validator) scoreMiner(n Neuron, answers []Answer) MinerReport {
 			if firstInvalid == nil {
 				firstInvalid = a.Err
 			}
+		case NotSent:
+			m.NotSent++
 		default:
 			m.Failed++
 			if firstFailed == nil {
@@ -48,8 +63,14 @@ func (v *Validator) scoreMiner(n Neuron, answers []Answer) MinerReport {
 	if firstFailed != nil {
 		m.Errors = append(m.Errors, fmt.Sprintf("failed (%d): %.300s", m.Failed, firstFailed.Error()))
 	}
+	sent := m.Requests - m.Skipped
+	if sent == 0 {
+		m.Unscored = true
+		return m
+	}
 	m.Accuracy = Frac(scoring.Ratio(uint64(m.Correct), uint64(m.Graded)))
-	m.Availability = Frac(scoring.Ratio(uint64(m.Valid), uint64(m.Requests)))
+	m.Quality = Frac(Quality(m.Correct, m.Graded, outputs))
+	m.Availability = Frac(scoring.Ratio(uint64(m.Valid), uint64(sent)))
 	if m.Valid > 0 {
 		mean := lat / time.Duration(m.Valid)
 		m.MeanLatencyMs = float64(mean.Microseconds()) / 1000
@@ -58,10 +79,27 @@ func (v *Validator) scoreMiner(n Neuron, answers []Answer) MinerReport {
 	}
 	if m.Invalid == 0 {
 		// The weights sum to 1e6 (checked in New): no error.
-		s, _ := scoring.CombineScore(m.Accuracy.Fixed(), m.Latency.Fixed(), m.Availability.Fixed(), v.cfg.ScoreWeights)
-		m.Score = Frac(s)
+		s, _ := scoring.CombineScore(m.Quality.Fixed(), m.Latency.Fixed(), m.Availability.Fixed(), v.cfg.ScoreWeights)
+		m.Score = Frac(mulFixed(m.Quality.Fixed(), s))
 	}
 	return m
+}
+
+// Quality is the chance-corrected accuracy of correct answers out of graded
+// on a task of classes outputs: max(0, (K*correct - graded) / ((K-1) *
+// graded)). 0 for a model no better than guessing, 1 for a perfect one; 0
+// when nothing was graded.
+func Quality(correct, graded, classes int) scoring.Fixed {
+	if graded <= 0 || classes < 2 || correct*classes <= graded {
+		return 0
+	}
+	return scoring.Ratio(uint64(correct*classes-graded), uint64((classes-1)*graded))
+}
+
+// mulFixed multiplies two Q32.32 values in [0, 1].
+func mulFixed(a, b scoring.Fixed) scoring.Fixed {
+	hi, lo := bits.Mul64(uint64(a), uint64(b))
+	return scoring.Fixed(hi<<(64-scoring.FracBits) | lo>>scoring.FracBits)
 }
 
 // foldEMA folds the tempo's scores into the per-UID EMAs and sets each
@@ -85,7 +123,9 @@ func (v *Validator) foldEMA(miners []MinerReport) {
 			old = scoring.Fixed(p.EMA)
 		}
 		ema := scoring.Fixed(0)
-		if m.Invalid == 0 {
+		if m.Unscored {
+			ema = old // the validator ran out of time, not the miner
+		} else if m.Invalid == 0 {
 			ema, _ = scoring.EMA(old, m.Score.Fixed(), v.cfg.EMAAlphaPPM) // alpha checked in New
 		}
 		m.EMA = Frac(ema)

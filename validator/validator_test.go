@@ -18,7 +18,8 @@ func newValidator(t *testing.T, home string, c *fakeChain, vkey [32]byte, mut fu
 	f := getFixture(t)
 	cfg := Config{ChainID: testChain, Subnet: testNet, Hotkey: key(100), Home: home, Chain: c,
 		Submitter: submitter{c: c, hk: vkey}, Dataset: f.data, Graded: 3, Decoys: 1,
-		RequestTimeout: time.Minute, MinBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond}
+		RequestTimeout: time.Minute, MinBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond,
+		BlockTime: 10 * time.Second, Endpoints: EndpointPolicy{AllowLoopback: true}}
 	if mut != nil {
 		mut(&cfg)
 	}
@@ -33,7 +34,7 @@ func newValidator(t *testing.T, home string, c *fakeChain, vkey [32]byte, mut fu
 // validator's plan for uid: what an honest miner must score.
 func expectCorrect(t *testing.T, v *Validator, snap Snapshot, uid uint16, m *zk.Model) (correct, graded int) {
 	t.Helper()
-	chs, err := PlanChallenges(v.secret, snap.Seed, snap.Epoch, uid, v.cfg.Dataset, 49, v.cfg.Graded, v.cfg.Decoys)
+	chs, err := PlanChallenges(TempoSecret(v.secret, snap.Seed, snap.Epoch), snap.Seed, snap.Epoch, uid, v.cfg.Dataset, 49, v.cfg.Graded, v.cfg.Decoys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,11 +115,13 @@ func TestHonestMinersOutweighCheaters(t *testing.T) {
 			if s.honest {
 				mod := map[[32]byte]*zk.Model{good: f.good, weak: f.weak}[s.commit]
 				want, _ := expectCorrect(t, v, snap, m.UID, mod)
-				if m.Valid != 4 || m.Invalid != 0 || m.Correct != want || m.Score == 0 || m.Weight == 0 {
-					t.Fatalf("%s: %+v, want 4 valid, %d correct, a weight", s.name, m, want)
+				// Quality gates the score: a model no better than chance
+				// earns nothing however fast it proves.
+				if m.Valid != 4 || m.Invalid != 0 || m.Correct != want || (m.Score == 0) != (m.Quality == 0) {
+					t.Fatalf("%s: %+v, want 4 valid, %d correct, a score iff its quality is positive", s.name, m, want)
 				}
-			} else if m.Invalid != 4 || m.Valid != 0 || m.Score != 0 || m.EMA != 0 || m.Weight != 0 || len(m.Errors) != 1 {
-				t.Fatalf("%s: %+v, want 4 invalid and nothing else", s.name, m)
+			} else if m.Invalid != 1 || m.NotSent != 3 || m.Valid != 0 || m.Score != 0 || m.EMA != 0 || m.Weight != 0 || len(m.Errors) != 1 {
+				t.Fatalf("%s: %+v, want 1 invalid, the rest not sent", s.name, m)
 			}
 		}
 		idle := rep.Miners[len(specs)]
@@ -126,10 +129,10 @@ func TestHonestMinersOutweighCheaters(t *testing.T) {
 			t.Fatalf("idle uid: %+v", idle)
 		}
 		g, w := rep.Miners[0], rep.Miners[1]
-		if (g.Correct > w.Correct) != (g.Weight > w.Weight) || g.Weight != 65535 && w.Weight != 65535 {
+		if g.Correct > w.Correct && g.Weight <= w.Weight || g.Weight != 65535 && w.Weight != 65535 {
 			t.Fatalf("good %d correct weight %d, weak %d correct weight %d", g.Correct, g.Weight, w.Correct, w.Weight)
 		}
-		if rep.Submit.Kind != "commit" || rep.Submit.Status != StatusCommitted || rep.Submit.Entries != 2 {
+		if rep.Submit.Kind != "commit" || rep.Submit.Status != StatusCommitted || rep.Submit.Entries < 1 {
 			t.Fatalf("submit %+v", rep.Submit)
 		}
 		reports = append(reports, rep)
@@ -140,7 +143,7 @@ func TestHonestMinersOutweighCheaters(t *testing.T) {
 		t.Fatalf("reveal %+v", reports[1].Reveal)
 	}
 	row := c.revealed[1]
-	if len(row) != 2 || row[0].UID != 1 || row[0].Value != reports[0].Miners[0].Weight || row[1].Value != reports[0].Miners[1].Weight {
+	if len(row) != reports[0].Submit.Entries || row[0].UID != 1 || row[0].Value != reports[0].Miners[0].Weight {
 		t.Fatalf("revealed %+v", row)
 	}
 	if c.nCommit != 2 || c.nReveal != 1 {
@@ -155,7 +158,7 @@ func TestHonestMinersOutweighCheaters(t *testing.T) {
 	}
 	// The metrics saw the tempo.
 	rec := httpGet(t, v.MetricsHandler())
-	for _, want := range []string{`veritensor_validator_requests_total{outcome="invalid"} 40`, `veritensor_validator_scored_epoch 2`,
+	for _, want := range []string{`veritensor_validator_requests_total{outcome="invalid"} 10`, `veritensor_validator_scored_epoch 2`,
 		`veritensor_validator_weight_txs_total{kind="reveal",result="ok"} 1`} {
 		if !strings.Contains(rec, want) {
 			t.Fatalf("metrics lack %q:\n%s", want, rec)
@@ -230,7 +233,7 @@ func TestHostileMinersCostOnlyTheirScore(t *testing.T) {
 	}
 	c := newFakeChain(f, neurons, false)
 	v := newValidator(t, t.TempDir(), c, vk, func(cfg *Config) {
-		cfg.Graded, cfg.Decoys, cfg.MaxFailures = 2, 0, 1
+		cfg.Graded, cfg.Decoys = 2, 0
 		cfg.RequestTimeout = 8 * time.Second
 	})
 	rep, err := v.Step(context.Background())
@@ -240,12 +243,13 @@ func TestHostileMinersCostOnlyTheirScore(t *testing.T) {
 	var sb strings.Builder
 	rep.WriteText(&sb)
 	t.Logf("\n%s", sb.String())
-	want := map[uint16]struct{ valid, invalid, failed int }{
-		1: {2, 0, 0}, 2: {0, 0, 2}, 3: {0, 0, 2}, 4: {0, 0, 2}, 5: {0, 2, 0}, 6: {0, 2, 0}, 7: {0, 2, 0}, 8: {0, 0, 2}, 9: {0, 0, 2},
+	// Each bad miner gets one request: the rest are not sent.
+	want := map[uint16]struct{ valid, invalid, failed, notSent int }{
+		1: {2, 0, 0, 0}, 2: {0, 0, 1, 1}, 3: {0, 0, 1, 1}, 4: {0, 0, 1, 1}, 5: {0, 1, 0, 1}, 6: {0, 1, 0, 1}, 7: {0, 1, 0, 1}, 8: {0, 0, 1, 1}, 9: {0, 0, 1, 1},
 	}
 	for _, m := range rep.Miners {
 		w := want[m.UID]
-		if m.Valid != w.valid || m.Invalid != w.invalid || m.Failed != w.failed {
+		if m.Valid != w.valid || m.Invalid != w.invalid || m.Failed != w.failed || m.NotSent != w.notSent {
 			t.Fatalf("uid %d: %+v, want %+v", m.UID, m, w)
 		}
 		if (m.UID == 1) != (m.Weight == 65535) || (m.UID != 1 && (m.Weight != 0 || m.Score != 0 || len(m.Errors) != 1)) {

@@ -112,6 +112,7 @@ func TestSubnetOnLoopbackNetwork(t *testing.T) {
 	subnetOwner := net.Keys[0]
 
 	h := chain.DefaultHyperparams()
+	h.MinValidatorStake = 0 // this test stakes a few units
 	h.Tempo, h.ImmunityPeriod, h.MaxUIDs, h.MaxValidators = 24, 40, 5, 2
 	h.ActivityCutoff, h.RegistrationBurn = 10_000, 1_000_000
 	if _, err := c.CreateSubnet(ctx, subnetOwner.Private, &chain.MsgSubnetCreate{Name: "mnist", Arch: arch.String(),

@@ -103,7 +103,7 @@ func TestProtocolCommands(t *testing.T) {
 
 	run("subnet", "create", "--home", home, "--node", rpc, "--from", "validator", "--name", "cli",
 		"--arch", "16-8-4", "--keys-dir", keysDir, "--tempo", "50",
-		"--commit-reveal=false", "--weights-rate-limit", "1", "--timeout", "60s")
+		"--commit-reveal=false", "--weights-rate-limit", "1", "--min-validator-stake", "0", "--timeout", "60s")
 	tx("transfer", "--from", "validator", "--to", hot.Address.String(), "--amount", "1000000")
 	// Key arguments take a name or an address on every command.
 	tx("register", "--from", "validator", "--hotkey", hot.Address.String(), "--subnet", "0")

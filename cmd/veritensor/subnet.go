@@ -30,6 +30,7 @@ func hyperFlags(forUpdate bool) []cli.Flag {
 		&cli.Uint64Flag{Name: "immunity-period", Value: d.ImmunityPeriod, Usage: "blocks after registration during which a UID cannot be replaced"},
 		&cli.UintFlag{Name: "max-uids", Value: uint(d.MaxUIDs), Usage: "number of UIDs (1..4096)"},
 		&cli.UintFlag{Name: "max-validators", Value: uint(d.MaxValidators), Usage: "UIDs with a validator permit (top by stake)"},
+		&cli.Uint64Flag{Name: "min-validator-stake", Value: d.MinValidatorStake, Usage: "least stake (base units) for a validator permit"},
 		&cli.UintFlag{Name: "min-allowed-weights", Value: uint(d.MinAllowedWeights), Usage: "fewest entries in a weight row"},
 		&cli.UintFlag{Name: "kappa", Value: uint(d.Kappa), Usage: "consensus quantile, u16 fraction of 65535"},
 		&cli.UintFlag{Name: "bonds-moving-average", Value: uint(d.BondsMovingAverage), Usage: "weight of old bonds in the EMA, parts per million"},
@@ -80,6 +81,9 @@ func hyperFromFlags(c *cli.Context, base chain.Hyperparams, all bool) chain.Hype
 	}
 	if set("max-validators") {
 		h.MaxValidators = uint16(c.Uint("max-validators"))
+	}
+	if set("min-validator-stake") {
+		h.MinValidatorStake = c.Uint64("min-validator-stake")
 	}
 	if set("min-allowed-weights") {
 		h.MinAllowedWeights = uint16(c.Uint("min-allowed-weights"))

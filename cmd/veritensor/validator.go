@@ -62,7 +62,11 @@ func validatorRunFlags() []cli.Flag {
 		&cli.IntFlag{Name: "decoys", Value: d.Decoys, Usage: "unlabelled (random-input) challenges per miner per tempo"},
 		&cli.DurationFlag{Name: "request-timeout", Value: time.Duration(d.RequestTimeout), Usage: "bound on one challenge; also the latency that scores 0"},
 		&cli.DurationFlag{Name: "latency-target", Value: time.Duration(d.LatencyTarget), Usage: "latency at or under which the latency score is full"},
+		&cli.DurationFlag{Name: "miner-timeout", Value: time.Duration(d.MinerTimeout), Usage: "bound on one miner's challenges in a tempo (0: graded+decoys times latency-target, plus one request-timeout)"},
 		&cli.IntFlag{Name: "concurrency", Value: d.Concurrency, Usage: "miners challenged at once"},
+		&cli.BoolFlag{Name: "allow-loopback-endpoints", Usage: "dial miner endpoints on loopback (a devnet on one machine); refused by default"},
+		&cli.BoolFlag{Name: "allow-private-endpoints", Usage: "dial miner endpoints on private and link-local ranges (cloud metadata stays refused)"},
+		&cli.DurationFlag{Name: "registration-wait", Value: time.Duration(d.RegistrationWait), Usage: "at start-up, wait at most this long for the hotkey's registration and permit to reach the node"},
 		&cli.DurationFlag{Name: "poll", Value: time.Duration(d.Poll), Usage: "how often the chain head is read while the websocket is down"},
 	}
 }

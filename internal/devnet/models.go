@@ -29,7 +29,10 @@ func modelSpecs(arch string) (good, weak modelSpec) {
 	if arch == "784-64-10" {
 		return modelSpec{"good", 1, 4000}, modelSpec{"weak", 2, 12}
 	}
-	return modelSpec{"good", 1, 3000}, modelSpec{"weak", 2, 30}
+	// 100 steps: about 56% against 91% on pooled MNIST. Well above chance,
+	// so the validators' chance-corrected quality still pays it (30 steps,
+	// 23%, scored about 0).
+	return modelSpec{"good", 1, 3000}, modelSpec{"weak", 2, 100}
 }
 
 // Models are the devnet's model files and their measured accuracies.

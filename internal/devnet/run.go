@@ -167,6 +167,14 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 	if err := ensureSubnet(sctx, c, s, o.Home, keys, say); err != nil {
 		return nil, stopErr(ctx, err)
 	}
+	// Every daemon follows its own node: wait until every node has
+	// executed the registrations and stakes node 0 has, so no daemon asks
+	// a node that has not seen its UID yet.
+	if h, err := c.Height(sctx); err != nil {
+		return nil, stopErr(ctx, err)
+	} else if err := cl.waitHeight(sctx, int64(h)); err != nil {
+		return nil, stopErr(ctx, fmt.Errorf("devnet: waiting for every node to execute the registrations: %w", err))
+	}
 
 	t := &tally{miners: map[uint16]*MinerResult{}, tempos: map[int]int{}}
 	uidOf := map[int]uint16{}

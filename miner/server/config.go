@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime"
 	"time"
 
@@ -67,15 +68,19 @@ type Config struct {
 	// MaxBody is the largest accepted request body in bytes (64 KiB when 0).
 	MaxBody int64
 	// CallerRate (requests/s) and CallerBurst rate-limit each validator
-	// hotkey on /v1/infer (10/s, burst 20 when 0).
+	// hotkey on /v1/infer (0.5/s, burst 20 when 0): a validator sends its
+	// few challenges a tempo well within it, and a permit does not buy
+	// unlimited free proved inference.
 	CallerRate  float64
 	CallerBurst int
 	// IPRate and IPBurst rate-limit every request per remote IP before
 	// authentication (50/s, burst 100 when 0).
 	IPRate  float64
 	IPBurst int
-	// ReplayCap bounds the replay cache (100000 nonces when 0); when it is
-	// full of unexpired nonces new requests are answered 503.
+	// ReplayCap is each caller's quota of live nonces in the replay cache
+	// (when 0: what its rate limit lets it send in one accepted window,
+	// CallerBurst + CallerRate * 2 * Skew); a caller over it is answered
+	// 429. No caller can fill the cache for another.
 	ReplayCap int
 
 	// Hardware samples the machine for /v1/info and the GPU gauges of
@@ -113,7 +118,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.MaxBody = 64 << 10
 	}
 	if c.CallerRate == 0 {
-		c.CallerRate, c.CallerBurst = 10, 20
+		c.CallerRate, c.CallerBurst = 0.5, 20
 	}
 	if c.CallerBurst == 0 {
 		c.CallerBurst = max(1, int(c.CallerRate))
@@ -125,7 +130,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.IPBurst = max(1, int(c.IPRate))
 	}
 	if c.ReplayCap == 0 {
-		c.ReplayCap = 100_000
+		c.ReplayCap = c.CallerBurst + int(math.Ceil(c.CallerRate*2*c.Skew.Seconds()))
 	}
 	if c.Hardware == nil {
 		c.Hardware = func() hw.Summary { return hw.Inventory(hw.NewNVML()) }

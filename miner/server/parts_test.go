@@ -12,8 +12,8 @@ import (
 )
 
 func TestReplayCacheExpiryAndBound(t *testing.T) {
-	c := newReplayCache(2)
-	k := func(b byte) replayKey { return replayKey{b} }
+	c := newReplayCache(2)                                               // two live nonces per caller
+	k := func(b byte) replayKey { var r replayKey; r[40] = b; return r } // one caller, nonce b
 	if err := c.add(k(1), 100, 50); err != nil {
 		t.Fatal(err)
 	}
@@ -23,19 +23,25 @@ func TestReplayCacheExpiryAndBound(t *testing.T) {
 	if err := c.add(k(2), 200, 60); err != nil {
 		t.Fatal(err)
 	}
-	// Full of live entries: refuse rather than forget one.
+	// The caller's quota is full of live entries: refuse rather than forget one.
 	if err := c.add(k(3), 200, 60); !errors.Is(err, errReplayFull) {
-		t.Fatalf("full cache: %v", err)
+		t.Fatalf("full quota: %v", err)
 	}
 	if err := c.add(k(2), 200, 60); !errors.Is(err, errReplay) {
 		t.Fatalf("live entry forgotten: %v", err)
+	}
+	// Another caller has its own quota.
+	other := k(3)
+	other[0] = 9
+	if err := c.add(other, 200, 60); err != nil {
+		t.Fatalf("another caller refused because of the first: %v", err)
 	}
 	// After k(1)'s expiry it is dropped and there is room again.
 	if err := c.add(k(3), 300, 101); err != nil {
 		t.Fatalf("after expiry: %v", err)
 	}
-	if c.len() != 2 {
-		t.Fatalf("len %d, want 2", c.len())
+	if c.len() != 3 {
+		t.Fatalf("len %d, want 3", c.len())
 	}
 }
 

@@ -8,7 +8,7 @@ import (
 
 var (
 	errReplay     = errors.New("nonce already used")
-	errReplayFull = errors.New("replay cache full")
+	errReplayFull = errors.New("replay quota full")
 )
 
 type replayKey [48]byte // hotkey || nonce
@@ -33,34 +33,50 @@ func (h *expiryHeap) Pop() any {
 
 // replayCache remembers the (hotkey, nonce) pairs of authenticated requests
 // until their timestamp leaves the accepted window, so each is served once.
-// It never forgets a live entry: when full, it refuses new ones.
+// It never forgets a live entry. Each hotkey has its own quota of live
+// entries: when a caller's is full its new requests are refused, and no
+// caller can fill the cache for the others. Only permit holders within
+// their rate limit reach it, so its size is bounded by the validator set
+// times the quota.
 type replayCache struct {
-	mu   sync.Mutex
-	cap  int
-	seen map[replayKey]int64
-	exp  expiryHeap
+	mu     sync.Mutex
+	quota  int
+	seen   map[replayKey]int64
+	counts map[[32]byte]int
+	exp    expiryHeap
 }
 
-func newReplayCache(capacity int) *replayCache {
-	return &replayCache{cap: capacity, seen: make(map[replayKey]int64)}
+func newReplayCache(quota int) *replayCache {
+	return &replayCache{quota: quota, seen: make(map[replayKey]int64), counts: make(map[[32]byte]int)}
+}
+
+func (k replayKey) caller() (h [32]byte) {
+	copy(h[:], k[:32])
+	return h
 }
 
 // add records key until expiry (unix seconds); errReplay when it is already
-// there, errReplayFull when the cache holds cap live entries.
+// there, errReplayFull when its caller holds quota live entries.
 func (c *replayCache) add(key replayKey, expiry, now int64) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for len(c.exp) > 0 && c.exp[0].expiry < now {
 		e := heap.Pop(&c.exp).(replayEntry)
 		delete(c.seen, e.key)
+		h := e.key.caller()
+		if c.counts[h]--; c.counts[h] <= 0 {
+			delete(c.counts, h)
+		}
 	}
 	if _, ok := c.seen[key]; ok {
 		return errReplay
 	}
-	if len(c.seen) >= c.cap {
+	h := key.caller()
+	if c.counts[h] >= c.quota {
 		return errReplayFull
 	}
 	c.seen[key] = expiry
+	c.counts[h]++
 	heap.Push(&c.exp, replayEntry{key: key, expiry: expiry})
 	return nil
 }

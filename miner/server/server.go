@@ -237,20 +237,23 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (stake uin
 		writeError(w, http.StatusUnauthorized, api.CodeUnauthorized, err.Error()+" (see docs/miner-api.md for the signing string)")
 		return 0, nil, false
 	}
+	// The per-caller rate limit comes before the replay cache, so requests
+	// over a caller's rate never take a place in it.
+	now := s.cfg.Now()
+	if ok, wait := s.callers.allow(string(a.Hotkey[:]), now); !ok {
+		writeRetry(w, http.StatusTooManyRequests, api.CodeRateLimited, "rate limit for this hotkey exceeded", wait)
+		return 0, nil, false
+	}
 	var key replayKey
 	copy(key[:32], a.Hotkey[:])
 	copy(key[32:], a.Nonce[:])
-	now := s.cfg.Now()
 	switch err := s.replay.add(key, a.Timestamp+int64(s.cfg.Skew/time.Second)+1, now.Unix()); {
 	case errors.Is(err, errReplay):
 		writeError(w, http.StatusConflict, api.CodeReplay, "nonce "+hex.EncodeToString(a.Nonce[:])+" was already used: sign every request afresh")
 		return 0, nil, false
 	case err != nil:
-		writeRetry(w, http.StatusServiceUnavailable, api.CodeBusy, "replay cache full", time.Second)
-		return 0, nil, false
-	}
-	if ok, wait := s.callers.allow(string(a.Hotkey[:]), now); !ok {
-		writeRetry(w, http.StatusTooManyRequests, api.CodeRateLimited, "rate limit for this hotkey exceeded", wait)
+		writeRetry(w, http.StatusTooManyRequests, api.CodeRateLimited,
+			fmt.Sprintf("this hotkey has %d requests in the replay window (its quota)", s.cfg.ReplayCap), time.Second)
 		return 0, nil, false
 	}
 	return stake, body, true

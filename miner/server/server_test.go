@@ -378,3 +378,26 @@ func TestConfigErrors(t *testing.T) {
 		t.Fatalf("negative workers: %v", err)
 	}
 }
+
+// TestReplayFloodDoesNotLockOutHonest is issue 12's second attack: a
+// low-stake permit holder sends 50 requests with fresh nonces, most of them
+// over its rate limit. Before, each took a place in the shared replay
+// cache before the rate limit was checked, so the full cache answered 503
+// to the honest high-stake validator. Now the rate limit comes first and
+// each caller has its own replay quota: the honest validator is served.
+func TestReplayFloodDoesNotLockOutHonest(t *testing.T) {
+	ts := start(t, func(c *Config) { c.CallerRate, c.CallerBurst, c.ReplayCap = 0.01, 5, 40 })
+	codes := map[int]int{}
+	for i := range 50 {
+		codes[send(t, ts.url, low, api.PathInfer, inferBody("flood", int8(i)), nil, nil).status]++
+	}
+	if codes[200] != 5 || codes[429] != 45 {
+		t.Fatalf("flood answers %v, want 5 served and 45 rate-limited", codes)
+	}
+	if n := ts.replay.len(); n != 5 {
+		t.Fatalf("the flood holds %d replay entries, want only its 5 served requests", n)
+	}
+	for i := range 5 {
+		mustStatus(t, send(t, ts.url, high, api.PathInfer, inferBody("honest", int8(i)), nil, nil), 200, "")
+	}
+}
