@@ -59,6 +59,13 @@ type Circuit struct {
 	r1cs          *cs.R1CS
 }
 
+func (c *Circuit) name() string {
+	if len(c.Arch.Sizes) == 0 {
+		return "a circuit built by hand"
+	}
+	return fmt.Sprintf("arch %s, circuit version %d", c.Arch, zk.CircuitVersion)
+}
+
 // CircuitID is the identifier a ceremony's phase 2 is bound to and the
 // chain records: zk.Arch.CircuitID, SHA-256 of "veritensor/zk/circuit", the
 // circuit version and the canonical arch encoding.

@@ -4,13 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
-
-	"github.com/consensys/gnark/backend/groth16/bn254/mpcsetup"
-
-	"github.com/veritensor/veritensor/zk"
 )
-
-func circuitVersion() int { return zk.CircuitVersion }
 
 // Contribute reads the latest file of a phase (its init file or last
 // contribution), adds one contribution with fresh randomness from
@@ -96,5 +90,3 @@ func Verify(c *Circuit, t Transcript, progress Progress) (*Result, error) {
 		Keys: p2.Keys,
 	}, nil
 }
-
-var _ = mpcsetup.NewPhase1
