@@ -69,7 +69,8 @@ func Contribute(w io.Writer, prev io.Reader, progress Progress) (FileInfo, error
 // Verify checks a whole transcript of circuit c from scratch: phase 1
 // (VerifyPhase1 with t.Beacon1), then phase 2 on the phase 1 it just sealed
 // (VerifyPhase2 with t.Beacon2). It returns the keys and every file's hash;
-// the caller compares them (or just Result.ID, which commits to all) with
+// the caller compares them (Result.Hashes; the last one, through the Prev
+// links, commits to every file, both beacons and the keys) with
 // what the chain recorded. A failure is an *Error naming the first bad file.
 func Verify(c *Circuit, t Transcript, progress Progress) (*Result, error) {
 	p1, err := VerifyPhase1(t.Phase1, t.Beacon1, progress)
