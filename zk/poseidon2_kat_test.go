@@ -15,11 +15,10 @@ import (
 // testdata/poseidon2_kat.py: an independent Python implementation of the
 // permutation from the specification in docs/zk.md.
 type poseidon2KAT struct {
-	Width, FullRounds, PartialRounds, Alpha int `json:"-"`
-	FirstRC                                 string   `json:"first_round_constant"`
-	LastRC                                  string   `json:"last_round_constant"`
-	Diag                                    []string `json:"internal_diagonal"`
-	Vectors                                 []struct {
+	FirstRC string   `json:"first_round_constant"`
+	LastRC  string   `json:"last_round_constant"`
+	Diag    []string `json:"internal_diagonal"`
+	Vectors []struct {
 		Name   string   `json:"name"`
 		Input  []string `json:"input"`
 		Output []string `json:"output"`
