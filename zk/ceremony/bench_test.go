@@ -9,14 +9,19 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/veritensor/veritensor/zk"
 )
 
 // Benchmarks of the ceremony, for docs/benchmarks.md. Each sub-benchmark
 // times one step once (-benchtime 1x); the files it builds on are made
-// outside the timer and shared. peak-MB is the process's peak resident
+// outside the timer and shared. cpu-s/op is the process's user+system CPU
+// time per step (wall time on a shared machine depends on the load; on an
+// idle machine with k cores a step takes about cpu-s/op / k when it runs
+// on every core). peak-MB is the process's peak resident
 // memory (VmHWM) after the step: run one arch per process to read it per
 // circuit.
 //
@@ -70,9 +75,11 @@ func BenchmarkCeremony(b *testing.B) {
 			b.Logf("%s: %d constraints, 2^%d, %d cores", arch, f.c.NbConstraints, f.c.Log2, runtime.GOMAXPROCS(0))
 			step := func(name string, fn func(b *testing.B)) {
 				b.Run(name, func(b *testing.B) {
+					cpu := cpuTime()
 					for range b.N {
 						fn(b)
 					}
+					b.ReportMetric((cpuTime() - cpu).Seconds()/float64(b.N), "cpu-s/op")
 					b.ReportMetric(peakMB(), "peak-MB")
 				})
 			}
@@ -127,4 +134,12 @@ func BenchmarkCeremony(b *testing.B) {
 			})
 		})
 	}
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
