@@ -91,6 +91,7 @@ func BenchmarkCeremony(b *testing.B) {
 					}
 					b.StopTimer()
 					*files = append(*files, buf.Bytes())
+					b.ReportMetric(float64(buf.Len())/1e6, "file-MB")
 					b.StartTimer()
 				}
 			}
@@ -111,6 +112,7 @@ func BenchmarkCeremony(b *testing.B) {
 					b.Fatal(err)
 				}
 				f.p2 = [][]byte{buf.Bytes()}
+				b.ReportMetric(float64(buf.Len())/1e6, "file-MB")
 			})
 			step("phase2-contribute", contrib(&f.p2))
 			for len(f.p2) < 4 {
