@@ -79,7 +79,7 @@ func BenchmarkCeremony(b *testing.B) {
 					for range b.N {
 						fn(b)
 					}
-					b.ReportMetric((cpuTime() - cpu).Seconds()/float64(b.N), "cpu-s/op")
+					b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
 					b.ReportMetric(peakMB(), "peak-MB")
 				})
 			}
