@@ -1,0 +1,167 @@
+package ceremony
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"testing"
+
+	"github.com/veritensor/veritensor/zk"
+)
+
+// run is a whole ceremony held in memory.
+type run struct {
+	c       *Circuit
+	p1, p2  [][]byte // init + contributions
+	sealed1 []byte
+	sealed2 []byte
+	keys    *Keys
+	beacon1 []byte
+	beacon2 []byte
+}
+
+func openers(files [][]byte) []Opener {
+	out := make([]Opener, len(files))
+	for i, f := range files {
+		out[i] = BytesOpener(f)
+	}
+	return out
+}
+
+func (r *run) transcript() Transcript {
+	return Transcript{
+		Phase1:  append(openers(r.p1), BytesOpener(r.sealed1)),
+		Phase2:  append(openers(r.p2), BytesOpener(r.sealed2)),
+		Beacon1: r.beacon1, Beacon2: r.beacon2,
+	}
+}
+
+func contribute(t testing.TB, prev []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if _, err := Contribute(&buf, bytes.NewReader(prev), nil); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// newRun runs a ceremony for c with n1 phase-1 and n2 phase-2 contributions.
+func newRun(t testing.TB, c *Circuit, log2 uint8, n1, n2 int) *run {
+	t.Helper()
+	r := &run{c: c, beacon1: Beacon("test", 1, Phase1, []byte("block")), beacon2: Beacon("test", 1, Phase2, []byte("block"))}
+	var buf bytes.Buffer
+	if _, err := InitPhase1(&buf, log2); err != nil {
+		t.Fatal(err)
+	}
+	r.p1 = [][]byte{bytes.Clone(buf.Bytes())}
+	for range n1 {
+		r.p1 = append(r.p1, contribute(t, r.p1[len(r.p1)-1]))
+	}
+	buf.Reset()
+	if _, err := SealPhase1(&buf, openers(r.p1), r.beacon1, nil); err != nil {
+		t.Fatal(err)
+	}
+	r.sealed1 = bytes.Clone(buf.Bytes())
+	buf.Reset()
+	if _, err := InitPhase2(&buf, c, bytes.NewReader(r.sealed1), nil); err != nil {
+		t.Fatal(err)
+	}
+	r.p2 = [][]byte{bytes.Clone(buf.Bytes())}
+	for range n2 {
+		r.p2 = append(r.p2, contribute(t, r.p2[len(r.p2)-1]))
+	}
+	buf.Reset()
+	_, keys, err := SealPhase2(&buf, c, BytesOpener(r.sealed1), openers(r.p2), r.beacon2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.sealed2, r.keys = bytes.Clone(buf.Bytes()), keys
+	return r
+}
+
+func smallCircuit(t testing.TB) *Circuit {
+	t.Helper()
+	c, err := CompileCircuit(zk.Arch{Sizes: []int{49, 16, 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestThreePartyCeremonyProves runs a 3-party ceremony (both phases) for
+// 49-16-10 and proves and verifies a real inference with its keys; then an
+// attacker's phase 2 for a circuit that constrains nothing, labelled with
+// the real circuit ID, fails verification.
+func TestThreePartyCeremonyProves(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 2^13 ceremony: ~1 min of CPU")
+	}
+	c := smallCircuit(t)
+	t.Logf("49-16-10: %d constraints, 2^%d", c.NbConstraints, c.Log2)
+	r := newRun(t, c, c.Log2, 3, 3)
+	t.Run("nothing circuit", func(t *testing.T) { testNothingCircuit(t, r) })
+	res, err := Verify(c, r.transcript(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Keys.VKHash != r.keys.VKHash || res.Keys.PKHash != r.keys.PKHash {
+		t.Fatal("verify gives other keys than the seal")
+	}
+	a := c.Arch
+	m, err := zk.RandomModel(a, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := zk.NewProver(a, res.Keys.PK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := zk.NewVerifier(res.Keys.VK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([]int8, a.Inputs())
+	proof, pub, err := p.Prove(m, x, zk.Binding{Epoch: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Verify(proof, pub); err != nil {
+		t.Fatal(err)
+	}
+	pub.Output = (pub.Output + 1) % uint32(a.Outputs())
+	if err := v.Verify(proof, pub); !errors.Is(err, zk.ErrProofInvalid) {
+		t.Fatalf("a wrong output verifies: %v", err)
+	}
+}
+
+func testNothingCircuit(t *testing.T, r *run) {
+	real := r.c
+	nothing := compileToy(t, "nothing", &nothingCircuit{})
+	// Honestly labelled: the header names another circuit.
+	// Relabelled: the header claims the real circuit and size.
+	forged := *nothing
+	forged.ID, forged.Log2 = real.ID, real.Log2
+	for _, c := range []*Circuit{nothing, &forged} {
+		var buf bytes.Buffer
+		if _, err := InitPhase2(&buf, c, bytes.NewReader(r.sealed1), nil); err != nil {
+			t.Fatal(err)
+		}
+		p2 := [][]byte{bytes.Clone(buf.Bytes())}
+		p2 = append(p2, contribute(t, p2[0]))
+		_, keys, err := SealPhase2(io.Discard, c, BytesOpener(r.sealed1), openers(p2), r.beacon2, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := zk.NewVerifier(keys.VK); err == nil {
+			t.Error("zk accepts the verifying key of a circuit that constrains nothing")
+		}
+		tr := r.transcript()
+		tr.Phase2 = openers(p2)
+		_, err = Verify(real, tr, nil)
+		var fe *Error
+		if !errors.Is(err, ErrWrongCircuit) || !errors.As(err, &fe) || fe.Phase != Phase2 || fe.Index != 0 {
+			t.Fatalf("a phase 2 for a circuit that constrains nothing (header circuit %s): %v", ShortHash(c.ID), err)
+		}
+		t.Log(err)
+	}
+}
