@@ -13,6 +13,7 @@ import (
 
 	"github.com/veritensor/veritensor/internal/ceremonycache"
 	"github.com/veritensor/veritensor/internal/ceremonydir"
+	"github.com/veritensor/veritensor/internal/progress"
 	"github.com/veritensor/veritensor/zk"
 	"github.com/veritensor/veritensor/zk/ceremony"
 )
@@ -105,27 +106,16 @@ func init() {
 	})
 }
 
-// ceremonyProgress draws a bar per step on a terminal, plain lines
-// otherwise (a line when a step starts and ends, and every 10 s).
+// ceremonyProgress reports each step through internal/progress: a bar on
+// a terminal, plain lines otherwise (at the start, every 10 s, at the end).
 func ceremonyProgress() ceremony.Progress {
-	fi, err := os.Stderr.Stat()
-	tty := err == nil && fi.Mode()&os.ModeCharDevice != 0
-	var bar *progressBar
+	var bar *progress.Bar
 	cur := ""
-	var last time.Time
-	start := time.Now()
 	return func(step string, done, total int) {
-		if tty {
-			if step != cur || bar == nil {
-				bar, cur = newProgressBar(os.Stderr), step
-			}
-			bar.update(done, total, step)
-			return
+		if step != cur || bar == nil {
+			bar, cur = progress.New(os.Stderr, step), step
 		}
-		if step != cur || done >= total || time.Since(last) > 10*time.Second {
-			fmt.Fprintf(os.Stderr, "%8s  %s %d/%d\n", time.Since(start).Round(10*time.Millisecond), step, done, total)
-			cur, last = step, time.Now()
-		}
+		bar.Update(done, total, "")
 	}
 }
 
