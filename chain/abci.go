@@ -10,7 +10,7 @@ import (
 )
 
 // AppVersion is the application protocol version reported in Info.
-const AppVersion uint64 = 1
+const AppVersion uint64 = 2
 
 // Codespace is the ABCI codespace of every non-zero code (see errors.go).
 const Codespace = "veritensor"
@@ -121,7 +121,10 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 		return nil, err
 	}
 	changes := st.ChangeSet()
-	a.lastHash = AppHash(nil, req.InitialHeight-1, changes)
+	a.store.SetInitialHeight(req.InitialHeight)
+	if a.lastHash, err = a.store.Stage(changes); err != nil {
+		return nil, err
+	}
 	a.unpersisted = changes
 	a.committed, a.check = st, st.Clone()
 	return &abci.ResponseInitChain{AppHash: a.lastHash}, nil
@@ -211,7 +214,10 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 		return nil, err
 	}
 	changes := st.ChangeSet()
-	hash := AppHash(a.lastHash, req.Height, changes)
+	hash, err := a.store.Stage(changes)
+	if err != nil {
+		return nil, err
+	}
 	a.block, a.blockMeta = st, Meta{Height: req.Height, AppHash: hash}
 	a.unpersisted = mergeChanges(a.unpersisted, changes)
 	if a.hooks.AfterFinalizeBlock != nil {
