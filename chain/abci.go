@@ -53,6 +53,7 @@ type App struct {
 
 	proposal *proposal // last accepted ProcessProposal, reused by FinalizeBlock
 
+	history  map[int64]*State // recent committed states for past-height queries (query.go)
 	sigCache map[[32]byte]struct{}
 	proofs   *proofFilter // CheckTx-only admission policy for submit-proof txs
 	hooks    Hooks
@@ -70,8 +71,10 @@ func NewApp(store *Store, hooks Hooks) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &App{store: store, meta: m, lastHash: m.AppHash, committed: st, check: st.Clone(),
-		sigCache: map[[32]byte]struct{}{}, proofs: newProofFilter(), hooks: hooks}, nil
+	a := &App{store: store, meta: m, lastHash: m.AppHash, committed: st, check: st.Clone(),
+		sigCache: map[[32]byte]struct{}{}, proofs: newProofFilter(), hooks: hooks}
+	a.rememberCommitted()
+	return a, nil
 }
 
 // Committed returns the last committed state. Callers must not write to it.
@@ -238,6 +241,7 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 	a.meta, a.lastHash = a.blockMeta, a.blockMeta.AppHash
 	a.committed, a.block, a.unpersisted = a.block, nil, nil
 	a.check = a.committed.Clone()
+	a.rememberCommitted()
 	a.proofs.prune(a.committed)
 	if a.hooks.AfterCommit != nil {
 		a.hooks.AfterCommit(a.meta.Height)
