@@ -53,10 +53,15 @@ type App struct {
 
 	proposal *proposal // last accepted ProcessProposal, reused by FinalizeBlock
 
-	history  map[int64]*State // recent committed states for past-height queries (query.go)
 	sigCache map[[32]byte]struct{}
 	proofs   *proofFilter // CheckTx-only admission policy for submit-proof txs
 	hooks    Hooks
+
+	// Storage layer: past-height queries (query.go) and state sync (snapshot.go).
+	history     map[int64]*State // recent committed states
+	snapshots   *SnapshotConfig  // nil: no snapshots taken or served
+	restoring   *restore         // state sync in progress
+	snapshotErr error
 }
 
 type proposal struct {
@@ -242,6 +247,7 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 	a.committed, a.block, a.unpersisted = a.block, nil, nil
 	a.check = a.committed.Clone()
 	a.rememberCommitted()
+	a.snapshotErr = a.maybeSnapshot()
 	a.proofs.prune(a.committed)
 	if a.hooks.AfterCommit != nil {
 		a.hooks.AfterCommit(a.meta.Height)

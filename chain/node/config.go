@@ -50,6 +50,31 @@ type Config struct {
 	// LogLevel is CometBFT's log level: "none" (default), "error", "info" or
 	// "debug".
 	LogLevel string `json:"log_level"`
+	// SnapshotInterval takes a state-sync snapshot every this many blocks
+	// (0: none; the node can still restore from others' snapshots).
+	SnapshotInterval int64 `json:"snapshot_interval"`
+	// SnapshotKeep is how many recent snapshots are kept (default 2).
+	SnapshotKeep int `json:"snapshot_keep,omitempty"`
+	// StateSync, when enabled, makes a new node restore a recent snapshot
+	// from its peers instead of replaying every block.
+	StateSync *StateSyncConfig `json:"state_sync,omitempty"`
+}
+
+// StateSyncConfig is CometBFT's [statesync] section: the light client that
+// verifies the snapshot's app hash needs two RPC servers and a trusted
+// height and header hash.
+type StateSyncConfig struct {
+	Enable bool `json:"enable"`
+	// RPCServers are at least two RPC addresses (host:port) of nodes of the
+	// network.
+	RPCServers []string `json:"rpc_servers"`
+	// TrustHeight and TrustHash: a header the operator trusts.
+	TrustHeight int64  `json:"trust_height"`
+	TrustHash   string `json:"trust_hash"`
+	// TrustPeriod (default 168h).
+	TrustPeriod Duration `json:"trust_period,omitempty"`
+	// DiscoveryTime is how long to look for snapshots (default 15s, at least 5s).
+	DiscoveryTime Duration `json:"discovery_time,omitempty"`
 }
 
 // DefaultConfig is the configuration `veritensor init` writes.
@@ -63,6 +88,8 @@ func DefaultConfig() Config {
 		CreateEmptyBlocks: true,
 		MempoolSize:       10000,
 		LogLevel:          "none",
+		SnapshotInterval:  1000,
+		SnapshotKeep:      2,
 	}
 }
 
@@ -113,6 +140,18 @@ func cometConfig(home string, c Config) *cfg.Config {
 		cc.Consensus.TimeoutPropose = time.Duration(c.TimeoutPropose)
 	}
 	cc.Consensus.CreateEmptyBlocks = c.CreateEmptyBlocks
+	if ss := c.StateSync; ss != nil && ss.Enable {
+		cc.StateSync.Enable = true
+		cc.StateSync.RPCServers = ss.RPCServers
+		cc.StateSync.TrustHeight = ss.TrustHeight
+		cc.StateSync.TrustHash = ss.TrustHash
+		if ss.TrustPeriod > 0 {
+			cc.StateSync.TrustPeriod = time.Duration(ss.TrustPeriod)
+		}
+		if ss.DiscoveryTime > 0 {
+			cc.StateSync.DiscoveryTime = time.Duration(ss.DiscoveryTime)
+		}
+	}
 	if c.MempoolSize > 0 {
 		cc.Mempool.Size = c.MempoolSize
 		if cc.Mempool.CacheSize < 2*c.MempoolSize {

@@ -60,6 +60,9 @@ type Node struct {
 	envErr  error
 }
 
+// SnapshotDir is where state-sync snapshots live under home.
+func SnapshotDir(home string) string { return filepath.Join(home, "data", "snapshots") }
+
 // AppDir is where the badger state lives under home.
 func AppDir(home string) string { return filepath.Join(home, "data", "app") }
 
@@ -120,6 +123,12 @@ func New(home string, opts Options) (*Node, error) {
 	} else {
 		n.chain, n.closer, err = NewChainApp(home, opts.Hooks)
 		n.app = n.chain
+		if err == nil {
+			if err = n.chain.EnableSnapshots(chain.SnapshotConfig{Dir: SnapshotDir(home),
+				Interval: c.SnapshotInterval, Keep: c.SnapshotKeep}); err != nil {
+				n.closer.Close()
+			}
+		}
 	}
 	if err != nil {
 		return nil, err
