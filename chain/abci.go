@@ -128,6 +128,9 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 	if err := st.InitGenesis(req.ChainId, g); err != nil {
 		return nil, err
 	}
+	if err := st.InitValidators(g.ValidatorAuthority, req.Validators); err != nil {
+		return nil, err
+	}
 	changes := st.ChangeSet()
 	a.store.SetInitialHeight(req.InitialHeight)
 	if a.lastHash, err = a.store.Stage(changes); err != nil {
@@ -217,10 +220,12 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 	for _, tx := range req.Txs {
 		delete(a.sigCache, txHash(tx))
 	}
+	st.RecordMisbehavior(req.Height, req.Misbehavior)
 	evs, err := st.EndBlock(ctx)
 	if err != nil {
 		return nil, err
 	}
+	valUpdates := st.TakeValidatorUpdates()
 	changes := st.ChangeSet()
 	hash, err := a.store.Stage(changes)
 	if err != nil {
@@ -231,7 +236,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 	if a.hooks.AfterFinalizeBlock != nil {
 		a.hooks.AfterFinalizeBlock(req.Height)
 	}
-	return &abci.ResponseFinalizeBlock{TxResults: res, Events: abciEvents(evs), AppHash: hash}, nil
+	return &abci.ResponseFinalizeBlock{TxResults: res, Events: abciEvents(evs), AppHash: hash, ValidatorUpdates: valUpdates}, nil
 }
 
 // Commit writes the block's changes, height and app hash to badger in one

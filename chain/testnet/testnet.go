@@ -47,6 +47,9 @@ type Options struct {
 	Config node.Config
 	// GenesisTime (default: now). Only the genesis file reads it.
 	GenesisTime time.Time
+	// ValidatorAuthority makes validator 0's account key the genesis
+	// validator authority (it may add and remove validators).
+	ValidatorAuthority bool
 }
 
 // Network is a set of homes and, when started, their nodes.
@@ -160,6 +163,10 @@ func Generate(dir string, opts Options) (*Network, error) {
 		net.Homes = append(net.Homes, home)
 		net.Keys = append(net.Keys, k)
 		g.Accounts = append(g.Accounts, chain.GenesisAccount{Address: k.Address(), Balance: opts.ValidatorBalance})
+	}
+	if opts.ValidatorAuthority {
+		a := net.Keys[0].Address()
+		g.ValidatorAuthority = &a
 	}
 	doc, err := node.NewGenesisDoc(opts.ChainID, opts.GenesisTime, vals, g)
 	if err != nil {
