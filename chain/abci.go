@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 )
@@ -62,6 +63,7 @@ type App struct {
 	snapshots   *SnapshotConfig  // nil: no snapshots taken or served
 	restoring   *restore         // state sync in progress
 	snapshotErr error
+	metrics     *Metrics // nil: none (metrics.go)
 }
 
 type proposal struct {
@@ -156,6 +158,7 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respon
 		}
 	}
 	if err != nil {
+		a.metrics.checkTx(err)
 		return &abci.ResponseCheckTx{Code: Code(err), Log: err.Error(), Codespace: Codespace}, nil
 	}
 	return &abci.ResponseCheckTx{Code: abci.CodeTypeOK}, nil
@@ -221,10 +224,12 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 		delete(a.sigCache, txHash(tx))
 	}
 	st.RecordMisbehavior(req.Height, req.Misbehavior)
+	endStart := time.Now() // metrics only
 	evs, err := st.EndBlock(ctx)
 	if err != nil {
 		return nil, err
 	}
+	a.metrics.block(req.Txs, res, time.Since(endStart))
 	valUpdates := st.TakeValidatorUpdates()
 	changes := st.ChangeSet()
 	hash, err := a.store.Stage(changes)
@@ -245,6 +250,7 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 	if a.block == nil {
 		return nil, fmt.Errorf("%w: commit without finalize block", ErrInternal)
 	}
+	start := time.Now() // metrics only
 	if err := a.store.Commit(a.blockMeta, a.unpersisted); err != nil {
 		return nil, err
 	}
@@ -253,6 +259,7 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 	a.check = a.committed.Clone()
 	a.rememberCommitted()
 	a.snapshotErr = a.maybeSnapshot()
+	a.metrics.committed(a, time.Since(start))
 	a.proofs.prune(a.committed)
 	if a.hooks.AfterCommit != nil {
 		a.hooks.AfterCommit(a.meta.Height)

@@ -55,6 +55,10 @@ type Config struct {
 	SnapshotInterval int64 `json:"snapshot_interval"`
 	// SnapshotKeep is how many recent snapshots are kept (default 2).
 	SnapshotKeep int `json:"snapshot_keep,omitempty"`
+	// Prometheus serves CometBFT's and the app's metrics (veritensor_chain_*)
+	// on PrometheusListen (default ":26660") under /metrics.
+	Prometheus       bool   `json:"prometheus"`
+	PrometheusListen string `json:"prometheus_listen,omitempty"`
 	// StateSync, when enabled, makes a new node restore a recent snapshot
 	// from its peers instead of replaying every block.
 	StateSync *StateSyncConfig `json:"state_sync,omitempty"`
@@ -140,6 +144,10 @@ func cometConfig(home string, c Config) *cfg.Config {
 		cc.Consensus.TimeoutPropose = time.Duration(c.TimeoutPropose)
 	}
 	cc.Consensus.CreateEmptyBlocks = c.CreateEmptyBlocks
+	cc.Instrumentation.Prometheus = c.Prometheus
+	if c.PrometheusListen != "" {
+		cc.Instrumentation.PrometheusListenAddr = c.PrometheusListen
+	}
 	if ss := c.StateSync; ss != nil && ss.Enable {
 		cc.StateSync.Enable = true
 		cc.StateSync.RPCServers = ss.RPCServers

@@ -20,6 +20,8 @@ import (
 	"github.com/cometbft/cometbft/privval"
 	rpccore "github.com/cometbft/cometbft/rpc/core"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/veritensor/veritensor/chain"
 )
 
@@ -127,6 +129,9 @@ func New(home string, opts Options) (*Node, error) {
 			if err = n.chain.EnableSnapshots(chain.SnapshotConfig{Dir: SnapshotDir(home),
 				Interval: c.SnapshotInterval, Keep: c.SnapshotKeep}); err != nil {
 				n.closer.Close()
+			}
+			if c.Prometheus {
+				n.chain.SetMetrics(chain.NewMetrics(prometheus.DefaultRegisterer))
 			}
 		}
 	}
