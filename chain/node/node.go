@@ -101,7 +101,10 @@ func New(home string, opts Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	cc := cometConfig(home, c)
+	cc, err := cometConfig(home, &c)
+	if err != nil {
+		return nil, err
+	}
 	if opts.Override != nil {
 		opts.Override(cc)
 	}

@@ -187,6 +187,7 @@ func Generate(dir string, opts Options) (*Network, error) {
 			}
 		}
 		c.PersistentPeers = strings.Join(others, ",")
+		c.P2PLoopback = true // every node on 127.0.0.1
 		if err := node.WriteConfig(home, c); err != nil {
 			return nil, err
 		}
