@@ -34,6 +34,7 @@ func init() {
 				&cli.StringSliceFlag{Name: "fund", Usage: "extra genesis account ADDRESS=AMOUNT (repeatable)"},
 				&cli.Uint64Flag{Name: "min-fee", Value: chain.DefaultParams().MinFee, Usage: "minimum fee per transaction, base units"},
 				&cli.Uint64Flag{Name: "max-tx-bytes", Value: chain.DefaultParams().MaxTxBytes, Usage: "largest transaction accepted, bytes"},
+				&cli.StringFlag{Name: "validator-authority", Usage: "account that may add/remove validators (docs/chain.md): an ADDRESS, or 'self' for the 'validator' key; empty: fixed set"},
 				&cli.StringFlag{Name: "genesis", Usage: "join an existing network: copy this genesis.json instead of creating a chain"},
 				&cli.StringFlag{Name: "seeds", Usage: "config.toml p2p.seeds: comma-separated id@host:port"},
 				&cli.StringFlag{Name: "persistent-peers", Usage: "config.toml p2p.persistent_peers: comma-separated id@host:port"},
@@ -62,6 +63,8 @@ func init() {
 				&cli.StringFlag{Name: "chain-id", Value: "veritensor-testnet", Usage: "chain ID"},
 				&cli.IntFlag{Name: "base-port", Value: 26656, Usage: "node i listens on p2p base+10i and RPC base+10i+1"},
 				&cli.DurationFlag{Name: "timeout-commit", Value: time.Second, Usage: "pause after each block"},
+				&cli.Int64Flag{Name: "snapshot-interval", Value: node.DefaultConfig().SnapshotInterval, Usage: "state-sync snapshot every N blocks (0: none)"},
+				&cli.BoolFlag{Name: "validator-authority", Usage: "node0's 'validator' key may add and remove validators"},
 			},
 			Action: nodeTestnet,
 		},
@@ -104,6 +107,18 @@ func nodeInit(c *cli.Context) error {
 		}
 	}
 	g.Accounts = append(g.Accounts, chain.GenesisAccount{Address: k.Address(), Balance: c.Uint64("balance")})
+	switch auth := c.String("validator-authority"); auth {
+	case "":
+	case "self":
+		a := k.Address()
+		g.ValidatorAuthority = &a
+	default:
+		a, err := chain.ParseAddress(auth)
+		if err != nil {
+			return fmt.Errorf("--validator-authority: %w", err)
+		}
+		g.ValidatorAuthority = &a
+	}
 	cfg := node.DefaultConfig()
 	cfg.Moniker, cfg.P2PListen, cfg.RPCListen = c.String("moniker"), c.String("p2p"), c.String("rpc")
 	cfg.SnapshotInterval = c.Int64("snapshot-interval")
@@ -170,8 +185,10 @@ func nodeStart(c *cli.Context) error {
 func nodeTestnet(c *cli.Context) error {
 	cfg := node.DefaultConfig()
 	cfg.TimeoutCommit = node.Duration(c.Duration("timeout-commit"))
+	cfg.SnapshotInterval = c.Int64("snapshot-interval")
 	net, err := testnet.Generate(c.String("output"), testnet.Options{
-		Validators: c.Int("validators"), ChainID: c.String("chain-id"), BasePort: c.Int("base-port"), Config: cfg})
+		Validators: c.Int("validators"), ChainID: c.String("chain-id"), BasePort: c.Int("base-port"), Config: cfg,
+		ValidatorAuthority: c.Bool("validator-authority")})
 	if err != nil {
 		return err
 	}
