@@ -376,6 +376,6 @@ func (st *Store) resetAll() error {
 			return err
 		}
 	}
-	st.tree = st.newTree()
+	st.tree, st.firstVersion = st.newTree(), 0
 	return nil
 }

@@ -58,6 +58,7 @@ type Store struct {
 	tree *iavl.MutableTree
 	// RetainVersions is how many heights the tree keeps (at least 1).
 	RetainVersions int64
+	firstVersion   int64 // oldest retained tree version (0: unknown, read on demand)
 }
 
 // OpenStore opens (or creates) the badger database in dir with small caches
@@ -136,22 +137,19 @@ func (st *Store) Commit(m Meta, changes []Change) error {
 		return err
 	}
 	if keep := st.RetainVersions; keep > 0 && m.Height-keep >= 1 {
-		first, err := st.firstVersion()
-		if err == nil && first <= m.Height-keep {
+		if st.firstVersion == 0 {
+			if vs := st.tree.AvailableVersions(); len(vs) > 0 {
+				st.firstVersion = int64(vs[0])
+			}
+		}
+		if st.firstVersion != 0 && st.firstVersion <= m.Height-keep {
 			if err := st.tree.DeleteVersionsTo(m.Height - keep); err != nil {
 				return fmt.Errorf("commit height %d: prune tree: %w", m.Height, err)
 			}
+			st.firstVersion = m.Height - keep + 1
 		}
 	}
 	return nil
-}
-
-func (st *Store) firstVersion() (int64, error) {
-	vs := st.tree.AvailableVersions()
-	if len(vs) == 0 {
-		return 0, errors.New("no versions")
-	}
-	return int64(vs[0]), nil
 }
 
 // writeState writes the changes and meta in one badger transaction. A change
@@ -391,7 +389,7 @@ func (st *Store) Load() (*State, Meta, error) {
 // loadTree loads the tree at the committed height, dropping newer versions,
 // and checks it against the state.
 func (st *Store) loadTree(m Meta, s *State) error {
-	st.tree = st.newTree()
+	st.tree, st.firstVersion = st.newTree(), 0
 	if m.Height == 0 {
 		if len(st.tree.AvailableVersions()) > 0 {
 			if err := st.tdb.dropAll(); err != nil {

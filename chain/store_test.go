@@ -194,3 +194,30 @@ func TestAppHashIsTreeRoot(t *testing.T) {
 		t.Fatal("Info hash differs")
 	}
 }
+
+// TestStorePrunesOldVersions: only the last RetainVersions heights stay
+// provable, also across a restart.
+func TestStorePrunesOldVersions(t *testing.T) {
+	dir := t.TempDir()
+	st, err := OpenStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.RetainVersions = 2
+	for h := int64(1); h <= 4; h++ {
+		stageCommit(t, st, h, []Change{{Key: []byte("k"), Value: []byte{byte(h)}}})
+	}
+	st, _, _, err = reopen(t, st, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { st.Close() }()
+	st.RetainVersions = 2
+	stageCommit(t, st, 5, []Change{{Key: []byte("k"), Value: []byte{5}}})
+	for h := int64(1); h <= 5; h++ {
+		_, err := st.tree.GetImmutable(h)
+		if (err == nil) != (h >= 4) {
+			t.Fatalf("version %d retained: %v", h, err == nil)
+		}
+	}
+}
