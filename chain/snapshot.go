@@ -343,7 +343,7 @@ func (r *restore) add(chunk []byte) (err error) {
 		if err := r.imp.Add(n); err != nil {
 			return err
 		}
-		if n.Height == 0 {
+		if n.Height == 0 && r.wb != nil {
 			if err := r.wb.Set(stateKey(n.Key), n.Value); err != nil {
 				return err
 			}
