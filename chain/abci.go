@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	cmttypes "github.com/cometbft/cometbft/types"
@@ -57,6 +58,13 @@ type App struct {
 	sigCache map[[32]byte]struct{}
 	proofs   *proofFilter // CheckTx-only admission policy for submit-proof txs
 	hooks    Hooks
+
+	// Storage layer: past-height queries (query.go) and state sync (snapshot.go).
+	history     map[int64]*State // recent committed states
+	snapshots   *SnapshotConfig  // nil: no snapshots taken or served
+	restoring   *restore         // state sync in progress
+	snapshotErr error
+	metrics     *Metrics // nil: none (metrics.go)
 }
 
 type proposal struct {
@@ -71,8 +79,10 @@ func NewApp(store *Store, hooks Hooks) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &App{store: store, meta: m, lastHash: m.AppHash, committed: st, check: st.Clone(),
-		sigCache: map[[32]byte]struct{}{}, proofs: newProofFilter(), hooks: hooks}, nil
+	a := &App{store: store, meta: m, lastHash: m.AppHash, committed: st, check: st.Clone(),
+		sigCache: map[[32]byte]struct{}{}, proofs: newProofFilter(), hooks: hooks}
+	a.rememberCommitted()
+	return a, nil
 }
 
 // Committed returns the last committed state. Callers must not write to it.
@@ -121,8 +131,14 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 	if err := st.InitGenesis(req.ChainId, g); err != nil {
 		return nil, err
 	}
+	if err := st.InitValidators(g.ValidatorAuthority, req.Validators); err != nil {
+		return nil, err
+	}
 	changes := st.ChangeSet()
-	a.lastHash = AppHash(nil, req.InitialHeight-1, changes)
+	a.store.SetInitialHeight(req.InitialHeight)
+	if a.lastHash, err = a.store.Stage(changes); err != nil {
+		return nil, err
+	}
 	a.unpersisted = changes
 	a.committed, a.check = st, st.Clone()
 	return &abci.ResponseInitChain{AppHash: a.lastHash}, nil
@@ -143,6 +159,7 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respon
 		}
 	}
 	if err != nil {
+		a.metrics.checkTx(err)
 		return &abci.ResponseCheckTx{Code: Code(err), Log: err.Error(), Codespace: Codespace}, nil
 	}
 	return &abci.ResponseCheckTx{Code: abci.CodeTypeOK}, nil
@@ -210,18 +227,25 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 	for _, tx := range req.Txs {
 		delete(a.sigCache, txHash(tx))
 	}
+	st.RecordMisbehavior(req.Height, req.Misbehavior)
+	endStart := time.Now() // metrics only
 	evs, err := st.EndBlock(ctx)
 	if err != nil {
 		return nil, err
 	}
+	a.metrics.block(req.Txs, res, time.Since(endStart))
+	valUpdates := st.TakeValidatorUpdates()
 	changes := st.ChangeSet()
-	hash := AppHash(a.lastHash, req.Height, changes)
+	hash, err := a.store.Stage(changes)
+	if err != nil {
+		return nil, err
+	}
 	a.block, a.blockMeta = st, Meta{Height: req.Height, AppHash: hash}
 	a.unpersisted = mergeChanges(a.unpersisted, changes)
 	if a.hooks.AfterFinalizeBlock != nil {
 		a.hooks.AfterFinalizeBlock(req.Height)
 	}
-	return &abci.ResponseFinalizeBlock{TxResults: res, Events: abciEvents(evs), AppHash: hash}, nil
+	return &abci.ResponseFinalizeBlock{TxResults: res, Events: abciEvents(evs), AppHash: hash, ValidatorUpdates: valUpdates}, nil
 }
 
 // Commit writes the block's changes, height and app hash to badger in one
@@ -230,12 +254,16 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 	if a.block == nil {
 		return nil, fmt.Errorf("%w: commit without finalize block", ErrInternal)
 	}
+	start := time.Now() // metrics only
 	if err := a.store.Commit(a.blockMeta, a.unpersisted); err != nil {
 		return nil, err
 	}
 	a.meta, a.lastHash = a.blockMeta, a.blockMeta.AppHash
 	a.committed, a.block, a.unpersisted = a.block, nil, nil
 	a.check = a.committed.Clone()
+	a.rememberCommitted()
+	a.snapshotErr = a.maybeSnapshot()
+	a.metrics.committed(a, time.Since(start))
 	a.proofs.prune(a.committed)
 	if a.hooks.AfterCommit != nil {
 		a.hooks.AfterCommit(a.meta.Height)

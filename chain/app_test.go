@@ -10,7 +10,6 @@ import (
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
-	"github.com/dgraph-io/badger/v4"
 )
 
 // testBlocks builds nBlocks blocks of transfers among nKeys funded accounts,
@@ -217,70 +216,5 @@ func TestProposalsRejectInvalidTxs(t *testing.T) {
 	q, _ = app.Query(ctx, &abci.RequestQuery{Path: "/nope"})
 	if q.Code != ErrNotFound.Code {
 		t.Fatalf("unknown path code %d", q.Code)
-	}
-}
-
-// TestStoreLargeCommit exercises the pending-record path for change sets too
-// big for one badger transaction, and reload after it.
-func TestStoreLargeCommit(t *testing.T) {
-	dir := t.TempDir()
-	st, err := OpenStore(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cs []Change
-	val := bytes.Repeat([]byte{7}, 1024)
-	for i := 0; i < 20000; i++ {
-		var k [8]byte
-		binary.BigEndian.PutUint64(k[:], uint64(i))
-		cs = append(cs, Change{Key: append([]byte("big/"), k[:]...), Value: val})
-	}
-	if err := st.Commit(Meta{Height: 3, AppHash: []byte("h")}, cs); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
-	st, err = OpenStore(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	s, m, err := st.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.Height != 3 || s.Len() != 20000 {
-		t.Fatalf("height %d, %d keys", m.Height, s.Len())
-	}
-}
-
-// TestStoreFinishesInterruptedCommit: a pending record left by a process that
-// died after writing it is applied on the next Load.
-func TestStoreFinishesInterruptedCommit(t *testing.T) {
-	dir := t.TempDir()
-	st, err := OpenStore(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Commit(Meta{Height: 1, AppHash: []byte("a")}, []Change{{Key: []byte("x"), Value: []byte("1")}, {Key: []byte("y"), Value: []byte("1")}}); err != nil {
-		t.Fatal(err)
-	}
-	blob := encodePending(Meta{Height: 2, AppHash: []byte("b")}, []Change{{Key: []byte("x"), Delete: true}, {Key: []byte("z"), Value: []byte("2")}})
-	if err := st.db.Update(func(txn *badger.Txn) error { return txn.Set(storeKeyPending, blob) }); err != nil {
-		t.Fatal(err)
-	}
-	st.Close() // "crash" before the pieces were applied
-	st, err = OpenStore(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	s, m, err := st.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, hasX := s.Get("x")
-	z, _ := s.Get("z")
-	if m.Height != 2 || string(m.AppHash) != "b" || hasX || string(z) != "2" || s.Len() != 2 {
-		t.Fatalf("after recovery: meta %+v, x %v, z %q, %d keys", m, hasX, z, s.Len())
 	}
 }

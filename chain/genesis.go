@@ -88,6 +88,9 @@ type GenesisAccount struct {
 type Genesis struct {
 	Accounts []GenesisAccount `json:"accounts"`
 	Params   Params           `json:"params"`
+	// ValidatorAuthority, if set, may add and remove validators
+	// (validators.go); without it the genesis validator set is fixed.
+	ValidatorAuthority *Address `json:"validator_authority,omitempty"`
 }
 
 // DefaultGenesis returns a genesis with default params and no accounts.

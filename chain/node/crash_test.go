@@ -17,6 +17,7 @@ import (
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
+	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/veritensor/veritensor/chain"
 	"github.com/veritensor/veritensor/chain/client"
@@ -173,7 +174,11 @@ func TestKillNineRecovery(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer closer.Close()
-	if _, err := fresh.InitChain(ctx, &abci.RequestInitChain{ChainId: doc.ChainID, AppStateBytes: doc.AppState, InitialHeight: 1}); err != nil {
+	var vals []abci.ValidatorUpdate // as CometBFT passes them: the genesis validators are state
+	for _, v := range doc.Validators {
+		vals = append(vals, cmttypes.TM2PB.NewValidatorUpdate(v.PubKey, v.Power))
+	}
+	if _, err := fresh.InitChain(ctx, &abci.RequestInitChain{ChainId: doc.ChainID, AppStateBytes: doc.AppState, InitialHeight: 1, Validators: vals}); err != nil {
 		t.Fatal(err)
 	}
 	var aliceTxs, carolWant uint64

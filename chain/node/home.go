@@ -109,3 +109,23 @@ func InitHome(home, chainID string, c Config, app *chain.Genesis) (Identity, err
 	}
 	return id, WriteConfig(home, c)
 }
+
+// JoinHome creates a full-node home for an existing network: new node and
+// validator keys, the network's genesis copied from genesisFile, and c.
+func JoinHome(home, genesisFile string, c Config) (Identity, error) {
+	if _, err := os.Stat(GenesisFile(home)); err == nil {
+		return Identity{}, fmt.Errorf("%s already exists", GenesisFile(home))
+	}
+	doc, err := types.GenesisDocFromFile(genesisFile)
+	if err != nil {
+		return Identity{}, fmt.Errorf("genesis %s: %w", genesisFile, err)
+	}
+	id, err := GenerateKeys(home, c.Moniker, 10)
+	if err != nil {
+		return Identity{}, err
+	}
+	if err := WriteGenesis(home, doc); err != nil {
+		return Identity{}, err
+	}
+	return id, WriteConfig(home, c)
+}

@@ -20,6 +20,8 @@ import (
 	"github.com/cometbft/cometbft/privval"
 	rpccore "github.com/cometbft/cometbft/rpc/core"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/veritensor/veritensor/chain"
 )
 
@@ -60,6 +62,9 @@ type Node struct {
 	envErr  error
 }
 
+// SnapshotDir is where state-sync snapshots live under home.
+func SnapshotDir(home string) string { return filepath.Join(home, "data", "snapshots") }
+
 // AppDir is where the badger state lives under home.
 func AppDir(home string) string { return filepath.Join(home, "data", "app") }
 
@@ -96,7 +101,10 @@ func New(home string, opts Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	cc := cometConfig(home, c)
+	cc, err := cometConfig(home, &c)
+	if err != nil {
+		return nil, err
+	}
 	if opts.Override != nil {
 		opts.Override(cc)
 	}
@@ -120,6 +128,15 @@ func New(home string, opts Options) (*Node, error) {
 	} else {
 		n.chain, n.closer, err = NewChainApp(home, opts.Hooks)
 		n.app = n.chain
+		if err == nil {
+			if err = n.chain.EnableSnapshots(chain.SnapshotConfig{Dir: SnapshotDir(home),
+				Interval: c.SnapshotInterval, Keep: c.SnapshotKeep}); err != nil {
+				n.closer.Close()
+			}
+			if c.Prometheus {
+				n.chain.SetMetrics(chain.NewMetrics(prometheus.DefaultRegisterer))
+			}
+		}
 	}
 	if err != nil {
 		return nil, err

@@ -85,7 +85,7 @@ func TestSubnetOnLoopbackNetwork(t *testing.T) {
 		accts = append(accts, chain.GenesisAccount{Address: addr(key(i)), Balance: balance})
 	}
 	net, err := testnet.Generate(t.TempDir(), testnet.Options{Validators: 3, ChainID: chainID, Accounts: accts,
-		Config: node.Config{TimeoutCommit: node.Duration(400 * time.Millisecond), LogLevel: os.Getenv("SUBNETTEST_LOG")}})
+		Config: node.Config{TimeoutCommit: node.Duration(400 * time.Millisecond), CreateEmptyBlocks: true, LogLevel: os.Getenv("SUBNETTEST_LOG")}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,6 +47,9 @@ type Options struct {
 	Config node.Config
 	// GenesisTime (default: now). Only the genesis file reads it.
 	GenesisTime time.Time
+	// ValidatorAuthority makes validator 0's account key the genesis
+	// validator authority (it may add and remove validators).
+	ValidatorAuthority bool
 }
 
 // Network is a set of homes and, when started, their nodes.
@@ -161,6 +164,10 @@ func Generate(dir string, opts Options) (*Network, error) {
 		net.Keys = append(net.Keys, k)
 		g.Accounts = append(g.Accounts, chain.GenesisAccount{Address: k.Address(), Balance: opts.ValidatorBalance})
 	}
+	if opts.ValidatorAuthority {
+		a := net.Keys[0].Address()
+		g.ValidatorAuthority = &a
+	}
 	doc, err := node.NewGenesisDoc(opts.ChainID, opts.GenesisTime, vals, g)
 	if err != nil {
 		return nil, err
@@ -180,6 +187,7 @@ func Generate(dir string, opts Options) (*Network, error) {
 			}
 		}
 		c.PersistentPeers = strings.Join(others, ",")
+		c.P2PLoopback = true // every node on 127.0.0.1
 		if err := node.WriteConfig(home, c); err != nil {
 			return nil, err
 		}

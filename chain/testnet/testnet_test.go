@@ -22,7 +22,7 @@ const fee = 100
 // reports the same app hash at every height.
 func TestFourValidators(t *testing.T) {
 	net, err := Generate(t.TempDir(), Options{Validators: 4,
-		Config: node.Config{TimeoutCommit: node.Duration(150 * time.Millisecond)}})
+		Config: node.Config{TimeoutCommit: node.Duration(150 * time.Millisecond), CreateEmptyBlocks: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

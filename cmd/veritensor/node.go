@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	cmtcfg "github.com/cometbft/cometbft/config"
 	"github.com/urfave/cli/v2"
 
 	"github.com/veritensor/veritensor/chain"
@@ -25,7 +26,7 @@ func init() {
 			Usage: "create a single-validator node home with a genesis and a funded 'validator' account key",
 			Flags: []cli.Flag{
 				homeFlag,
-				&cli.StringFlag{Name: "chain-id", Required: true, Usage: "chain ID of the new chain"},
+				&cli.StringFlag{Name: "chain-id", Usage: "chain ID of the new chain (required unless --genesis)"},
 				&cli.StringFlag{Name: "moniker", Value: "veritensor", Usage: "node name in the p2p network"},
 				&cli.StringFlag{Name: "p2p", Value: "tcp://127.0.0.1:26656", Usage: "p2p listen address"},
 				&cli.StringFlag{Name: "rpc", Value: "tcp://127.0.0.1:26657", Usage: "RPC listen address"},
@@ -33,6 +34,13 @@ func init() {
 				&cli.StringSliceFlag{Name: "fund", Usage: "extra genesis account ADDRESS=AMOUNT (repeatable)"},
 				&cli.Uint64Flag{Name: "min-fee", Value: chain.DefaultParams().MinFee, Usage: "minimum fee per transaction, base units"},
 				&cli.Uint64Flag{Name: "max-tx-bytes", Value: chain.DefaultParams().MaxTxBytes, Usage: "largest transaction accepted, bytes"},
+				&cli.StringFlag{Name: "validator-authority", Usage: "account that may add/remove validators (docs/chain.md): an ADDRESS, or 'self' for the 'validator' key; empty: fixed set"},
+				&cli.StringFlag{Name: "genesis", Usage: "join an existing network: copy this genesis.json instead of creating a chain"},
+				&cli.StringFlag{Name: "seeds", Usage: "config.toml p2p.seeds: comma-separated id@host:port"},
+				&cli.StringFlag{Name: "persistent-peers", Usage: "config.toml p2p.persistent_peers: comma-separated id@host:port"},
+				&cli.StringFlag{Name: "external-address", Usage: "config.toml p2p.external_address: host:port peers should dial"},
+				&cli.StringFlag{Name: "prometheus", Usage: "serve Prometheus metrics on this address (e.g. :26660); empty: off"},
+				&cli.Int64Flag{Name: "snapshot-interval", Value: node.DefaultConfig().SnapshotInterval, Usage: "state-sync snapshot every N blocks (0: none)"},
 				outputFlag,
 			},
 			Action: nodeInit,
@@ -55,6 +63,8 @@ func init() {
 				&cli.StringFlag{Name: "chain-id", Value: "veritensor-testnet", Usage: "chain ID"},
 				&cli.IntFlag{Name: "base-port", Value: 26656, Usage: "node i listens on p2p base+10i and RPC base+10i+1"},
 				&cli.DurationFlag{Name: "timeout-commit", Value: time.Second, Usage: "pause after each block"},
+				&cli.Int64Flag{Name: "snapshot-interval", Value: node.DefaultConfig().SnapshotInterval, Usage: "state-sync snapshot every N blocks (0: none)"},
+				&cli.BoolFlag{Name: "validator-authority", Usage: "node0's 'validator' key may add and remove validators"},
 			},
 			Action: nodeTestnet,
 		},
@@ -72,6 +82,9 @@ type initResult struct {
 
 func nodeInit(c *cli.Context) error {
 	home := c.String("home")
+	if c.String("chain-id") == "" && c.String("genesis") == "" {
+		return fmt.Errorf("--chain-id is required (or --genesis to join an existing network)")
+	}
 	g := chain.DefaultGenesis()
 	g.Params.MinFee, g.Params.MaxTxBytes = c.Uint64("min-fee"), c.Uint64("max-tx-bytes")
 	for _, f := range c.StringSlice("fund") {
@@ -94,13 +107,45 @@ func nodeInit(c *cli.Context) error {
 		}
 	}
 	g.Accounts = append(g.Accounts, chain.GenesisAccount{Address: k.Address(), Balance: c.Uint64("balance")})
+	switch auth := c.String("validator-authority"); auth {
+	case "":
+	case "self":
+		a := k.Address()
+		g.ValidatorAuthority = &a
+	default:
+		a, err := chain.ParseAddress(auth)
+		if err != nil {
+			return fmt.Errorf("--validator-authority: %w", err)
+		}
+		g.ValidatorAuthority = &a
+	}
 	cfg := node.DefaultConfig()
 	cfg.Moniker, cfg.P2PListen, cfg.RPCListen = c.String("moniker"), c.String("p2p"), c.String("rpc")
-	id, err := node.InitHome(home, c.String("chain-id"), cfg, g)
+	cfg.SnapshotInterval = c.Int64("snapshot-interval")
+	cfg.PersistentPeers = c.String("persistent-peers")
+	if p := c.String("prometheus"); p != "" {
+		cfg.Prometheus, cfg.PrometheusListen = true, p
+	}
+	var id node.Identity
+	if gf := c.String("genesis"); gf != "" {
+		id, err = node.JoinHome(home, gf, cfg)
+	} else {
+		id, err = node.InitHome(home, c.String("chain-id"), cfg, g)
+	}
 	if err != nil {
 		return err
 	}
-	res := initResult{Home: home, ChainID: c.String("chain-id"), NodeID: id.NodeID,
+	if err := node.WriteCometConfig(home, cfg, func(cc *cmtcfg.Config) {
+		cc.P2P.Seeds = c.String("seeds")
+		cc.P2P.ExternalAddress = c.String("external-address")
+	}); err != nil {
+		return err
+	}
+	chainID := c.String("chain-id")
+	if doc, _, err := node.ReadGenesis(home); err == nil {
+		chainID = doc.ChainID
+	}
+	res := initResult{Home: home, ChainID: chainID, NodeID: id.NodeID,
 		Validator: id.Validator.Address.String(), Account: k.Address(), RPC: cfg.RPCListen}
 	return render(c, res, func(w io.Writer) error {
 		_, err := fmt.Fprintf(w, "initialised %s\nchain id:  %s\nnode id:   %s\naccount:   %s (key 'validator')\nstart it:  veritensor start --home %s\n",
@@ -140,8 +185,10 @@ func nodeStart(c *cli.Context) error {
 func nodeTestnet(c *cli.Context) error {
 	cfg := node.DefaultConfig()
 	cfg.TimeoutCommit = node.Duration(c.Duration("timeout-commit"))
+	cfg.SnapshotInterval = c.Int64("snapshot-interval")
 	net, err := testnet.Generate(c.String("output"), testnet.Options{
-		Validators: c.Int("validators"), ChainID: c.String("chain-id"), BasePort: c.Int("base-port"), Config: cfg})
+		Validators: c.Int("validators"), ChainID: c.String("chain-id"), BasePort: c.Int("base-port"), Config: cfg,
+		ValidatorAuthority: c.Bool("validator-authority")})
 	if err != nil {
 		return err
 	}

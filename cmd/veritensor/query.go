@@ -18,7 +18,7 @@ func init() {
 		Name:  "query",
 		Usage: "read chain state, blocks and transactions from a node",
 		Subcommands: []*cli.Command{
-			{Name: "account", Usage: "balance and nonce of an address", ArgsUsage: "ADDRESS", Flags: flags, Action: queryAccount},
+			{Name: "account", Usage: "balance and nonce of an address (--prove: verified by the light client)", ArgsUsage: "ADDRESS", Flags: append(flags[:len(flags):len(flags)], proveFlags...), Action: queryAccount},
 			{Name: "block", Usage: "a block header summary (latest without HEIGHT)", ArgsUsage: "[HEIGHT]", Flags: flags, Action: queryBlock},
 			{Name: "tx", Usage: "a committed transaction by hash", ArgsUsage: "HASH", Flags: flags, Action: queryTx},
 			{Name: "supply", Usage: "total supply and fee pool", Flags: flags, Action: querySupply},
@@ -33,6 +33,9 @@ func queryAccount(c *cli.Context) error {
 	addr, err := chain.ParseAddress(c.Args().First())
 	if err != nil {
 		return err
+	}
+	if c.Bool("prove") {
+		return queryAccountProven(c, addr)
 	}
 	return runQuery(c, func(cl *client.Client, ctx context.Context) (chain.Account, error) { return cl.Account(ctx, addr) },
 		func(w io.Writer, a chain.Account) error {
