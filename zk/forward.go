@@ -15,6 +15,10 @@ type arith[V any] interface {
 	requantReLU(v, pow V) V
 	// argmax returns the index of the largest logit (the first on ties).
 	argmax(logits []V) V
+	// maxOf returns the largest of xs (int8 values; max pooling).
+	maxOf(xs []V) V
+	// avgFloor returns floor(sum(xs) / d) (int8 values; average pooling).
+	avgFloor(xs []V, d int64) V
 }
 
 // layerOf is a dense layer with values of type V.
@@ -25,10 +29,22 @@ type layerOf[V any] struct {
 	pow     V   // 2^shift; unused for the last layer
 }
 
-// forward runs Dense -> requantize+ReLU for every hidden layer, then the last
-// Dense and Argmax. It returns the class and the logits.
-func forward[V any](e arith[V], layers []layerOf[V], x []V) (class V, logits []V) {
+// featOf is a feature layer (convolution or pooling) with values of type V.
+type featOf[V any] struct {
+	f       Feat
+	in, out Shape
+	w, b    []V // Conv only: [out][in][ky][kx], [out]
+	pow     V   // Conv only: 2^shift
+}
+
+// forward runs the feature layers, flattens (CHW order), then Dense ->
+// requantize+ReLU for every hidden layer, then the last Dense and Argmax. It
+// returns the class and the logits.
+func forward[V any](e arith[V], feats []featOf[V], layers []layerOf[V], x []V) (class V, logits []V) {
 	act := x
+	for _, fl := range feats {
+		act = applyFeat(e, fl, act)
+	}
 	for l, ly := range layers {
 		next := make([]V, ly.out)
 		for o := range ly.out {
@@ -41,6 +57,56 @@ func forward[V any](e arith[V], layers []layerOf[V], x []V) (class V, logits []V
 		act = next
 	}
 	return e.argmax(act), act
+}
+
+// applyFeat runs one feature layer on x (shape fl.in, CHW). A convolution
+// output is requantReLU(sum of in-bounds w*x + b); zero padding contributes
+// no terms. Pooling windows are never padded.
+func applyFeat[V any](e arith[V], fl featOf[V], x []V) []V {
+	in, out, f := fl.in, fl.out, fl.f
+	y := make([]V, out.Size())
+	ws := make([]V, 0, in.C*f.K*f.K)
+	xs := make([]V, 0, in.C*f.K*f.K)
+	for oc := range out.C {
+		for oy := range out.H {
+			for ox := range out.W {
+				ws, xs = ws[:0], xs[:0]
+				o := (oc*out.H+oy)*out.W + ox
+				switch f.Kind {
+				case Conv:
+					for ic := range in.C {
+						for ky := range f.K {
+							iy := oy*f.Stride - f.Pad + ky
+							if iy < 0 || iy >= in.H {
+								continue
+							}
+							for kx := range f.K {
+								ix := ox*f.Stride - f.Pad + kx
+								if ix < 0 || ix >= in.W {
+									continue
+								}
+								ws = append(ws, fl.w[((oc*in.C+ic)*f.K+ky)*f.K+kx])
+								xs = append(xs, x[(ic*in.H+iy)*in.W+ix])
+							}
+						}
+					}
+					y[o] = e.requantReLU(e.add(e.dot(ws, xs), fl.b[oc]), fl.pow)
+				case MaxPool, AvgPool:
+					for ky := range f.K {
+						for kx := range f.K {
+							xs = append(xs, x[(oc*in.H+oy*f.Stride+ky)*in.W+ox*f.Stride+kx])
+						}
+					}
+					if f.Kind == MaxPool {
+						y[o] = e.maxOf(xs)
+					} else {
+						y[o] = e.avgFloor(xs, int64(f.K*f.K))
+					}
+				}
+			}
+		}
+	}
+	return y
 }
 
 // nativeArith is exact integer arithmetic.
@@ -61,6 +127,22 @@ func (nativeArith) requantReLU(v, pow int64) int64 {
 }
 
 func (nativeArith) argmax(logits []int64) int64 { return int64(argmaxFirst(logits)) }
+
+func (nativeArith) maxOf(xs []int64) int64 {
+	m := xs[0]
+	for _, v := range xs[1:] {
+		m = max(m, v)
+	}
+	return m
+}
+
+func (nativeArith) avgFloor(xs []int64, d int64) int64 {
+	var s int64
+	for _, v := range xs {
+		s += v
+	}
+	return floorDiv(s, d)
+}
 
 // floorDiv is floor(v / d) for d > 0.
 func floorDiv(v, d int64) int64 {
@@ -99,7 +181,7 @@ func (m *Model) Infer(x []int8) (class uint32, logits []int32, err error) {
 	for i, v := range x {
 		xs[i] = int64(v)
 	}
-	c, lg := forward[int64](nativeArith{}, m.nativeLayers(), xs)
+	c, lg := forward[int64](nativeArith{}, m.nativeFeats(), m.nativeLayers(), xs)
 	logits = make([]int32, len(lg))
 	for i, v := range lg {
 		logits[i] = int32(v) // |v| < 2^28 by the model and architecture limits
@@ -125,13 +207,51 @@ func (m *Model) nativeLayers() []layerOf[int64] {
 	return out
 }
 
+// nativeFeats widens the model's feature layers to int64.
+func (m *Model) nativeFeats() []featOf[int64] {
+	return featLayers(m.Arch, func(conv int) (w, b []int64, pow int64) {
+		ly := m.Convs[conv]
+		w = make([]int64, len(ly.Weights))
+		for i, v := range ly.Weights {
+			w[i] = int64(v)
+		}
+		b = make([]int64, len(ly.Biases))
+		for i, v := range ly.Biases {
+			b[i] = int64(v)
+		}
+		return w, b, 1 << ly.Shift
+	})
+}
+
+// featLayers lays out a's feature layers; conv supplies the weights, biases
+// and 2^shift of the i-th Conv layer.
+func featLayers[V any](a Arch, conv func(i int) (w, b []V, pow V)) []featOf[V] {
+	if !a.IsCNN() {
+		return nil
+	}
+	shapes, err := a.featShapes()
+	if err != nil {
+		return nil
+	}
+	out := make([]featOf[V], len(a.Feats))
+	ci := 0
+	for i, f := range a.Feats {
+		out[i] = featOf[V]{f: f, in: shapes[i], out: shapes[i+1]}
+		if f.Kind == Conv {
+			out[i].w, out[i].b, out[i].pow = conv(ci)
+			ci++
+		}
+	}
+	return out
+}
+
 // InferBatch classifies many inputs with one widening of the weights; it is
 // Infer's class for each input.
 func (m *Model) InferBatch(xs [][]int8) ([]uint32, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	layers := m.nativeLayers()
+	feats, layers := m.nativeFeats(), m.nativeLayers()
 	out := make([]uint32, len(xs))
 	xw := make([]int64, m.Arch.Inputs())
 	for n, x := range xs {
@@ -141,7 +261,7 @@ func (m *Model) InferBatch(xs [][]int8) ([]uint32, error) {
 		for i, v := range x {
 			xw[i] = int64(v)
 		}
-		c, _ := forward[int64](nativeArith{}, layers, xw)
+		c, _ := forward[int64](nativeArith{}, feats, layers, xw)
 		out[n] = uint32(c)
 	}
 	return out, nil
