@@ -451,3 +451,16 @@ func (a Arch) convIdx() []int {
 	}
 	return idx
 }
+
+// FeatShapes returns the input shape and the shape after every feature
+// layer (nil for an MLP or an invalid architecture).
+func (a Arch) FeatShapes() []Shape {
+	if !a.IsCNN() {
+		return nil
+	}
+	s, err := a.featShapes()
+	if err != nil {
+		return nil
+	}
+	return s
+}

@@ -8,6 +8,8 @@ import "fmt"
 type arith[V any] interface {
 	// dot returns sum_i w[i]*x[i] (the int32 accumulator).
 	dot(w, x []V) V
+	// dotAt returns sum_k w[wi[k]]*x[xi[k]] (a convolution's accumulator).
+	dotAt(w []V, wi []int32, x []V, xi []int32) V
 	// add returns a+b.
 	add(a, b V) V
 	// requantReLU returns clamp(floor(v / pow), 0, 127), pow = 2^shift:
@@ -35,6 +37,84 @@ type featOf[V any] struct {
 	in, out Shape
 	w, b    []V // Conv only: [out][in][ky][kx], [out]
 	pow     V   // Conv only: 2^shift
+	taps    taps
+}
+
+// taps lists, for every output of a feature layer, the weight and input
+// indexes it reads: output o reads wi[off[o]:off[o+1]] and
+// xi[off[o]:off[o+1]] (wi is empty for pooling). Zero padding contributes
+// no taps; pooling windows are never padded.
+type taps struct {
+	off    []int32
+	wi, xi []int32
+}
+
+// featTaps computes f's taps on input shape in (output shape out).
+func featTaps(f Feat, in, out Shape) taps {
+	var t taps
+	t.off = make([]int32, 0, out.Size()+1)
+	t.off = append(t.off, 0)
+	for oc := range out.C {
+		for oy := range out.H {
+			for ox := range out.W {
+				switch f.Kind {
+				case Conv:
+					for ic := range in.C {
+						for ky := range f.K {
+							iy := oy*f.Stride - f.Pad + ky
+							if iy < 0 || iy >= in.H {
+								continue
+							}
+							for kx := range f.K {
+								ix := ox*f.Stride - f.Pad + kx
+								if ix < 0 || ix >= in.W {
+									continue
+								}
+								t.wi = append(t.wi, int32(((oc*in.C+ic)*f.K+ky)*f.K+kx))
+								t.xi = append(t.xi, int32((ic*in.H+iy)*in.W+ix))
+							}
+						}
+					}
+				case MaxPool, AvgPool:
+					for ky := range f.K {
+						for kx := range f.K {
+							t.xi = append(t.xi, int32((oc*in.H+oy*f.Stride+ky)*in.W+ox*f.Stride+kx))
+						}
+					}
+				}
+				t.off = append(t.off, int32(len(t.xi)))
+			}
+		}
+	}
+	return t
+}
+
+// applyFeat runs one feature layer on x (shape fl.in, CHW order). A
+// convolution output is requantReLU(sum of its taps' w*x + b); a pooling
+// output is the max or floor-average of its window.
+func applyFeat[V any](e arith[V], fl featOf[V], x []V) []V {
+	out, f, t := fl.out, fl.f, fl.taps
+	y := make([]V, out.Size())
+	plane := out.H * out.W
+	xs := make([]V, 0, f.K*f.K)
+	for o := range y {
+		lo, hi := t.off[o], t.off[o+1]
+		switch f.Kind {
+		case Conv:
+			y[o] = e.requantReLU(e.add(e.dotAt(fl.w, t.wi[lo:hi], x, t.xi[lo:hi]), fl.b[o/plane]), fl.pow)
+		case MaxPool, AvgPool:
+			xs = xs[:0]
+			for _, i := range t.xi[lo:hi] {
+				xs = append(xs, x[i])
+			}
+			if f.Kind == MaxPool {
+				y[o] = e.maxOf(xs)
+			} else {
+				y[o] = e.avgFloor(xs, int64(f.K*f.K))
+			}
+		}
+	}
+	return y
 }
 
 // forward runs the feature layers, flattens (CHW order), then Dense ->
@@ -59,56 +139,6 @@ func forward[V any](e arith[V], feats []featOf[V], layers []layerOf[V], x []V) (
 	return e.argmax(act), act
 }
 
-// applyFeat runs one feature layer on x (shape fl.in, CHW). A convolution
-// output is requantReLU(sum of in-bounds w*x + b); zero padding contributes
-// no terms. Pooling windows are never padded.
-func applyFeat[V any](e arith[V], fl featOf[V], x []V) []V {
-	in, out, f := fl.in, fl.out, fl.f
-	y := make([]V, out.Size())
-	ws := make([]V, 0, in.C*f.K*f.K)
-	xs := make([]V, 0, in.C*f.K*f.K)
-	for oc := range out.C {
-		for oy := range out.H {
-			for ox := range out.W {
-				ws, xs = ws[:0], xs[:0]
-				o := (oc*out.H+oy)*out.W + ox
-				switch f.Kind {
-				case Conv:
-					for ic := range in.C {
-						for ky := range f.K {
-							iy := oy*f.Stride - f.Pad + ky
-							if iy < 0 || iy >= in.H {
-								continue
-							}
-							for kx := range f.K {
-								ix := ox*f.Stride - f.Pad + kx
-								if ix < 0 || ix >= in.W {
-									continue
-								}
-								ws = append(ws, fl.w[((oc*in.C+ic)*f.K+ky)*f.K+kx])
-								xs = append(xs, x[(ic*in.H+iy)*in.W+ix])
-							}
-						}
-					}
-					y[o] = e.requantReLU(e.add(e.dot(ws, xs), fl.b[oc]), fl.pow)
-				case MaxPool, AvgPool:
-					for ky := range f.K {
-						for kx := range f.K {
-							xs = append(xs, x[(oc*in.H+oy*f.Stride+ky)*in.W+ox*f.Stride+kx])
-						}
-					}
-					if f.Kind == MaxPool {
-						y[o] = e.maxOf(xs)
-					} else {
-						y[o] = e.avgFloor(xs, int64(f.K*f.K))
-					}
-				}
-			}
-		}
-	}
-	return y
-}
-
 // nativeArith is exact integer arithmetic.
 type nativeArith struct{}
 
@@ -116,6 +146,14 @@ func (nativeArith) dot(w, x []int64) int64 {
 	var s int64
 	for i := range w {
 		s += w[i] * x[i]
+	}
+	return s
+}
+
+func (nativeArith) dotAt(w []int64, wi []int32, x []int64, xi []int32) int64 {
+	var s int64
+	for k, i := range wi {
+		s += w[i] * x[xi[k]]
 	}
 	return s
 }
@@ -236,7 +274,7 @@ func featLayers[V any](a Arch, conv func(i int) (w, b []V, pow V)) []featOf[V] {
 	out := make([]featOf[V], len(a.Feats))
 	ci := 0
 	for i, f := range a.Feats {
-		out[i] = featOf[V]{f: f, in: shapes[i], out: shapes[i+1]}
+		out[i] = featOf[V]{f: f, in: shapes[i], out: shapes[i+1], taps: featTaps(f, shapes[i], shapes[i+1])}
 		if f.Kind == Conv {
 			out[i].w, out[i].b, out[i].pow = conv(ci)
 			ci++

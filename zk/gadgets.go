@@ -47,6 +47,15 @@ func (e circuitArith) dot(w, x []frontend.Variable) frontend.Variable {
 	}
 }
 
+// dotAt gathers the taps and costs one constraint per product, as dot.
+func (e circuitArith) dotAt(w []frontend.Variable, wi []int32, x []frontend.Variable, xi []int32) frontend.Variable {
+	ws, xs := make([]frontend.Variable, len(wi)), make([]frontend.Variable, len(xi))
+	for k := range wi {
+		ws[k], xs[k] = w[wi[k]], x[xi[k]]
+	}
+	return e.dot(ws, xs)
+}
+
 func (e circuitArith) add(a, b frontend.Variable) frontend.Variable { return e.api.Add(a, b) }
 
 // requantReLU: the prover supplies q = floor(v/pow), r = v - q*pow and the

@@ -51,31 +51,13 @@ func Train(cfg Config, d Data, progress func(Progress)) (*MLP, error) {
 	if err := cfg.Arch.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	if len(d.Images) == 0 || len(d.Images) != len(d.Labels) {
-		return nil, fmt.Errorf("%w: %d images, %d labels", ErrConfig, len(d.Images), len(d.Labels))
+	if cfg.Arch.IsCNN() {
+		return nil, fmt.Errorf("%w: %s is a CNN (use TrainCNN)", ErrConfig, cfg.Arch)
 	}
-	for i, img := range d.Images {
-		if len(img) != cfg.Arch.Inputs() || int(d.Labels[i]) >= cfg.Arch.Outputs() {
-			return nil, fmt.Errorf("%w: sample %d does not fit %s", ErrConfig, i, cfg.Arch)
-		}
+	if err := checkData(cfg.Arch, d); err != nil {
+		return nil, err
 	}
-	if cfg.Batch <= 0 {
-		cfg.Batch = 32
-	}
-	if cfg.LR <= 0 {
-		cfg.LR = 0.05
-	}
-	if cfg.Momentum == 0 {
-		cfg.Momentum = 0.9
-	}
-	if cfg.WeightDec == 0 {
-		cfg.WeightDec = 1e-4
-	}
-	perEpoch := (len(d.Images) + cfg.Batch - 1) / cfg.Batch
-	steps := cfg.Steps
-	if steps <= 0 {
-		steps = max(cfg.Epochs, 1) * perEpoch
-	}
+	cfg, steps := cfg.defaults(len(d.Images))
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7665726974656e73))
 	m := newMLP(cfg.Arch.Sizes, rng)
 	t := newTrainer(m)
@@ -110,6 +92,42 @@ func Train(cfg Config, d Data, progress func(Progress)) (*MLP, error) {
 		}
 	}
 	return m, nil
+}
+
+// checkData checks that d is a non-empty labelled set that fits a.
+func checkData(a zk.Arch, d Data) error {
+	if len(d.Images) == 0 || len(d.Images) != len(d.Labels) {
+		return fmt.Errorf("%w: %d images, %d labels", ErrConfig, len(d.Images), len(d.Labels))
+	}
+	for i, img := range d.Images {
+		if len(img) != a.Inputs() || int(d.Labels[i]) >= a.Outputs() {
+			return fmt.Errorf("%w: sample %d does not fit %s", ErrConfig, i, a)
+		}
+	}
+	return nil
+}
+
+// defaults fills cfg's zero fields and returns the number of steps for n
+// samples.
+func (cfg Config) defaults(n int) (Config, int) {
+	if cfg.Batch <= 0 {
+		cfg.Batch = 32
+	}
+	if cfg.LR <= 0 {
+		cfg.LR = 0.05
+	}
+	if cfg.Momentum == 0 {
+		cfg.Momentum = 0.9
+	}
+	if cfg.WeightDec == 0 {
+		cfg.WeightDec = 1e-4
+	}
+	perEpoch := (n + cfg.Batch - 1) / cfg.Batch
+	steps := cfg.Steps
+	if steps <= 0 {
+		steps = max(cfg.Epochs, 1) * perEpoch
+	}
+	return cfg, steps
 }
 
 func newMLP(sizes []int, rng *rand.Rand) *MLP {
