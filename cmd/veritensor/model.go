@@ -231,8 +231,8 @@ func modelInspect(c *cli.Context) error {
 	cm := m.Commitment()
 	res := inspectModelResult{Arch: m.Arch.String(), CircuitID: fmt.Sprintf("%x", id), Commitment: fmt.Sprintf("%x", cm),
 		Weights: m.Arch.NumWeights(), Biases: m.Arch.NumBiases(), Meta: m.Meta}
-	for _, l := range m.Layers[:len(m.Layers)-1] {
-		res.Shifts = append(res.Shifts, l.Shift)
+	for _, l := range append(append([]zk.Layer(nil), m.Convs...), m.Layers[:len(m.Layers)-1]...) {
+		res.Shifts = append(res.Shifts, l.Shift) // conv layers', then hidden dense layers'
 	}
 	return render(c, res, func(w io.Writer) error {
 		_, err := fmt.Fprintf(w, "arch:        %s\ncircuit id:  %s\ncommitment:  %s\nweights:     %d int8\nbiases:      %d int32\nshifts:      %v\ntrained:     seed %d, %d steps, float %.2f%%, quantized %.2f%%\n",
