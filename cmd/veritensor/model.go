@@ -56,6 +56,7 @@ func init() {
 				Flags:  []cli.Flag{&cli.StringFlag{Name: "model", Required: true, Usage: "model file (.vtm)"}, outputFlag},
 				Action: modelInspect,
 			},
+			modelImportCommand,
 		},
 	})
 }

@@ -74,11 +74,50 @@ func (m *CNN) newActs() *cnnActs {
 	return a
 }
 
+// NewCNN wraps float weights (conv [out][in][ky][kx], dense [out][in]) of
+// architecture a, e.g. imported from another framework, as a CNN.
+func NewCNN(a zk.Arch, cw, cb, w, b [][]float32) (*CNN, error) {
+	if err := a.Validate(); err != nil || !a.IsCNN() {
+		return nil, fmt.Errorf("%w: %s is not a valid CNN", ErrConfig, a)
+	}
+	m := &CNN{Arch: a, CW: cw, CB: cb, W: w, B: b, shapes: a.FeatShapes()}
+	ref, err := zk.RandomModel(a, 0)
+	if err != nil {
+		return nil, err
+	}
+	if len(cw) != len(ref.Convs) || len(cb) != len(ref.Convs) || len(w) != len(ref.Layers) || len(b) != len(ref.Layers) {
+		return nil, fmt.Errorf("%w: layer counts do not fit %s", ErrConfig, a)
+	}
+	for i, ly := range ref.Convs {
+		if len(cw[i]) != len(ly.Weights) || len(cb[i]) != len(ly.Biases) {
+			return nil, fmt.Errorf("%w: conv layer %d has %d weights and %d biases, %s wants %d and %d", ErrConfig, i, len(cw[i]), len(cb[i]), a, len(ly.Weights), len(ly.Biases))
+		}
+	}
+	for i, ly := range ref.Layers {
+		if len(w[i]) != len(ly.Weights) || len(b[i]) != len(ly.Biases) {
+			return nil, fmt.Errorf("%w: dense layer %d has %d weights and %d biases, %s wants %d and %d", ErrConfig, i, len(w[i]), len(b[i]), a, len(ly.Weights), len(ly.Biases))
+		}
+	}
+	return m, nil
+}
+
+// Logits runs the float model on a float input (CHW order).
+func (m *CNN) Logits(x []float32) []float32 {
+	a := m.newActs()
+	copy(a.feat[0], x)
+	return append([]float32(nil), m.run(a)...)
+}
+
 // forward fills acts and returns the logits.
 func (m *CNN) forward(img []byte, a *cnnActs) []float32 {
 	for i, p := range img {
 		a.feat[0][i] = input(p)
 	}
+	return m.run(a)
+}
+
+// run computes every activation from a.feat[0] and returns the logits.
+func (m *CNN) run(a *cnnActs) []float32 {
 	ci := 0
 	for i, f := range m.Arch.Feats {
 		in, out := m.shapes[i], m.shapes[i+1]

@@ -145,12 +145,24 @@ func newMLP(sizes []int, rng *rand.Rand) *MLP {
 	return m
 }
 
+// Logits runs the float model on a float input.
+func (m *MLP) Logits(x []float32) []float32 {
+	acts := m.newActs()
+	copy(acts[0], x)
+	return append([]float32(nil), m.run(acts)...)
+}
+
 // forward fills acts[l] (post-activation, acts[0] the input) and returns the
 // logits (acts[last]).
 func (m *MLP) forward(img []byte, acts [][]float32) []float32 {
 	for i, p := range img {
 		acts[0][i] = input(p)
 	}
+	return m.run(acts)
+}
+
+// run computes acts[1:] from acts[0] and returns the logits.
+func (m *MLP) run(acts [][]float32) []float32 {
 	for l := 1; l < len(m.Sizes); l++ {
 		in, out := m.Sizes[l-1], m.Sizes[l]
 		a := acts[l]
