@@ -566,4 +566,3 @@ func (b *builder) finish() (*Float, error) {
 	}
 	return &Float{Arch: a, MLP: m}, nil
 }
-
