@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -177,7 +178,15 @@ func parseFeat(tok string) (f Feat, ok bool, err error) {
 	} else {
 		f.K, f.Stride = lead, lead
 	}
-	for key, n := range fields {
+	// Keys in sorted order: the chain parses architectures, so even the
+	// error text must not depend on map iteration order.
+	keys := make([]byte, 0, len(fields))
+	for key := range fields {
+		keys = append(keys, key)
+	}
+	slices.Sort(keys)
+	for _, key := range keys {
+		n := fields[key]
 		if !strings.ContainsRune(allowed, rune(key)) {
 			return Feat{}, true, fmt.Errorf("%w: layer %q: unknown attribute %q", ErrBadArch, tok, string(key))
 		}
