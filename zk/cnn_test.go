@@ -289,3 +289,27 @@ func TestCNNCircuitSoundness(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseArch: any accepted name is canonical after one String round trip,
+// decodes from its encoding, and never panics on the way.
+func FuzzParseArch(f *testing.F) {
+	for _, s := range []string{cnnA, cnnB, "784-64-10", "28x28-c8k5-mp2-c16k5-mp2-10", "3x32x32-c16k3p1-ap2-10"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := ParseArch(s)
+		if err != nil {
+			return
+		}
+		b, err := ParseArch(a.String())
+		if err != nil || !b.Equal(a) || b.String() != a.String() {
+			t.Fatalf("%q -> %q does not round-trip: %v", s, a, err)
+		}
+		r := reader{b: a.encode()}
+		c, err := decodeArch(&r)
+		if err != nil || !c.Equal(a) {
+			t.Fatalf("%q: encoding does not round-trip: %v", a, err)
+		}
+		_ = a.NumWeights() + a.MACs()
+	})
+}
