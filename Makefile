@@ -8,7 +8,7 @@ FUZZTIME  ?= 20s
 BENCHTIME ?= 1x
 PKGS      ?= ./...
 
-.PHONY: all build test test-short docs-test demo bench lint fuzz clean
+.PHONY: all build test test-cnn test-short docs-test demo bench lint fuzz clean
 
 all: build
 
@@ -25,6 +25,11 @@ test:
 # (minutes). `make test` only parses every documented command line.
 docs-test:
 	VERITENSOR_DOCS_TEST=1 $(GO) test -count=1 -timeout 20m -run '^TestOperatorDocs$$' -v ./cmd/veritensor
+
+# The LeNet-style CNN's full circuit on real MNIST images, bit for bit against
+# native inference (~509k constraints, about two CPU-minutes).
+test-cnn:
+	VERITENSOR_CNN_TESTS=1 $(GO) test -count=1 -timeout 30m -run 'CNN' -v ./zk
 
 test-short:
 	$(GO) test -short -count=1 $(PKGS)

@@ -10,45 +10,22 @@ import (
 	"time"
 
 	"github.com/veritensor/veritensor/chain/keys"
-	"github.com/veritensor/veritensor/internal/mnist"
+	"github.com/veritensor/veritensor/internal/task"
 )
 
-// LoadDataset loads a named held-out dataset (DaemonConfig.Dataset) from
-// dir ("" finds the MNIST files in the module cache).
+// LoadDataset loads the held-out dataset of a task (DaemonConfig.Dataset:
+// a built-in task name, see internal/task) from dir ("" finds the MNIST files
+// in the default places).
 func LoadDataset(name, dir string) (*Samples, error) {
-	set, err := mnist.LoadTest(dir)
+	inputs, labels, err := task.LoadHeldOut(name, dir)
 	if err != nil {
 		return nil, fmt.Errorf("validator: dataset %s: %w", name, err)
 	}
-	switch name {
-	case "mnist":
-		return MNISTDataset(set)
-	case "mnist-7x7":
-		for i, img := range set.Images {
-			set.Images[i] = Pool4x4(img)
-		}
-		return MNISTDataset(set)
-	}
-	return nil, fmt.Errorf("%w: unknown dataset %q (want mnist or mnist-7x7)", ErrConfig, name)
+	return &Samples{Inputs: inputs, Labels: labels}, nil
 }
 
-// Pool4x4 averages the 4x4 blocks of a 28x28 image (784 bytes, row-major)
-// into a 7x7 image (floor of the mean).
-func Pool4x4(img []byte) []byte {
-	out := make([]byte, 49)
-	for r := range 7 {
-		for c := range 7 {
-			s := 0
-			for dr := range 4 {
-				for dc := range 4 {
-					s += int(img[(4*r+dr)*28+4*c+dc])
-				}
-			}
-			out[r*7+c] = byte(s / 16)
-		}
-	}
-	return out
-}
+// Pool4x4 averages the 4x4 blocks of a 28x28 image into 7x7 (task.Pool4x4).
+func Pool4x4(img []byte) []byte { return task.Pool4x4(img) }
 
 // DaemonHooks are optional callbacks of RunDaemon.
 type DaemonHooks struct {

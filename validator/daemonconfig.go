@@ -5,10 +5,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/veritensor/veritensor/chain"
 	"github.com/veritensor/veritensor/internal/conf"
+	"github.com/veritensor/veritensor/internal/task"
 )
 
 // Duration is a time.Duration written as Go duration text ("20s") in
@@ -122,8 +124,8 @@ func (c DaemonConfig) Validate() error {
 		return bad("node", "required")
 	case c.Hotkey == "":
 		return bad("hotkey", "required: the name of the validator's hotkey in <home>/keys")
-	case c.Dataset != "mnist" && c.Dataset != "mnist-7x7":
-		return bad("dataset", fmt.Sprintf("%q: want mnist or mnist-7x7", c.Dataset))
+	case !task.Known(c.Dataset):
+		return bad("dataset", fmt.Sprintf("%q: want a task: %s", c.Dataset, strings.Join(task.Builtins(), ", ")))
 	case c.Graded < 0 || c.Decoys < 0 || c.Graded+c.Decoys == 0:
 		return bad("graded", "graded and decoys must be >= 0 with at least one challenge")
 	case c.RequestTimeout <= 0 || c.LatencyTarget <= 0 || c.LatencyTarget >= c.RequestTimeout:

@@ -31,7 +31,9 @@ type Circuit struct {
 	X      []frontend.Variable
 	W      [][]frontend.Variable // per layer, row-major [out][in]
 	B      [][]frontend.Variable // per layer
-	Shifts []frontend.Variable   // hidden layers only
+	Shifts []frontend.Variable   // conv layers, then hidden dense layers
+	CW     [][]frontend.Variable // per conv layer, [out][in][ky][kx]
+	CB     [][]frontend.Variable // per conv layer
 
 	arch Arch
 }
@@ -46,7 +48,12 @@ func newCircuit(a Arch, withLogits bool) *Circuit {
 		c.W[l] = make([]frontend.Variable, a.Sizes[l]*a.Sizes[l+1])
 		c.B[l] = make([]frontend.Variable, a.Sizes[l+1])
 	}
-	c.Shifts = make([]frontend.Variable, a.Layers()-1)
+	idx, ins := a.convLayers()
+	c.Shifts = make([]frontend.Variable, len(idx)+a.Layers()-1)
+	for i, j := range idx {
+		c.CW = append(c.CW, make([]frontend.Variable, convWeights(a.Feats[j], ins[i])))
+		c.CB = append(c.CB, make([]frontend.Variable, a.Feats[j].Out))
+	}
 	if withLogits {
 		c.Logits = make([]frontend.Variable, a.Outputs())
 	}
@@ -63,6 +70,16 @@ func assign(m *Model, x []int8, b Binding, withLogits bool) (*Circuit, Public, e
 	for i, v := range x {
 		c.X[i] = int64(v)
 	}
+	for l, ly := range m.Convs {
+		for i, w := range ly.Weights {
+			c.CW[l][i] = int64(w)
+		}
+		for i, v := range ly.Biases {
+			c.CB[l][i] = int64(v)
+		}
+		c.Shifts[l] = int64(ly.Shift)
+	}
+	nc := len(m.Convs)
 	for l, ly := range m.Layers {
 		for i, w := range ly.Weights {
 			c.W[l][i] = int64(w)
@@ -71,7 +88,7 @@ func assign(m *Model, x []int8, b Binding, withLogits bool) (*Circuit, Public, e
 			c.B[l][i] = int64(v)
 		}
 		if l < len(m.Layers)-1 {
-			c.Shifts[l] = int64(ly.Shift)
+			c.Shifts[nc+l] = int64(ly.Shift)
 		}
 	}
 	for i := range c.Logits {
@@ -113,9 +130,24 @@ func (c *Circuit) Define(api frontend.API) error {
 	}
 
 	// Model: range checks, then the commitment over the same packing as
-	// Model.Commitment.
+	// Model.Commitment (conv layers first, then dense).
 	layers := make([]layerOf[frontend.Variable], a.Layers())
 	var wb, bb []frontend.Variable
+	for l := range c.CW {
+		for _, w := range c.CW[l] {
+			v := api.Add(w, 128)
+			bc.check(v)
+			wb = append(wb, v)
+		}
+		for _, b := range c.CB[l] {
+			rc.Check(api.Add(b, MaxBias), 27)
+			bb = append(bb, api.Add(b, biasOffset))
+		}
+	}
+	feats := featLayers(a, func(i int) (w, b []frontend.Variable, pow frontend.Variable) {
+		return c.CW[i], c.CB[i], pows.Lookup(c.Shifts[i])[0]
+	})
+	nc := len(c.CW)
 	for l := range a.Layers() {
 		for _, w := range c.W[l] {
 			v := api.Add(w, 128)
@@ -128,7 +160,7 @@ func (c *Circuit) Define(api frontend.API) error {
 		}
 		layers[l] = layerOf[frontend.Variable]{in: a.Sizes[l], out: a.Sizes[l+1], w: c.W[l], b: c.B[l]}
 		if l < a.Layers()-1 {
-			layers[l].pow = pows.Lookup(c.Shifts[l])[0] // also forces 0 <= shift <= MaxShift
+			layers[l].pow = pows.Lookup(c.Shifts[nc+l])[0] // also forces 0 <= shift <= MaxShift
 		}
 	}
 	elems := []frontend.Variable{archElemVar(a), packVars(api, c.Shifts, 5, len(c.Shifts)+1)[0]}
@@ -142,7 +174,7 @@ func (c *Circuit) Define(api frontend.API) error {
 	}
 
 	// Inference.
-	class, logits := forward[frontend.Variable](circuitArith{api: api, rc: rc}, layers, c.X)
+	class, logits := forward[frontend.Variable](circuitArith{api: api, rc: rc, bc: bc}, feats, layers, c.X)
 	api.AssertIsEqual(class, c.Output)
 	if len(c.Logits) > 0 {
 		if len(c.Logits) != len(logits) {

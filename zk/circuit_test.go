@@ -158,7 +158,7 @@ func TestCircuitRejectsRepackedValues(t *testing.T) {
 			xs[1]--
 			asg.X[0], asg.X[1] = xs[0], xs[1]
 		}
-		class, logits := forward[int64](nativeArith{}, layers, xs)
+		class, logits := forward[int64](nativeArith{}, nil, layers, xs)
 		asg.Output = class
 		for i := range logits {
 			asg.Logits[i] = logits[i]

@@ -21,13 +21,14 @@ const (
 )
 
 func init() {
-	solver.RegisterHint(requantHint, argmaxHint)
+	solver.RegisterHint(requantHint, argmaxHint, maxHint, divHint)
 }
 
 // circuitArith implements arith on gnark variables.
 type circuitArith struct {
 	api frontend.API
 	rc  frontend.Rangechecker
+	bc  *byteChecker
 }
 
 // dot costs one constraint per product.
@@ -44,6 +45,15 @@ func (e circuitArith) dot(w, x []frontend.Variable) frontend.Variable {
 	default:
 		return e.api.Add(terms[0], terms[1], terms[2:]...)
 	}
+}
+
+// dotAt gathers the taps and costs one constraint per product, as dot.
+func (e circuitArith) dotAt(w []frontend.Variable, wi []int32, x []frontend.Variable, xi []int32) frontend.Variable {
+	ws, xs := make([]frontend.Variable, len(wi)), make([]frontend.Variable, len(xi))
+	for k := range wi {
+		ws[k], xs[k] = w[wi[k]], x[xi[k]]
+	}
+	return e.dot(ws, xs)
 }
 
 func (e circuitArith) add(a, b frontend.Variable) frontend.Variable { return e.api.Add(a, b) }
@@ -104,6 +114,83 @@ func (e circuitArith) argmax(logits []frontend.Variable) frontend.Variable {
 		e.rc.Check(api.Sub(best, logits[j], afters[j]), bitsLogitGap)
 	}
 	return class
+}
+
+// maxOf is the max gadget for int8 values x_i (inputs, ReLU outputs and
+// pooled values are all int8): the prover supplies m; the circuit checks
+// m - x_i in [0, 256) for every i (so m >= every x_i, and m is an integer
+// below x_0 + 256) and prod_i (m - x_i) = 0 (so m equals one of them: the
+// field has no zero divisors). Cost: n byte checks and n-1 products.
+func (e circuitArith) maxOf(xs []frontend.Variable) frontend.Variable {
+	api := e.api
+	out, err := api.NewHint(maxHint, 1, xs...)
+	if err != nil {
+		panic(err)
+	}
+	m := out[0]
+	var prod frontend.Variable
+	for i, x := range xs {
+		d := api.Sub(m, x)
+		e.bc.check(d)
+		if i == 0 {
+			prod = d
+		} else {
+			prod = api.Mul(prod, d)
+		}
+	}
+	api.AssertIsEqual(prod, 0)
+	return m
+}
+
+// avgFloor: with s = sum xs (|s| <= 64*128) the prover supplies q and r; the
+// circuit checks s = q*d + r, r and d-1-r in [0, 256) (so 0 <= r < d; d <=
+// 64) and q+128 in [0, 256). All terms are small integers, so the field
+// equation is an integer one and q = floor(s/d). Cost: 1 equation and 3
+// byte checks.
+func (e circuitArith) avgFloor(xs []frontend.Variable, d int64) frontend.Variable {
+	api := e.api
+	var s frontend.Variable = xs[0]
+	if len(xs) > 1 {
+		s = api.Add(xs[0], xs[1], xs[2:]...)
+	}
+	out, err := api.NewHint(divHint, 2, s, d)
+	if err != nil {
+		panic(err)
+	}
+	q, r := out[0], out[1]
+	api.AssertIsEqual(api.Add(api.Mul(q, d), r), s)
+	e.bc.check(r)
+	e.bc.check(api.Sub(d-1, r))
+	e.bc.check(api.Add(q, 128))
+	return q
+}
+
+// maxHint returns the largest of its (signed) inputs.
+func maxHint(mod *big.Int, in, out []*big.Int) error {
+	if len(in) == 0 || len(out) != 1 {
+		return fmt.Errorf("maxHint: %d inputs, %d outputs", len(in), len(out))
+	}
+	m := signed(mod, in[0])
+	for _, v := range in[1:] {
+		m = max(m, signed(mod, v))
+	}
+	fieldOf(mod, m, out[0])
+	return nil
+}
+
+// divHint returns (floor(s/d), s - d*floor(s/d)) with the native floorDiv.
+func divHint(mod *big.Int, in, out []*big.Int) error {
+	if len(in) != 2 || len(out) != 2 {
+		return fmt.Errorf("divHint: %d inputs, %d outputs", len(in), len(out))
+	}
+	s, d := signed(mod, in[0]), in[1].Int64()
+	if d <= 0 {
+		return fmt.Errorf("divHint: divisor %d", d)
+	}
+	q := floorDiv(s, d)
+	fieldOf(mod, q, out[0])
+	fieldOf(mod, s-q*d, out[1])
+	return nil
 }
 
 // signed interprets a field element as a signed integer in (-p/2, p/2).

@@ -97,7 +97,11 @@ func int8Bytes(x []int8) []byte {
 }
 
 // archElem packs the layer sizes into one element: sum of size_i * 2^(16 i).
+// A CNN's element is archElemCNN.
 func archElem(a Arch) fr.Element {
+	if a.IsCNN() {
+		return archElemCNN(a)
+	}
 	var e, base, d fr.Element
 	base.SetUint64(1 << 16)
 	for i := len(a.Sizes) - 1; i >= 0; i-- {
@@ -107,14 +111,15 @@ func archElem(a Arch) fr.Element {
 	return e
 }
 
-// shiftsElem packs the hidden layers' shifts: sum of shift_l * 32^l.
+// shiftsElem packs the requantization shifts (every conv layer's, then every
+// hidden dense layer's): sum of shift_l * 32^l.
 func shiftsElem(shifts []uint8) fr.Element {
-	var v uint64
+	var e, base, d fr.Element
+	base.SetUint64(32)
 	for l := len(shifts) - 1; l >= 0; l-- {
-		v = v*32 + uint64(shifts[l])
+		d.SetUint64(uint64(shifts[l]))
+		e.Mul(&e, &base).Add(&e, &d)
 	}
-	var e fr.Element
-	e.SetUint64(v)
 	return e
 }
 

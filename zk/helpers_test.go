@@ -12,6 +12,13 @@ import (
 // randomModel draws a valid model of architecture a from seed.
 func randomModel(t testing.TB, a Arch, seed uint64) *Model {
 	t.Helper()
+	if a.IsCNN() {
+		m, err := RandomModel(a, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
 	r := rand.New(rand.NewPCG(seed, 1))
 	m := &Model{Arch: a, Layers: make([]Layer, a.Layers())}
 	for l := range m.Layers {

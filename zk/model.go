@@ -17,7 +17,7 @@ const (
 	// MaxBias bounds biases: -MaxBias <= b < MaxBias (2^26).
 	MaxBias = 1 << 26
 	// MaxModelSize bounds an encoded model file in bytes.
-	MaxModelSize = 64 + 9*2 + MaxWeights + 4*MaxLayers*MaxWidth + 256
+	MaxModelSize = 64 + 9*2 + MaxWeights + 4*MaxLayers*MaxWidth + 4*MaxFeats*MaxChannels + 512
 )
 
 // Layer is one dense layer of a quantized MLP.
@@ -43,10 +43,15 @@ type Meta struct {
 	QuantAccBP uint32 // quantized model test accuracy, basis points (0: unknown)
 }
 
-// Model is a quantized MLP: int8 weights and activations, int32 accumulators,
-// a power-of-two requantization per hidden layer, ReLU, argmax.
+// Model is a quantized network: int8 weights and activations, int32
+// accumulators, a power-of-two requantization per conv and hidden dense
+// layer, ReLU, argmax.
 type Model struct {
-	Arch   Arch
+	Arch Arch
+	// Convs are the Conv feature layers of a CNN, in order (nil for an MLP).
+	// Weights are int8 in [out][in channel][ky][kx] order (ONNX's OIHW);
+	// Shift is the requantization shift of the conv output.
+	Convs  []Layer
 	Layers []Layer
 	Meta   Meta
 }
@@ -61,6 +66,25 @@ func (m *Model) Validate() error {
 	}
 	if len(m.Layers) != m.Arch.Layers() {
 		return fmt.Errorf("%w: %d layers for architecture %s", ErrBadModel, len(m.Layers), m.Arch)
+	}
+	idx, ins := m.Arch.convLayers()
+	if len(m.Convs) != len(idx) {
+		return fmt.Errorf("%w: %d conv layers for architecture %s", ErrBadModel, len(m.Convs), m.Arch)
+	}
+	for i, ly := range m.Convs {
+		f := m.Arch.Feats[idx[i]]
+		if len(ly.Weights) != convWeights(f, ins[i]) || len(ly.Biases) != f.Out {
+			return fmt.Errorf("%w: conv layer %d has %d weights and %d biases, want %d and %d",
+				ErrBadModel, i, len(ly.Weights), len(ly.Biases), convWeights(f, ins[i]), f.Out)
+		}
+		for _, b := range ly.Biases {
+			if b < -MaxBias || b >= MaxBias {
+				return fmt.Errorf("%w: conv layer %d bias %d outside [-2^26, 2^26)", ErrBadModel, i, b)
+			}
+		}
+		if ly.Shift > MaxShift {
+			return fmt.Errorf("%w: conv layer %d shift %d > %d", ErrBadModel, i, ly.Shift, MaxShift)
+		}
 	}
 	for l, ly := range m.Layers {
 		in, out := m.Arch.Sizes[l], m.Arch.Sizes[l+1]
@@ -84,24 +108,35 @@ func (m *Model) Validate() error {
 	return nil
 }
 
-// modelMagic starts every .vtm file; modelVersion is the format version.
+// modelMagic starts every .vtm file. Version 1 holds an MLP; version 2 any
+// architecture (its encoding, then the conv layers before the dense ones).
+// MLPs are still written as version 1, byte for byte as before.
 var modelMagic = [4]byte{'V', 'T', 'M', 'Q'}
 
-const modelVersion = 1
+const (
+	modelVersionMLP = 1
+	modelVersionCNN = 2
+)
 
 // MarshalBinary encodes the model in the versioned .vtm format (docs/zk.md):
-// magic "VTMQ", u16 version, u8 size count, u16 sizes, per layer u8 shift,
-// int32 biases, int8 weights, then Meta, then SHA-256 of all preceding bytes.
-// Integers are big-endian.
+// magic "VTMQ", u16 version, the architecture encoding (version 1: u8 size
+// count, u16 sizes; version 2: Arch.encode, which for a CNN starts 0xC1),
+// per conv layer (version 2) then per dense layer u8 shift, int32 biases,
+// int8 weights, then Meta, then SHA-256 of all preceding bytes. Integers are
+// big-endian.
 func (m *Model) MarshalBinary() ([]byte, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
 	var b bytes.Buffer
 	b.Write(modelMagic[:])
-	b.Write(binary.BigEndian.AppendUint16(nil, modelVersion))
+	version := uint16(modelVersionMLP)
+	if m.Arch.IsCNN() {
+		version = modelVersionCNN
+	}
+	b.Write(binary.BigEndian.AppendUint16(nil, version))
 	b.Write(m.Arch.encode())
-	for _, ly := range m.Layers {
+	for _, ly := range append(append([]Layer(nil), m.Convs...), m.Layers...) {
 		b.WriteByte(ly.Shift)
 		for _, v := range ly.Biases {
 			b.Write(binary.BigEndian.AppendUint32(nil, uint32(v)))
@@ -136,40 +171,50 @@ func UnmarshalModel(data []byte) (*Model, error) {
 	if magic := r.next(4); !bytes.Equal(magic, modelMagic[:]) {
 		return nil, fmt.Errorf("%w: not a .vtm file", ErrBadModel)
 	}
-	if v := r.u16(); v != modelVersion {
-		return nil, fmt.Errorf("%w: format version %d, this build reads %d", ErrBadModel, v, modelVersion)
+	v := r.u16()
+	if v != modelVersionMLP && v != modelVersionCNN {
+		return nil, fmt.Errorf("%w: format version %d, this build reads %d and %d", ErrBadModel, v, modelVersionMLP, modelVersionCNN)
 	}
-	n := int(r.u8())
-	if n < 2 || n > MaxLayers+1 {
-		return nil, fmt.Errorf("%w: %d layer sizes", ErrBadModel, n)
-	}
-	a := Arch{Sizes: make([]int, n)}
-	for i := range a.Sizes {
-		a.Sizes[i] = int(r.u16())
-	}
-	if r.err {
-		return nil, fmt.Errorf("%w: truncated header", ErrBadModel)
-	}
-	if err := a.Validate(); err != nil {
+	a, err := decodeArch(&r)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadModel, err)
 	}
-	m := &Model{Arch: a, Layers: make([]Layer, a.Layers())}
-	for l := range m.Layers {
-		in, out := a.Sizes[l], a.Sizes[l+1]
-		ly := &m.Layers[l]
+	if a.IsCNN() != (v == modelVersionCNN) {
+		return nil, fmt.Errorf("%w: format version %d does not hold architecture %s", ErrBadModel, v, a)
+	}
+	readLayer := func(what string, l, nw, nb int) (Layer, error) {
+		var ly Layer
 		ly.Shift = r.u8()
-		ly.Biases = make([]int32, out)
+		ly.Biases = make([]int32, nb)
 		for i := range ly.Biases {
 			ly.Biases[i] = int32(r.u32())
 		}
-		ws := r.next(in * out)
+		ws := r.next(nw)
 		if r.err {
-			return nil, fmt.Errorf("%w: truncated layer %d", ErrBadModel, l)
+			return Layer{}, fmt.Errorf("%w: truncated %s layer %d", ErrBadModel, what, l)
 		}
-		ly.Weights = make([]int8, in*out)
+		ly.Weights = make([]int8, nw)
 		for i, w := range ws {
 			ly.Weights[i] = int8(w)
 		}
+		return ly, nil
+	}
+	m := &Model{Arch: a, Layers: make([]Layer, a.Layers())}
+	idx, ins := a.convLayers()
+	for i, j := range idx {
+		f := a.Feats[j]
+		ly, err := readLayer("conv", i, convWeights(f, ins[i]), f.Out)
+		if err != nil {
+			return nil, err
+		}
+		m.Convs = append(m.Convs, ly)
+	}
+	for l := range m.Layers {
+		ly, err := readLayer("dense", l, a.Sizes[l]*a.Sizes[l+1], a.Sizes[l+1])
+		if err != nil {
+			return nil, err
+		}
+		m.Layers[l] = ly
 	}
 	m.Meta.Seed = r.u64()
 	m.Meta.Steps = r.u32()
@@ -209,8 +254,14 @@ func (m *Model) Commitment() [32]byte {
 	return elemBytes(sponge(domainModel, commitmentElems(m.Arch, shifts, biases, wbytes)))
 }
 
-// flatten returns the hidden shifts, all biases and all weight bytes.
+// flatten returns the shifts (conv layers', then hidden dense layers'), all
+// biases and all weight bytes (conv layers first, then dense).
 func (m *Model) flatten() (shifts []uint8, biases []int32, wbytes []byte) {
+	for _, ly := range m.Convs {
+		shifts = append(shifts, ly.Shift)
+		biases = append(biases, ly.Biases...)
+		wbytes = append(wbytes, int8Bytes(ly.Weights)...)
+	}
 	for l, ly := range m.Layers {
 		if l < len(m.Layers)-1 {
 			shifts = append(shifts, ly.Shift)

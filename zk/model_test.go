@@ -124,6 +124,12 @@ func FuzzUnmarshalModel(f *testing.F) {
 	f.Add(good)
 	f.Add(good[:20])
 	f.Add([]byte("VTMQ"))
+	if cnn, err := RandomModel(Arch{Input: Shape{C: 1, H: 5, W: 5}, Feats: []Feat{{Kind: Conv, Out: 2, K: 3, Stride: 1, Pad: 1}, {Kind: MaxPool, K: 2, Stride: 2}}, Sizes: []int{8, 3}}, 1); err == nil {
+		cb, _ := cnn.MarshalBinary()
+		f.Add(cb) // a version-2 (CNN) file
+	} else {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := UnmarshalModel(b)
 		if err != nil {

@@ -28,6 +28,20 @@ func RandomModel(a Arch, seed uint64) (*Model, error) {
 		}
 		m.Layers[l] = ly
 	}
+	// Conv layers are drawn after the dense ones, so an MLP's draw is what
+	// it always was. Conv outputs requantize by 2^10.
+	idx, ins := a.convLayers()
+	for i, j := range idx {
+		f := a.Feats[j]
+		ly := Layer{Weights: make([]int8, convWeights(f, ins[i])), Biases: make([]int32, f.Out), Shift: 10}
+		for k := range ly.Weights {
+			ly.Weights[k] = int8(r.IntN(256) - 128)
+		}
+		for k := range ly.Biases {
+			ly.Biases[k] = int32(r.IntN(1<<16) - 1<<15)
+		}
+		m.Convs = append(m.Convs, ly)
+	}
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}

@@ -27,10 +27,10 @@ func init() {
 		Subcommands: []*cli.Command{
 			{
 				Name:  "train",
-				Usage: "train a float MLP on MNIST, quantize it to int8 and write a .vtm model",
+				Usage: "train a float MLP or CNN on MNIST, quantize it to int8 and write a .vtm model",
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "dataset", Value: "mnist", Usage: "training data set (only mnist)"},
-					&cli.StringFlag{Name: "arch", Value: "784-64-10", Usage: "layer sizes, input first, e.g. 784-64-10"},
+					&cli.StringFlag{Name: "arch", Value: "784-64-10", Usage: "architecture: MLP layer sizes, input first (784-64-10), or a CNN (28x28-c8k5-mp2-c16k5-mp2-10; docs/zk.md)"},
 					&cli.StringFlag{Name: "out", Value: "model.vtm", Usage: "output model file"},
 					&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed for initialisation and shuffling (same seed, same model)"},
 					&cli.IntFlag{Name: "epochs", Value: 15, Usage: "passes over the 60,000 training images"},
@@ -56,6 +56,7 @@ func init() {
 				Flags:  []cli.Flag{&cli.StringFlag{Name: "model", Required: true, Usage: "model file (.vtm)"}, outputFlag},
 				Action: modelInspect,
 			},
+			modelImportCommand,
 		},
 	})
 }
@@ -104,15 +105,31 @@ func modelTrain(c *cli.Context) error {
 		return fmt.Errorf("arch %s: MNIST gives 784 inputs (28x28) or, pooled, 49 (7x7); not %d", a, a.Inputs())
 	}
 	bar := progress.New(c.App.ErrWriter, "train "+a.String())
-	fm, err := train.Train(cfg, train.Data(trainSet), func(p train.Progress) {
+	report := func(p train.Progress) {
 		bar.Update(p.Step, p.Steps, fmt.Sprintf("epoch %d loss %.4f", p.Epoch, p.Loss))
-	})
-	if err != nil {
-		return err
 	}
-	q, err := train.Quantize(fm, train.Data(trainSet.Head(5000)))
-	if err != nil {
-		return err
+	var fm interface{ Accuracy(train.Data) float64 }
+	var q *zk.Model
+	if a.IsCNN() {
+		cm, err := train.TrainCNN(cfg, train.Data(trainSet), report)
+		if err != nil {
+			return err
+		}
+		// A smaller calibration set: every candidate scale costs a CNN
+		// inference per image.
+		if q, err = train.QuantizeCNN(cm, train.Data(trainSet.Head(2000))); err != nil {
+			return err
+		}
+		fm = cm
+	} else {
+		mm, err := train.Train(cfg, train.Data(trainSet), report)
+		if err != nil {
+			return err
+		}
+		if q, err = train.Quantize(mm, train.Data(trainSet.Head(5000))); err != nil {
+			return err
+		}
+		fm = mm
 	}
 	res, err := finishModel(c.String("out"), q, fm, cfg, testSet)
 	if err != nil {
@@ -126,7 +143,7 @@ func modelTrain(c *cli.Context) error {
 }
 
 // finishModel measures both accuracies, records them in the model and writes it.
-func finishModel(out string, q *zk.Model, fm *train.MLP, cfg train.Config, test mnist.Set) (trainResult, error) {
+func finishModel(out string, q *zk.Model, fm interface{ Accuracy(train.Data) float64 }, cfg train.Config, test mnist.Set) (trainResult, error) {
 	floatAcc := fm.Accuracy(train.Data(test))
 	quantAcc, err := train.QuantAccuracy(q, train.Data(test))
 	if err != nil {
@@ -215,8 +232,8 @@ func modelInspect(c *cli.Context) error {
 	cm := m.Commitment()
 	res := inspectModelResult{Arch: m.Arch.String(), CircuitID: fmt.Sprintf("%x", id), Commitment: fmt.Sprintf("%x", cm),
 		Weights: m.Arch.NumWeights(), Biases: m.Arch.NumBiases(), Meta: m.Meta}
-	for _, l := range m.Layers[:len(m.Layers)-1] {
-		res.Shifts = append(res.Shifts, l.Shift)
+	for _, l := range append(append([]zk.Layer(nil), m.Convs...), m.Layers[:len(m.Layers)-1]...) {
+		res.Shifts = append(res.Shifts, l.Shift) // conv layers', then hidden dense layers'
 	}
 	return render(c, res, func(w io.Writer) error {
 		_, err := fmt.Fprintf(w, "arch:        %s\ncircuit id:  %s\ncommitment:  %s\nweights:     %d int8\nbiases:      %d int32\nshifts:      %v\ntrained:     seed %d, %d steps, float %.2f%%, quantized %.2f%%\n",

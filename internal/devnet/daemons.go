@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/veritensor/veritensor/internal/task"
 	"github.com/veritensor/veritensor/miner"
 	"github.com/veritensor/veritensor/miner/hw"
 	"github.com/veritensor/veritensor/validator"
@@ -45,10 +46,11 @@ func requestTimeout(arch string) time.Duration {
 // startValidators runs one validator daemon per scoring validator, each on
 // its own node, reporting each tempo to onReport.
 func startValidators(ctx context.Context, d *daemons, o *Options, s *state, c *cluster, log *slog.Logger, onReport func(j int, r *validator.Report)) error {
-	dataset := "mnist"
-	if s.Arch != "784-64-10" && len(s.Arch) > 2 && s.Arch[:3] == "49-" {
-		dataset = "mnist-7x7"
+	spec, err := task.ForArch(s.Arch)
+	if err != nil {
+		return err
 	}
+	dataset := spec.Name
 	rt := requestTimeout(s.Arch)
 	for j := range s.Validators {
 		home := filepath.Join(o.Home, "validators", fmt.Sprintf("v%d", j))

@@ -51,31 +51,13 @@ func Train(cfg Config, d Data, progress func(Progress)) (*MLP, error) {
 	if err := cfg.Arch.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	if len(d.Images) == 0 || len(d.Images) != len(d.Labels) {
-		return nil, fmt.Errorf("%w: %d images, %d labels", ErrConfig, len(d.Images), len(d.Labels))
+	if cfg.Arch.IsCNN() {
+		return nil, fmt.Errorf("%w: %s is a CNN (use TrainCNN)", ErrConfig, cfg.Arch)
 	}
-	for i, img := range d.Images {
-		if len(img) != cfg.Arch.Inputs() || int(d.Labels[i]) >= cfg.Arch.Outputs() {
-			return nil, fmt.Errorf("%w: sample %d does not fit %s", ErrConfig, i, cfg.Arch)
-		}
+	if err := checkData(cfg.Arch, d); err != nil {
+		return nil, err
 	}
-	if cfg.Batch <= 0 {
-		cfg.Batch = 32
-	}
-	if cfg.LR <= 0 {
-		cfg.LR = 0.05
-	}
-	if cfg.Momentum == 0 {
-		cfg.Momentum = 0.9
-	}
-	if cfg.WeightDec == 0 {
-		cfg.WeightDec = 1e-4
-	}
-	perEpoch := (len(d.Images) + cfg.Batch - 1) / cfg.Batch
-	steps := cfg.Steps
-	if steps <= 0 {
-		steps = max(cfg.Epochs, 1) * perEpoch
-	}
+	cfg, steps := cfg.defaults(len(d.Images))
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7665726974656e73))
 	m := newMLP(cfg.Arch.Sizes, rng)
 	t := newTrainer(m)
@@ -112,6 +94,42 @@ func Train(cfg Config, d Data, progress func(Progress)) (*MLP, error) {
 	return m, nil
 }
 
+// checkData checks that d is a non-empty labelled set that fits a.
+func checkData(a zk.Arch, d Data) error {
+	if len(d.Images) == 0 || len(d.Images) != len(d.Labels) {
+		return fmt.Errorf("%w: %d images, %d labels", ErrConfig, len(d.Images), len(d.Labels))
+	}
+	for i, img := range d.Images {
+		if len(img) != a.Inputs() || int(d.Labels[i]) >= a.Outputs() {
+			return fmt.Errorf("%w: sample %d does not fit %s", ErrConfig, i, a)
+		}
+	}
+	return nil
+}
+
+// defaults fills cfg's zero fields and returns the number of steps for n
+// samples.
+func (cfg Config) defaults(n int) (Config, int) {
+	if cfg.Batch <= 0 {
+		cfg.Batch = 32
+	}
+	if cfg.LR <= 0 {
+		cfg.LR = 0.05
+	}
+	if cfg.Momentum == 0 {
+		cfg.Momentum = 0.9
+	}
+	if cfg.WeightDec == 0 {
+		cfg.WeightDec = 1e-4
+	}
+	perEpoch := (n + cfg.Batch - 1) / cfg.Batch
+	steps := cfg.Steps
+	if steps <= 0 {
+		steps = max(cfg.Epochs, 1) * perEpoch
+	}
+	return cfg, steps
+}
+
 func newMLP(sizes []int, rng *rand.Rand) *MLP {
 	m := &MLP{Sizes: append([]int(nil), sizes...)}
 	for l := 1; l < len(sizes); l++ {
@@ -127,12 +145,24 @@ func newMLP(sizes []int, rng *rand.Rand) *MLP {
 	return m
 }
 
+// Logits runs the float model on a float input.
+func (m *MLP) Logits(x []float32) []float32 {
+	acts := m.newActs()
+	copy(acts[0], x)
+	return append([]float32(nil), m.run(acts)...)
+}
+
 // forward fills acts[l] (post-activation, acts[0] the input) and returns the
 // logits (acts[last]).
 func (m *MLP) forward(img []byte, acts [][]float32) []float32 {
 	for i, p := range img {
 		acts[0][i] = input(p)
 	}
+	return m.run(acts)
+}
+
+// run computes acts[1:] from acts[0] and returns the logits.
+func (m *MLP) run(acts [][]float32) []float32 {
 	for l := 1; l < len(m.Sizes); l++ {
 		in, out := m.Sizes[l-1], m.Sizes[l]
 		a := acts[l]

@@ -74,3 +74,50 @@ func TestTrainRejectsBadData(t *testing.T) {
 		t.Fatal("label out of range accepted")
 	}
 }
+
+// TestTrainCNNDeterministicAndLearns trains a tiny CNN (strided conv, max
+// pooling) for 150 steps on real MNIST twice with one seed (identical model
+// files) and checks that float and quantized accuracy rise far above chance.
+func TestTrainCNNDeterministicAndLearns(t *testing.T) {
+	tr, te, err := mnist.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	test := Data(te.Head(1000))
+	a, err := zk.ParseArch("28x28-c4k5s2-mp2-10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func() (*CNN, []byte, float64) {
+		m, err := TrainCNN(Config{Arch: a, Seed: 3, Steps: 150}, Data(tr), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := QuantizeCNN(m, Data(tr.Head(500)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := q.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc, err := QuantAccuracy(q, test)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m, b, acc
+	}
+	m1, b1, q1 := run()
+	_, b2, _ := run()
+	if !bytes.Equal(b1, b2) {
+		t.Fatal("same seed, different CNN models")
+	}
+	f1 := m1.Accuracy(test)
+	t.Logf("tiny CNN, 150 steps, 1000 test images: float %.3f quantized %.3f", f1, q1)
+	if f1 < 0.8 || q1 < 0.8 {
+		t.Fatalf("CNN training did not learn: float %.3f, quantized %.3f", f1, q1)
+	}
+	if _, err := Train(Config{Arch: a}, Data(tr.Head(1)), nil); err == nil {
+		t.Fatal("Train (MLP) accepted a CNN architecture")
+	}
+}
