@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/veritensor/veritensor/chain"
+	"github.com/veritensor/veritensor/chain/ceremonytest"
 	"github.com/veritensor/veritensor/chain/client"
 	"github.com/veritensor/veritensor/chain/node"
 	"github.com/veritensor/veritensor/chain/testnet"
@@ -85,7 +86,7 @@ func TestRealChainCommitRevealRestart(t *testing.T) {
 	for _, i := range []int{0, 1, 2, 3, 10, 11, 12, 13} {
 		accts = append(accts, chain.GenesisAccount{Address: addrOf(key(i)), Balance: bal})
 	}
-	net, err := testnet.Generate(t.TempDir(), testnet.Options{Validators: 2, ChainID: realChainID, Accounts: accts,
+	net, err := testnet.Generate(t.TempDir(), testnet.Options{Validators: 2, ChainID: realChainID, Accounts: accts, Params: ceremonytest.Params(),
 		Config: node.Config{TimeoutCommit: node.Duration(200 * time.Millisecond), CreateEmptyBlocks: true, LogLevel: os.Getenv("VALIDATOR_CHAIN_LOG")}})
 	if err != nil {
 		t.Fatal(err)
@@ -110,8 +111,12 @@ func TestRealChainCommitRevealRestart(t *testing.T) {
 	h := chain.DefaultHyperparams()
 	h.Tempo, h.ImmunityPeriod, h.MaxUIDs, h.MaxValidators = 40, 1000, 8, 1
 	h.RegistrationBurn, h.RequireProof, h.CommitReveal = 1_000_000, false, true
+	cer, err := ceremonytest.Seal(ctx, c, net.Keys[0].Private, key(0), testArch, f.vk, sha256.Sum256(f.pk))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := c.CreateSubnet(ctx, net.Keys[0].Private, &chain.MsgSubnetCreate{Name: "mnist-7x7", Arch: testArch,
-		VK: f.vk, PKHash: sha256.Sum256(f.pk), ScoringRule: chain.ScoringYuma, Hyper: h}, fee); err != nil {
+		Ceremony: cer, ScoringRule: chain.ScoringYuma, Hyper: h}, fee); err != nil {
 		t.Fatal(err)
 	}
 	sns, err := c.Subnets(ctx)

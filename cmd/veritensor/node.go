@@ -33,6 +33,8 @@ func init() {
 				&cli.StringSliceFlag{Name: "fund", Usage: "extra genesis account ADDRESS=AMOUNT (repeatable)"},
 				&cli.Uint64Flag{Name: "min-fee", Value: chain.DefaultParams().MinFee, Usage: "minimum fee per transaction, base units"},
 				&cli.Uint64Flag{Name: "max-tx-bytes", Value: chain.DefaultParams().MaxTxBytes, Usage: "largest transaction accepted, bytes"},
+				&cli.Uint64Flag{Name: "ceremony-beacon-delay", Value: chain.DefaultParams().CeremonyBeaconDelay, Usage: "blocks from ceremony-open to its beacon block"},
+				&cli.Uint64Flag{Name: "ceremony-min-contributors", Value: chain.DefaultParams().CeremonyMinContributors, Usage: "fewest distinct contributors a setup ceremony needs to be sealed or used"},
 				outputFlag,
 			},
 			Action: nodeInit,
@@ -74,6 +76,7 @@ func nodeInit(c *cli.Context) error {
 	home := c.String("home")
 	g := chain.DefaultGenesis()
 	g.Params.MinFee, g.Params.MaxTxBytes = c.Uint64("min-fee"), c.Uint64("max-tx-bytes")
+	g.Params.CeremonyBeaconDelay, g.Params.CeremonyMinContributors = c.Uint64("ceremony-beacon-delay"), c.Uint64("ceremony-min-contributors")
 	for _, f := range c.StringSlice("fund") {
 		addr, amt, ok := strings.Cut(f, "=")
 		a, err := chain.ParseAddress(addr)

@@ -112,7 +112,7 @@ func newDevnet(o *Options) (*state, error) {
 		fund(minerHotkey(i))
 	}
 	net, err := testnet.Generate(filepath.Join(o.Home, "chain"), testnet.Options{Validators: o.Nodes, ChainID: ChainID,
-		Accounts: accts, Config: node.Config{TimeoutCommit: node.Duration(o.BlockTime), CreateEmptyBlocks: true, LogLevel: "none"}})
+		Accounts: accts, Params: devnetParams(), Config: node.Config{TimeoutCommit: node.Duration(o.BlockTime), CreateEmptyBlocks: true, LogLevel: "none"}})
 	if err != nil {
 		return nil, fmt.Errorf("devnet: generate the network: %w", err)
 	}
@@ -143,8 +143,12 @@ func ensureSubnet(ctx context.Context, c *client.Client, s *state, home string, 
 			h.MaxUIDs = uint16(ScoringValidators + len(s.Miners) + 2)
 			h.ActivityCutoff, h.RegistrationBurn = 100_000, registrationBurn
 			h.CommitReveal, h.RequireProof = true, true
+			cer, err := ensureCeremony(ctx, c, s, home, k, say)
+			if err != nil {
+				return err
+			}
 			if _, err := c.CreateSubnet(ctx, owner, &chain.MsgSubnetCreate{Name: SubnetName, Arch: s.Arch,
-				VK: k.VK, PKHash: k.PKHash, ScoringRule: chain.ScoringYuma, Hyper: h}, fee); err != nil {
+				Ceremony: cer, ScoringRule: chain.ScoringYuma, Hyper: h}, fee); err != nil {
 				return fmt.Errorf("devnet: create the subnet: %w", err)
 			}
 			if id, found, err = findSubnet(ctx, c, addr(owner)); err != nil || !found {
