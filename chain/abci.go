@@ -9,8 +9,10 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 )
 
-// AppVersion is the application protocol version reported in Info.
-const AppVersion uint64 = 1
+// AppVersion is the application protocol version reported in Info. 2: setup
+// ceremonies (tx types 40-42) and subnet-create naming a ceremony
+// (docs/protocol.md, "Versions").
+const AppVersion uint64 = 2
 
 // Codespace is the ABCI codespace of every non-zero code (see errors.go).
 const Codespace = "veritensor"

@@ -64,12 +64,19 @@ const (
 // BeaconDomain separates the ceremony beacon from every other hash.
 const BeaconDomain = "veritensor/ceremony/beacon/v1"
 
-// CeremonyBeacon derives a ceremony's beacon from the hash of the block at
-// its beacon height: SHA-256(BeaconDomain | chain_id (u32 length + bytes) |
-// ceremony ID (u32) | block hash (u32 length + bytes)). Binding the chain
-// and the ceremony keeps two ceremonies from sharing a beacon.
-func CeremonyBeacon(chainID string, id uint32, blockHash []byte) Hash32 {
-	return sha256.Sum256(NewEncoder(96).Fixed([]byte(BeaconDomain)).String(chainID).Uint32(id).VarBytes(blockHash).Bytes())
+// CeremonyBeacon derives the beacon of a ceremony of the given phase from
+// the hash of the block at its beacon height:
+//
+//	SHA-256(BeaconDomain | u16 len(chain_id) | chain_id | u64 ceremony ID |
+//	        u8 phase | u16 len(block hash) | block hash)
+//
+// integers big-endian; byte for byte zk/ceremony.Beacon, which sealers and
+// verifiers call. Binding the chain and the ceremony keeps two ceremonies
+// from sharing a beacon.
+func CeremonyBeacon(chainID string, id uint32, phase uint8, blockHash []byte) Hash32 {
+	e := NewEncoder(96).Fixed([]byte(BeaconDomain)).Uint16(uint16(len(chainID))).Fixed([]byte(chainID)).
+		Uint64(uint64(id)).Uint8(phase).Uint16(uint16(len(blockHash))).Fixed(blockHash)
+	return sha256.Sum256(e.Bytes())
 }
 
 // Contribution is one recorded contribution.
@@ -111,7 +118,7 @@ type Ceremony struct {
 	BeaconHeight uint64 `json:"beacon_height"`
 	// BeaconBlockHash is the hash of block BeaconHeight (zero until then).
 	BeaconBlockHash Hash32 `json:"beacon_block_hash"`
-	// Beacon is CeremonyBeacon(chain ID, ID, BeaconBlockHash).
+	// Beacon is CeremonyBeacon(chain ID, ID, Phase, BeaconBlockHash).
 	Beacon Hash32 `json:"beacon"`
 	// Sealed is set by ceremony-seal, at block SealedAt.
 	Sealed   bool   `json:"sealed"`
@@ -593,7 +600,7 @@ func ceremoniesEndBlock(s *State, ctx BlockContext) ([]Event, error) {
 			continue
 		}
 		copy(c.BeaconBlockHash[:], ctx.Hash)
-		c.Beacon = CeremonyBeacon(s.ChainID(), c.ID, ctx.Hash)
+		c.Beacon = CeremonyBeacon(s.ChainID(), c.ID, c.Phase, ctx.Hash)
 		if err := s.putCeremony(c); err != nil {
 			return nil, err
 		}

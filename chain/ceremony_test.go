@@ -43,7 +43,7 @@ func TestCeremonyRules(t *testing.T) {
 	beaconCtx := BlockContext{Height: int64(c.BeaconHeight)}
 	saved := e.height
 	e.height = beaconCtx.Height
-	want := CeremonyBeacon(testChainID, p1.ID, e.ctx().Hash)
+	want := CeremonyBeacon(testChainID, p1.ID, CeremonyPhase1, e.ctx().Hash)
 	e.height = saved
 	if c.Beacon != want || c.BeaconBlockHash.IsZero() {
 		t.Fatalf("beacon %s, want %s", c.Beacon, want)

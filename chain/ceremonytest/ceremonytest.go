@@ -57,10 +57,10 @@ func Seal(ctx context.Context, c *client.Client, owner, other ed25519.PrivateKey
 		Source: "/nonexistent/ceremonytest"}, vk, pkHash)
 }
 
-// Params are chain.DefaultParams with a short beacon delay (3 blocks), for
+// Params are chain.DefaultParams with a short beacon delay (8 blocks: room for four transactions that each wait for their commit), for
 // test networks that run ceremonies.
 func Params() *chain.Params {
 	p := chain.DefaultParams()
-	p.CeremonyBeaconDelay = 3
+	p.CeremonyBeaconDelay = 8
 	return &p
 }

@@ -14,7 +14,7 @@ import (
 // beacon delay that fits the devnet's ceremony.
 func devnetParams() *chain.Params {
 	p := chain.DefaultParams()
-	p.CeremonyBeaconDelay = 3
+	p.CeremonyBeaconDelay = 8
 	return &p
 }
 
