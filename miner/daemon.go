@@ -32,6 +32,9 @@ type DaemonHooks struct {
 	// Hardware samples the machine (hw.Inventory(hw.NewNVML()) when nil);
 	// its Canonical form is served on chain.
 	Hardware func() hw.Summary
+	// CheckSetup verifies the subnet's setup ceremony before anything is
+	// served or proved (nil: no check; see SetupCheck).
+	CheckSetup SetupCheck
 }
 
 // RunDaemon runs a miner until ctx ends, then shuts down gracefully and
@@ -85,6 +88,10 @@ func RunDaemon(ctx context.Context, cfg Config, hooks DaemonHooks) error {
 	if err != nil {
 		return fmt.Errorf("miner: %w", err)
 	}
+	keysDir, err := checkSetup(ctx, hooks.CheckSetup, si, cfg.KeysDir)
+	if err != nil {
+		return fmt.Errorf("miner: refusing to serve subnet %d: %w", si.ID, err)
+	}
 	me, err := cc.Neuron(ctx)
 	if errors.Is(err, ErrNotRegistered) {
 		return fmt.Errorf("%w: hotkey %s (%q in %s/keys) holds no UID on subnet %d: run "+
@@ -116,7 +123,7 @@ func RunDaemon(ctx context.Context, cfg Config, hooks DaemonHooks) error {
 	var prover server.Prover = lazyProver{classes: int(si.Task.OutputSize)}
 	if cfg.Behavior.proves() {
 		start := time.Now()
-		zp, err := LoadProver(cfg.KeysDir, si)
+		zp, err := LoadProver(keysDir, si)
 		if err != nil {
 			return err
 		}

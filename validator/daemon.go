@@ -58,6 +58,9 @@ type DaemonHooks struct {
 	OnReport func(*Report)
 	// OnMetrics is called with the metrics address once it listens.
 	OnMetrics func(addr string)
+	// CheckSetup verifies the subnet's setup ceremony before any scoring
+	// (nil: no check; see SetupCheck).
+	CheckSetup SetupCheck
 }
 
 // RunDaemon runs a validator until ctx ends: it reads the hotkey from the
@@ -93,6 +96,9 @@ func RunDaemon(ctx context.Context, dc DaemonConfig, hooks DaemonHooks) error {
 		if sleep(ctx, back) != nil {
 			return nil
 		}
+	}
+	if err := checkSetup(ctx, hooks.CheckSetup, cc, dc.Subnet); err != nil {
+		return err
 	}
 	v, err := New(Config{ChainID: chainID, Subnet: dc.Subnet, Hotkey: k.Private, Home: dc.Home, Chain: cc, Submitter: cc,
 		Dataset: data, Graded: dc.Graded, Decoys: dc.Decoys, RequestTimeout: time.Duration(dc.RequestTimeout),
