@@ -16,7 +16,6 @@ import (
 	"github.com/veritensor/veritensor/chain/node"
 	"github.com/veritensor/veritensor/chain/testnet"
 	"github.com/veritensor/veritensor/internal/atomicfile"
-	"github.com/veritensor/veritensor/internal/keycache"
 )
 
 const (
@@ -130,7 +129,7 @@ func newDevnet(o *Options) (*state, error) {
 // ensureSubnet creates the subnet (proofs required, commit-reveal on) unless
 // the state or the chain already has it, then registers and stakes whatever
 // is missing. Each step is saved, so an interrupted setup resumes.
-func ensureSubnet(ctx context.Context, c *client.Client, s *state, home string, k *keycache.Keys, say func(string, ...any)) error {
+func ensureSubnet(ctx context.Context, c *client.Client, s *state, home string, say func(string, ...any)) error {
 	owner := subnetOwnerKey()
 	if !s.SubnetCreated {
 		id, found, err := findSubnet(ctx, c, addr(owner))
@@ -143,7 +142,7 @@ func ensureSubnet(ctx context.Context, c *client.Client, s *state, home string, 
 			h.MaxUIDs = uint16(ScoringValidators + len(s.Miners) + 2)
 			h.ActivityCutoff, h.RegistrationBurn = 100_000, registrationBurn
 			h.CommitReveal, h.RequireProof = true, true
-			cer, err := ensureCeremony(ctx, c, s, home, k, say)
+			cer, err := ensureCeremony(ctx, c, s, home, say)
 			if err != nil {
 				return err
 			}
