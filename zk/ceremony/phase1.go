@@ -16,16 +16,12 @@ func InitPhase1(w io.Writer, log2 uint8) (FileInfo, error) {
 	if log2 < MinLog2 || log2 > MaxLog2 {
 		return FileInfo{}, fmt.Errorf("%w: log2 size %d, want %d..%d", ErrTooLarge, log2, MinLog2, MaxLog2)
 	}
-	b, err := phase1InitFile(log2)
-	if err != nil {
-		return FileInfo{}, err
-	}
-	return writeFile(w, b)
+	return writeFile(w, phase1InitFile(log2))
 }
 
-func phase1InitFile(log2 uint8) ([]byte, error) {
+func phase1InitFile(log2 uint8) []byte {
 	h := Header{Version: FormatVersion, Phase: Phase1, Kind: KindInit, Log2: log2}
-	return encodeState(h, mpcsetup.NewPhase1(uint64(1)<<log2))
+	return append(h.Encode(), newP1(1<<log2).encode(nil)...)
 }
 
 func encodeState(h Header, state io.WriterTo) ([]byte, error) {
@@ -48,75 +44,33 @@ func writeFile(w io.Writer, b []byte) (FileInfo, error) {
 	return FileInfo{Header: h, Hash: FileHash(b), Size: int64(len(b))}, nil
 }
 
-// decodePhase1 parses a phase-1 init or contribution file body. It checks
-// the exact length for the header's size before gnark allocates anything.
-func decodePhase1(h Header, body []byte) (p *mpcsetup.Phase1, err error) {
-	n := int64(1) << h.Log2
-	challenge := 32
-	if h.Kind == KindInit {
-		challenge = 0
-	}
-	if want := phase1BodySize(n, challenge); int64(len(body)) != want {
-		return nil, fmt.Errorf("%w: phase-1 state of %d bytes, want %d for 2^%d", ErrMalformed, len(body), want, h.Log2)
-	}
-	if got := binary.BigEndian.Uint64(body[3*proofSize:]); got != uint64(n) {
-		return nil, fmt.Errorf("%w: state of size %d in a file of size 2^%d", ErrMalformed, got, h.Log2)
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			p, err = nil, fmt.Errorf("%w: phase-1 state: %v", ErrMalformed, r)
-		}
-	}()
-	p = new(mpcsetup.Phase1)
-	read, err := p.ReadFrom(bytes.NewReader(body))
+// decodeSealed1 parses a phase-1 sealed file body: u16 beacon length,
+// beacon, the parameters (SrsCommons.WriteTo).
+func decodeSealed1(h Header, body []byte, progress Progress) (beacon []byte, c *mpcsetup.SrsCommons, err error) {
+	beacon, rest, err := splitBeacon(body)
 	if err != nil {
-		return nil, fmt.Errorf("%w: phase-1 state: %w", ErrMalformed, err)
+		return nil, nil, err
 	}
-	if read != int64(len(body)) {
-		return nil, fmt.Errorf("%w: phase-1 state has %d trailing bytes", ErrMalformed, int64(len(body))-read)
-	}
-	return p, nil
+	c, err = decodeCommons(h.Log2, rest, progress)
+	return beacon, c, err
 }
 
-// decodeSealed1 parses a phase-1 sealed file body: u16 beacon length,
-// beacon, SrsCommons.
-func decodeSealed1(h Header, body []byte) (beacon []byte, c *mpcsetup.SrsCommons, err error) {
+func splitBeacon(body []byte) (beacon, rest []byte, err error) {
 	if len(body) < sealedTail {
 		return nil, nil, fmt.Errorf("%w: sealed file too short", ErrMalformed)
 	}
 	bl := int(binary.BigEndian.Uint16(body))
-	if bl > MaxBeaconSize || len(body) < sealedTail+bl {
+	if bl == 0 || bl > MaxBeaconSize || len(body) < sealedTail+bl {
 		return nil, nil, fmt.Errorf("%w: beacon of %d bytes", ErrMalformed, bl)
 	}
-	beacon, rest := body[sealedTail:sealedTail+bl], body[sealedTail+bl:]
-	n := int64(1) << h.Log2
-	if want := commonsSize(n); int64(len(rest)) != want {
-		return nil, nil, fmt.Errorf("%w: sealed parameters of %d bytes, want %d for 2^%d", ErrMalformed, len(rest), want, h.Log2)
-	}
-	if got := binary.BigEndian.Uint64(rest); got != uint64(n) {
-		return nil, nil, fmt.Errorf("%w: parameters of size %d in a file of size 2^%d", ErrMalformed, got, h.Log2)
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			beacon, c, err = nil, nil, fmt.Errorf("%w: sealed parameters: %v", ErrMalformed, r)
-		}
-	}()
-	c = new(mpcsetup.SrsCommons)
-	if _, err := c.ReadFrom(bytes.NewReader(rest)); err != nil {
-		return nil, nil, fmt.Errorf("%w: sealed parameters: %w", ErrMalformed, err)
-	}
-	return beacon, c, nil
+	return body[sealedTail : sealedTail+bl], body[sealedTail+bl:], nil
 }
 
-func sealed1File(h Header, beacon []byte, c *mpcsetup.SrsCommons) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.Write(h.Encode())
-	buf.Write(putU16(nil, len(beacon)))
-	buf.Write(beacon)
-	if _, err := c.WriteTo(&buf); err != nil {
-		return nil, fmt.Errorf("ceremony: encode sealed parameters: %w", err)
-	}
-	return buf.Bytes(), nil
+func sealed1File(h Header, beacon []byte, c *mpcsetup.SrsCommons, progress Progress) []byte {
+	b := h.Encode()
+	b = putU16(b, len(beacon))
+	b = append(b, beacon...)
+	return append(b, encodeCommons(c, progress)...)
 }
 
 // Phase1Result is a verified phase 1.
@@ -135,16 +89,22 @@ type Phase1Result struct {
 // file, each contribution, and optionally the sealed file last) and seals
 // it with beacon. It returns the sealed file, which the caller may compare
 // with, or use instead of, a downloaded one.
+//
+// Each contribution's proofs of knowledge are checked against its
+// predecessor (a few points per file); the last state is decoded in full
+// (every point on the curve and in the subgroup) and checked to be powers
+// of one τ with α and β. That is enough: the output depends only on the
+// last state, and the chain of proofs shows it holds every contributor's
+// secret. Only if the last state is malformed are the earlier ones decoded
+// in full, to name the first malformed one.
 func VerifyPhase1(files []Opener, beacon []byte, progress Progress) (*Phase1Result, error) {
-	const step = "phase 1: verify"
 	if len(beacon) == 0 || len(beacon) > MaxBeaconSize {
 		return nil, fmt.Errorf("%w: beacon of %d bytes, want 1..%d", ErrSealMismatch, len(beacon), MaxBeaconSize)
 	}
 	if len(files) == 0 {
 		return nil, fmt.Errorf("%w: phase 1 has no init file", ErrEmpty)
 	}
-	total := len(files) + 1
-	progress.report(step, 0, total)
+	const step = "phase 1: check links and proofs"
 	b, h, err := readFile(files[0], 0)
 	if err != nil {
 		return nil, asFileErr(err, Phase1, KindInit, 0, nil)
@@ -153,71 +113,126 @@ func VerifyPhase1(files []Opener, beacon []byte, progress Progress) (*Phase1Resu
 	if h.Phase != Phase1 || h.Kind != KindInit {
 		return nil, fileErr(Phase1, h.Kind, 0, hash, ErrBrokenLink, "first file is a phase-%d %s file, want the phase-1 init", h.Phase, h.Kind)
 	}
-	want, err := phase1InitFile(h.Log2)
-	if err != nil {
-		return nil, err
-	}
-	if !bytes.Equal(b, want) {
+	if !bytes.Equal(b, phase1InitFile(h.Log2)) {
 		return nil, fileErr(Phase1, KindInit, 0, hash, ErrBadInit, "not the deterministic phase-1 init for 2^%d", h.Log2)
 	}
+	n := 1 << h.Log2
 	res := &Phase1Result{Log2: h.Log2, Files: [][32]byte{hash}}
-	prev := mpcsetup.NewPhase1(uint64(1) << h.Log2)
-	prevHash := hash
+	init := newP1(n)
+	initHash := sha256.Sum256(b[HeaderSize:])
+	prevHead, prevHash := init.head(initHash[:]), hash
+	last := len(files) - 1
 	var sealedGiven []byte
 	var sealedHdr Header
-	progress.report(step, 1, total)
+	var final *p1State
+	progress.report(step, 1, len(files))
 	for i := 1; i < len(files); i++ {
 		b, nh, err := readFile(files[i], maxFileSize(h))
 		if err != nil {
 			return nil, asFileErr(err, Phase1, KindContribution, i, nil)
 		}
 		hash := FileHash(b)
-		if nh.Kind == KindSealed && i == len(files)-1 {
+		if nh.Kind == KindSealed && i == last && i > 1 {
 			sealedGiven, sealedHdr = b, nh
 			break
 		}
 		if err := checkLink(h, nh, KindContribution, i, prevHash); err != nil {
 			return nil, fileErr(Phase1, nh.Kind, i, hash, ErrBrokenLink, "%v", err)
 		}
-		next, err := decodePhase1(nh, b[HeaderSize:])
-		if err != nil {
+		body := b[HeaderSize:]
+		if err := checkBody1(h.Log2, body, true); err != nil {
 			return nil, asFileErr(err, Phase1, KindContribution, i, &hash)
 		}
-		if err := verifyStep(func() error { return prev.Verify(next) }); err != nil {
+		var head *p1Head
+		isLast := i == last || (i == last-1 && isSealedNext(files[last]))
+		if isLast {
+			s, err := decodeP1(h.Log2, body, progressStep(progress, "phase 1: decode last contribution"))
+			if err != nil {
+				return nil, asFileErr(err, Phase1, KindContribution, i, &hash)
+			}
+			sum := sha256.Sum256(body)
+			head, final = s.head(sum[:]), s
+		} else if head, err = decodeHead1(h.Log2, body); err != nil {
+			return nil, asFileErr(err, Phase1, KindContribution, i, &hash)
+		}
+		if err := verifyProofs(prevHead, head); err != nil {
 			return nil, fileErr(Phase1, KindContribution, i, hash, ErrBadContribution, "%v", err)
 		}
-		prev, prevHash = next, hash
+		prevHead, prevHash = head, hash
 		res.Files = append(res.Files, hash)
-		progress.report(step, i+1, total)
+		progress.report(step, i+1, len(files))
 	}
 	nContrib := len(res.Files) - 1
-	if nContrib == 0 {
+	if nContrib == 0 || final == nil {
 		return nil, fmt.Errorf("%w: phase 1 has no contribution", ErrEmpty)
 	}
-	sh := Header{Version: FormatVersion, Phase: Phase1, Kind: KindSealed, Log2: h.Log2, Index: uint32(nContrib + 1), Prev: prevHash}
-	commons := prev.Seal(beacon)
-	sealed, err := sealed1File(sh, beacon, &commons)
-	if err != nil {
-		return nil, err
+	progress.report("phase 1: check powers", 0, 1)
+	if err := final.verifyStructure(); err != nil {
+		return nil, blameStructure(files, h.Log2, res.Files, err)
 	}
-	res.Sealed, res.SealedHash, res.commons = sealed, FileHash(sealed), &commons
+	progress.report("phase 1: check powers", 1, 1)
+	sh := Header{Version: FormatVersion, Phase: Phase1, Kind: KindSealed, Log2: h.Log2, Index: uint32(nContrib + 1), Prev: prevHash}
+	commons := final.seal(prevHead.bodyHash, beacon, progressStep(progress, "phase 1: seal"))
+	res.Sealed = sealed1File(sh, beacon, commons, nil)
+	res.SealedHash, res.commons = FileHash(res.Sealed), commons
 	if sealedGiven != nil {
 		gh := FileHash(sealedGiven)
 		idx := nContrib + 1
 		if err := checkLink(h, sealedHdr, KindSealed, idx, prevHash); err != nil {
 			return nil, fileErr(Phase1, KindSealed, idx, gh, ErrBrokenLink, "%v", err)
 		}
-		if gb, _, err := decodeSealed1(sealedHdr, sealedGiven[HeaderSize:]); err != nil {
+		if gb, _, err := splitBeacon(sealedGiven[HeaderSize:]); err != nil {
 			return nil, asFileErr(err, Phase1, KindSealed, idx, &gh)
 		} else if !bytes.Equal(gb, beacon) {
 			return nil, fileErr(Phase1, KindSealed, idx, gh, ErrSealMismatch, "sealed with beacon %x, want %x", gb, beacon)
 		}
 		if gh != res.SealedHash {
-			return nil, fileErr(Phase1, KindSealed, idx, gh, ErrSealMismatch, "sealed parameters are not the seal of contribution %d with the beacon (want file %s)", nContrib, ShortHash(res.SealedHash))
+			return nil, fileErr(Phase1, KindSealed, idx, gh, ErrSealMismatch, "the parameters are not the seal of contribution %d with the beacon (want file %s)", nContrib, ShortHash(res.SealedHash))
 		}
 	}
-	progress.report(step, total, total)
 	return res, nil
+}
+
+// isSealedNext peeks at a file's header.
+func isSealedNext(open Opener) bool {
+	rc, err := open()
+	if err != nil {
+		return false
+	}
+	defer rc.Close()
+	hb := make([]byte, HeaderSize)
+	if _, err := io.ReadFull(rc, hb); err != nil {
+		return false
+	}
+	h, err := DecodeHeader(hb)
+	return err == nil && h.Kind == KindSealed
+}
+
+// blameStructure names the first contribution whose state is not powers of
+// one τ (the last one is known to be malformed).
+func blameStructure(files []Opener, log2 uint8, hashes [][32]byte, lastErr error) error {
+	for i := 1; i < len(hashes)-1; i++ {
+		b, _, err := readFile(files[i], 0)
+		if err != nil {
+			break
+		}
+		s, err := decodeP1(log2, b[HeaderSize:], nil)
+		if err == nil {
+			err = s.verifyStructure()
+		}
+		if err != nil {
+			return fileErr(Phase1, KindContribution, i, hashes[i], ErrBadContribution, "the state is not powers of one τ: %v", err)
+		}
+	}
+	i := len(hashes) - 1
+	return fileErr(Phase1, KindContribution, i, hashes[i], ErrBadContribution, "the state is not powers of one τ: %v", lastErr)
+}
+
+func progressStep(p Progress, step string) Progress {
+	if p == nil {
+		return nil
+	}
+	return func(_ string, done, total int) { p(step, done, total) }
 }
 
 // SealPhase1 verifies a phase-1 transcript (init and contributions) and
@@ -245,7 +260,7 @@ func checkLink(first, nh Header, kind Kind, index int, prevHash [32]byte) error 
 	case int(nh.Index) != index:
 		return fmt.Errorf("index %d at position %d (reordered?)", nh.Index, index)
 	case nh.Prev != prevHash:
-		return fmt.Errorf("builds on %s, the previous file is %s (reordered or spliced)", ShortHash(nh.Prev), ShortHash(prevHash))
+		return fmt.Errorf("builds on file %s, but file %d is %s: the transcript is reordered or spliced, or file %d was altered after this one built on it", ShortHash(nh.Prev), index-1, ShortHash(prevHash), index-1)
 	}
 	return nil
 }
@@ -272,5 +287,3 @@ func asFileErr(err error, ph Phase, k Kind, index int, hash *[32]byte) error {
 	}
 	return e
 }
-
-var _ = sha256.Size

@@ -58,7 +58,7 @@ func InitPhase2(w io.Writer, c *Circuit, sealed io.Reader, progress Progress) (F
 	if h.Phase != Phase1 || h.Kind != KindSealed {
 		return FileInfo{}, fmt.Errorf("%w: phase 2 starts from a sealed phase 1, got a phase-%d %s file", ErrBrokenLink, h.Phase, h.Kind)
 	}
-	_, commons, err := decodeSealed1(h, b[HeaderSize:])
+	_, commons, err := decodeSealed1(h, b[HeaderSize:], progressStep(progress, "phase 2: decode phase 1"))
 	if err != nil {
 		return FileInfo{}, err
 	}
@@ -77,12 +77,12 @@ func InitPhase2(w io.Writer, c *Circuit, sealed io.Reader, progress Progress) (F
 }
 
 func phase2InitFile(c *Circuit, commons *mpcsetup.SrsCommons, sealedHash [32]byte) ([]byte, error) {
-	p, _, err := initPhase2(c, commons)
+	body, err := phase2InitBody(c, commons)
 	if err != nil {
 		return nil, err
 	}
 	h := Header{Version: FormatVersion, Phase: Phase2, Kind: KindInit, Log2: c.Log2, CircuitID: c.ID, Prev: sealedHash}
-	return encodeState(h, p)
+	return append(h.Encode(), body...), nil
 }
 
 // scanPhase2 checks the slice lengths of a phase-2 state body against its
@@ -212,7 +212,7 @@ func VerifyPhase2(c *Circuit, sealed1 Opener, files []Opener, beacon []byte, pro
 	if h.Phase != Phase1 || h.Kind != KindSealed {
 		return nil, fileErr(Phase1, h.Kind, int(h.Index), sh, ErrBrokenLink, "phase 2 starts from a sealed phase 1, got a phase-%d %s file", h.Phase, h.Kind)
 	}
-	_, commons, err := decodeSealed1(h, b[HeaderSize:])
+	_, commons, err := decodeSealed1(h, b[HeaderSize:], progressStep(progress, "phase 2: decode phase 1"))
 	if err != nil {
 		return nil, asFileErr(err, Phase1, KindSealed, int(h.Index), &sh)
 	}
@@ -244,24 +244,34 @@ func verifyPhase2(c *Circuit, commons *mpcsetup.SrsCommons, sealed1 [32]byte, fi
 	case h.Prev != sealed1:
 		return nil, fileErr(Phase2, KindInit, 0, hash, ErrBrokenLink, "phase 2 builds on phase 1 %s, the verified one is %s", ShortHash(h.Prev), ShortHash(sealed1))
 	}
-	init, evals, err := initPhase2(c, commons)
+	t, err := truncate(commons, c.Log2)
 	if err != nil {
 		return nil, asFileErr(err, Phase2, KindInit, 0, &hash)
 	}
-	want, err := encodeState(h, init)
+	stateB, evalsB, err := splitInit(b[HeaderSize:])
 	if err != nil {
-		return nil, err
+		return nil, asFileErr(err, Phase2, KindInit, 0, &hash)
 	}
-	if !bytes.Equal(b, want) {
-		return nil, fileErr(Phase2, KindInit, 0, hash, ErrWrongCircuit, "the init file is not the initial state of circuit %s (%s) on this phase 1: another circuit or a tampered file", ShortHash(c.ID), c.Arch)
+	init, err := decodePhase2(stateB)
+	if err != nil {
+		return nil, asFileErr(err, Phase2, KindInit, 0, &hash)
 	}
+	evals, err := decodeEvals(evalsB)
+	if err != nil {
+		return nil, asFileErr(err, Phase2, KindInit, 0, &hash)
+	}
+	progress.report("phase 2: check init", 0, 1)
+	if err := verifyStep(func() error { return checkInit(c, t, init, evals) }); err != nil {
+		return nil, fileErr(Phase2, KindInit, 0, hash, ErrWrongCircuit, "the init file is not the initial state of circuit %s (%s) on this phase 1 (another circuit, or a tampered file): %v", ShortHash(c.ID), c.Arch, err)
+	}
+	progress.report("phase 2: check init", 1, 1)
 	progress.report(step, 1, total)
 	res := &Phase2Result{Log2: h.Log2, CircuitID: c.ID, Files: [][32]byte{hash}}
 	prev, prevHash := init, hash
 	var sealedGiven []byte
 	var sealedHdr Header
 	for i := 1; i < len(files); i++ {
-		limit := int64(len(want)) + 32
+		limit := int64(HeaderSize+len(stateB)) + 32
 		b, nh, err := readFile(files[i], limit)
 		if err != nil {
 			return nil, asFileErr(err, Phase2, KindContribution, i, nil)
@@ -288,10 +298,6 @@ func verifyPhase2(c *Circuit, commons *mpcsetup.SrsCommons, sealed1 [32]byte, fi
 	nContrib := len(res.Files) - 1
 	if nContrib == 0 {
 		return nil, fmt.Errorf("%w: phase 2 has no contribution", ErrEmpty)
-	}
-	t, err := truncate(commons, c.Log2)
-	if err != nil {
-		return nil, err
 	}
 	keys, err := seal2(prev, t, evals, beacon)
 	if err != nil {

@@ -1,6 +1,7 @@
 package ceremony
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"io"
 
@@ -29,15 +30,27 @@ func Contribute(w io.Writer, prev io.Reader, progress Progress) (FileInfo, error
 	var state io.WriterTo
 	switch h.Phase {
 	case Phase1:
-		p, err := decodePhase1(h, b[HeaderSize:])
+		body := b[HeaderSize:]
+		if err := checkBody1(h.Log2, body, h.Kind != KindInit); err != nil {
+			return FileInfo{}, err
+		}
+		s, err := decodeP1(h.Log2, body, progressStep(progress, "decode"))
 		if err != nil {
 			return FileInfo{}, err
 		}
-		progress.report(step, 1, 3)
-		p.Contribute()
-		state = p
+		sum := sha256.Sum256(body)
+		b = nil
+		s.contribute(sum[:], progressStep(progress, step))
+		out := append(next.Encode(), s.encode(progressStep(progress, "encode"))...)
+		return writeFile(w, out)
 	default:
-		p, err := decodePhase2(b[HeaderSize:])
+		body := b[HeaderSize:]
+		if h.Kind == KindInit {
+			if body, _, err = splitInit(body); err != nil {
+				return FileInfo{}, err
+			}
+		}
+		p, err := decodePhase2(body)
 		if err != nil {
 			return FileInfo{}, err
 		}
