@@ -1,8 +1,12 @@
 package chain
 
 import (
+	"bytes"
+	"context"
 	"crypto/ed25519"
 	"testing"
+
+	abci "github.com/cometbft/cometbft/abci/types"
 )
 
 // TestCeremonyRules drives a phase-1 and a phase-2 ceremony through every
@@ -144,5 +148,41 @@ func TestCeremonyValidateBasic(t *testing.T) {
 		if _, err := DecodeMsg(tc.msg.Type(), tc.msg.MarshalBody()); err == nil {
 			t.Errorf("%s: accepted", tc.name)
 		}
+	}
+}
+
+// TestCeremonyReplayDeterministic runs ceremonies (with refused
+// transactions in the blocks and the beacon end blocker) and a subnet
+// creation through a real App, then replays the blocks on a fresh App: the
+// app hash matches at every height.
+func TestCeremonyReplayDeterministic(t *testing.T) {
+	p := newProofApp(t, 3)
+	owner, alice := testKey(0), testKey(1)
+	d := p.ceremonies()
+	cer := d.sealedCeremony(owner, alice, smallArch, p.keys.vk, p.keys.pkHash)
+	// Refused in blocks: a contribution to the sealed ceremony, a seal again.
+	p.block(p.signed(alice, &MsgCeremonyContribute{Ceremony: cer, Prev: fakeHash("x"), Hash: fakeHash("y")}),
+		p.signed(owner, &MsgCeremonySeal{Ceremony: cer, Head: fakeHash("x"), Output: fakeHash("y")}))
+	p.okBlock(p.signed(owner, &MsgSubnetCreate{Name: "r", Arch: smallArch, Ceremony: cer, ScoringRule: ScoringYuma, Hyper: testHyper()}))
+	for i := 0; i < 3; i++ {
+		p.okBlock()
+	}
+	want := p.app.LastCommit().AppHash
+
+	fresh, st := openApp(t, t.TempDir())
+	defer st.Close()
+	initChain(t, fresh, proofGenesis(t, 3))
+	for h, txs := range p.blocks {
+		finalize(t, fresh, int64(h+1), txs)
+		if _, err := fresh.Commit(context.Background(), &abci.RequestCommit{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := fresh.LastCommit().AppHash; !bytes.Equal(got, want) {
+		t.Fatalf("replayed app hash %X, want %X", got, want)
+	}
+	c, err := fresh.Committed().Ceremony(cer)
+	if err != nil || !c.Sealed || c.Beacon.IsZero() {
+		t.Fatalf("replayed ceremony %+v %v", c, err)
 	}
 }
