@@ -2,6 +2,7 @@ package chain
 
 import (
 	"crypto/ed25519"
+	"errors"
 	"crypto/sha256"
 	"testing"
 )
@@ -89,3 +90,5 @@ func (p *proofApp) ceremonies() ceremonyDriver {
 		},
 		state: func() *State { return p.app.Committed() }}
 }
+
+func errorsIs(err error, target error) bool { return errors.Is(err, target) }

@@ -186,3 +186,16 @@ func TestCeremonyReplayDeterministic(t *testing.T) {
 		t.Fatalf("replayed ceremony %+v %v", c, err)
 	}
 }
+
+// TestNoRawVerifyingKeyPath: the version-1 subnet-create body, which
+// carried a verifying key and pk hash chosen by the creator, no longer
+// decodes: the only way to a subnet's key is a sealed ceremony.
+func TestNoRawVerifyingKeyPath(t *testing.T) {
+	k := smallSetup(t)
+	e := NewEncoder(512)
+	e.String("mnist").String(smallArch).VarBytes(k.vk).Fixed(k.pkHash[:]).Fixed(make([]byte, 32)).String(ScoringYuma)
+	testHyper().encode(e)
+	if _, err := DecodeMsg(TxSubnetCreate, e.Bytes()); !errorsIs(err, ErrMalformed) {
+		t.Fatalf("version-1 subnet-create with a raw vk: %v", err)
+	}
+}
