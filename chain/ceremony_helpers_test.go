@@ -2,8 +2,8 @@ package chain
 
 import (
 	"crypto/ed25519"
-	"errors"
 	"crypto/sha256"
+	"errors"
 	"testing"
 )
 

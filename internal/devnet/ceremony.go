@@ -72,7 +72,9 @@ func ensureCeremony(ctx context.Context, c *client.Client, s *state, home string
 	res, err := ceremonyrun.Run(ctx, c, ceremonyrun.Spec{Arch: arch, Owner: owner,
 		Contributors: []ed25519.PrivateKey{owner, validatorOwnerKey(0), validatorOwnerKey(1)},
 		Phase1Dir:    filepath.Join(dir, "devnet-phase1"), Phase2Dir: filepath.Join(abs, "ceremony"), Fee: fee,
-		Say: func(f string, a ...any) { say("  %7s  "+f, append([]any{time.Since(start).Round(10 * time.Millisecond)}, a...)...) }})
+		Say: func(f string, a ...any) {
+			say("  %7s  "+f, append([]any{time.Since(start).Round(10 * time.Millisecond)}, a...)...)
+		}})
 	if err != nil {
 		return 0, fmt.Errorf("devnet: setup ceremony: %w", err)
 	}
