@@ -79,6 +79,9 @@ func TestThreePartyCeremonyOnFourNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("ceremony in %v", time.Since(start).Round(time.Millisecond))
+	if err := net.Settle(ctx); err != nil { // the other nodes have the seal too
+		t.Fatal(err)
+	}
 	if res.Phase2.DistinctContributors != 3 || len(res.Phase1.Contributions) != 3 || !res.Phase2.Sealed {
 		t.Fatalf("ceremony %+v", res.Phase2)
 	}
