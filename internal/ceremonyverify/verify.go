@@ -226,7 +226,7 @@ func Ceremony(ctx context.Context, c Chain, id uint32, o Options) (*Verified, er
 		if !errors.As(verr, &fe) && !errors.Is(verr, ErrUnverified) && !isCeremonySentinel(verr) {
 			return nil, verr // not a verdict about the transcript
 		}
-		vd.Error = describe(verr, p1, p2)
+		vd.Error = whose(verr, p1, p2) + verr.Error()
 	} else {
 		kc, err := keycache.New(v.KeysDir)
 		if err != nil {
@@ -241,7 +241,10 @@ func Ceremony(ctx context.Context, c Chain, id uint32, o Options) (*Verified, er
 		return nil, fmt.Errorf("ceremonyverify: %w", err)
 	}
 	if !vd.OK {
-		return nil, fmt.Errorf("%w: %s", ErrUnverified, vd.Error)
+		if errors.Is(verr, ErrUnverified) {
+			return nil, verr
+		}
+		return nil, fmt.Errorf("%w: %s%w", ErrUnverified, whose(verr, p1, p2), verr)
 	}
 	logf("ceremony %d: verified; keys in %s", id, v.KeysDir)
 	return v, nil
@@ -286,24 +289,22 @@ func matchChain(res *ceremony.Result, p1, p2 chain.CeremonyInfo) error {
 	return nil
 }
 
-// describe names the failing file and, for a contribution, who made it.
-func describe(err error, p1, p2 chain.CeremonyInfo) string {
+// whose names the failing file's ceremony and, for a contribution, who
+// made it (a prefix for the engine's error, which names the file).
+func whose(err error, p1, p2 chain.CeremonyInfo) string {
 	var fe *ceremony.Error
 	if !errors.As(err, &fe) {
-		return err.Error()
+		return ""
 	}
 	ci := p1
 	if fe.Phase == ceremony.Phase2 {
 		ci = p2
 	}
-	who := ""
 	if fe.Index >= 1 && fe.Index <= len(ci.Contributions) && fe.Kind == ceremony.KindContribution {
 		k := ci.Contributions[fe.Index-1]
-		who = fmt.Sprintf("contribution %d of ceremony %d by %s (file %s, block %d): ", fe.Index, ci.ID, k.Contributor, k.Hash, k.Height)
-	} else {
-		who = fmt.Sprintf("ceremony %d (phase %d) %s file %d: ", ci.ID, fe.Phase, fe.Kind, fe.Index)
+		return fmt.Sprintf("contribution %d of ceremony %d by %s (file %s, block %d): ", fe.Index, ci.ID, k.Contributor, k.Hash, k.Height)
 	}
-	return who + err.Error()
+	return fmt.Sprintf("ceremony %d (phase %d) %s file %d: ", ci.ID, fe.Phase, fe.Kind, fe.Index)
 }
 
 // readVerdict loads a cached verdict: (true, nil) verified with keys
