@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"time"
@@ -120,4 +121,61 @@ func setupChecks(node string, log *slog.Logger) (miner.SetupCheck, validator.Set
 		return v.KeysDir, nil
 	}
 	return verify, func(ctx context.Context, si chain.SubnetInfo) error { _, err := verify(ctx, si); return err }
+}
+
+// CeremonySummary is the subnet's setup ceremony in the devnet's result.
+type CeremonySummary struct {
+	// Phase1 and Phase2 are the ceremony IDs.
+	Phase1 uint32 `json:"phase1"`
+	Phase2 uint32 `json:"phase2"`
+	// Phase1Files and Phase2Files are the recorded transcript hashes: init,
+	// each contribution, the sealed file.
+	Phase1Files []chain.Hash32 `json:"phase1_files"`
+	Phase2Files []chain.Hash32 `json:"phase2_files"`
+	// Beacon1 and Beacon2 are the beacons the chain derived.
+	Beacon1 chain.Hash32 `json:"beacon1"`
+	Beacon2 chain.Hash32 `json:"beacon2"`
+	// Contributors of phase 2, in order.
+	Contributors []chain.Address `json:"contributors"`
+	VKHash       chain.Hash32    `json:"vk_hash"`
+	PKHash       chain.Hash32    `json:"pk_hash"`
+}
+
+// ceremonySummary reads the subnet's ceremony from the chain.
+func ceremonySummary(ctx context.Context, c *client.Client, subnet uint16) (*CeremonySummary, error) {
+	si, err := c.Subnet(ctx, subnet)
+	if err != nil {
+		return nil, err
+	}
+	p2, err := c.Ceremony(ctx, si.Task.Ceremony)
+	if err != nil {
+		return nil, err
+	}
+	p1, err := c.Ceremony(ctx, p2.Phase1)
+	if err != nil {
+		return nil, err
+	}
+	cs := &CeremonySummary{Phase1: p1.ID, Phase2: p2.ID, Phase1Files: append(p1.Transcript(), p1.Output),
+		Phase2Files: append(p2.Transcript(), p2.Output), Beacon1: p1.Beacon, Beacon2: p2.Beacon, VKHash: p2.VKHash, PKHash: p2.PKHash}
+	for _, k := range p2.Contributions {
+		cs.Contributors = append(cs.Contributors, k.Contributor)
+	}
+	return cs, nil
+}
+
+// writeText prints the summary (part of Result.WriteText).
+func (cs *CeremonySummary) writeText(w io.Writer) {
+	fmt.Fprintf(w, "setup ceremony: phase 1 #%d, phase 2 #%d, %d contributors, vk %s, pk %s\n", cs.Phase1, cs.Phase2,
+		len(cs.Contributors), cs.VKHash, cs.PKHash)
+	for i, ph := range [][]chain.Hash32{cs.Phase1Files, cs.Phase2Files} {
+		beacon := cs.Beacon1
+		if i == 1 {
+			beacon = cs.Beacon2
+		}
+		fmt.Fprintf(w, "  phase %d files:", i+1)
+		for _, h := range ph {
+			fmt.Fprintf(w, " %s", h.String()[:16])
+		}
+		fmt.Fprintf(w, "  beacon %s\n", beacon.String()[:16])
+	}
 }

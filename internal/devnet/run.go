@@ -242,6 +242,9 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 		return nil, err
 	}
 	res.GoodAccuracy, res.WeakAccuracy, res.Resumed = ms.GoodAccuracy, ms.WeakAccuracy, resumed
+	if cs, err := ceremonySummary(fctx, c, s.Subnet); err == nil {
+		res.Ceremony = cs
+	}
 	res.Seconds = time.Since(begin).Seconds()
 	say("done: %d epochs paid, nodes stopping", res.PaidEpochs)
 	return res, runErr
