@@ -72,9 +72,19 @@ func TestThreePartyCeremonyOnFourNodes(t *testing.T) {
 	c := cls[0]
 	owner := key(0)
 	dir := t.TempDir()
+	// Phase-1 contributions are reused machine-wide between runs (their
+	// manifest names the contributors), as the devnet does.
+	cdir, err := ceremonyverify.DefaultDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1dir, err := filepath.Abs(filepath.Join(cdir, "test-phase1"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	start := time.Now()
 	res, err := Run(ctx, c, Spec{Arch: arch, Owner: owner, Contributors: []ed25519.PrivateKey{owner, key(1), key(2)},
-		Phase1Dir: filepath.Join(dir, "p1"), Phase2Dir: filepath.Join(dir, "p2"), Fee: fee, Say: t.Logf})
+		Phase1Dir: p1dir, Phase2Dir: filepath.Join(dir, "p2"), Fee: fee, Say: t.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}
