@@ -59,6 +59,13 @@ type Circuit struct {
 	r1cs          *cs.R1CS
 }
 
+func (c *Circuit) name() string {
+	if len(c.Arch.Sizes) == 0 {
+		return "a circuit built by hand"
+	}
+	return fmt.Sprintf("arch %s, circuit version %d", c.Arch, zk.CircuitVersion)
+}
+
 // CircuitID is the identifier a ceremony's phase 2 is bound to and the
 // chain records: zk.Arch.CircuitID, SHA-256 of "veritensor/zk/circuit", the
 // circuit version and the canonical arch encoding.
@@ -130,10 +137,10 @@ type Result struct {
 	Keys *Keys
 }
 
-// ID is the transcript's identity: the hash of the last file (the phase-2
-// sealed file), which through the Prev links commits to every file, both
-// beacons and the keys. Verdict caches are keyed by it.
-func (r *Result) ID() [32]byte { return r.Sealed2 }
+// ID is TranscriptID of the verified transcript.
+func (r *Result) ID(beacon1, beacon2 []byte) [32]byte {
+	return TranscriptID(r.CircuitID, r.Hashes(), beacon1, beacon2)
+}
 
 // Transcript is a whole ceremony, in order, as Verify checks it.
 type Transcript struct {
@@ -227,3 +234,28 @@ func phase1BodySize(n int64, challenge int) int64 {
 }
 
 func putU16(b []byte, v int) []byte { return binary.BigEndian.AppendUint16(b, uint16(v)) }
+
+// TranscriptDomain separates TranscriptID from every other hash.
+const TranscriptDomain = "veritensor/ceremony/transcript/v1"
+
+// TranscriptID names a transcript before it is verified, from what the
+// chain records: SHA-256(TranscriptDomain || circuit ID || u32 count ||
+// each file hash in Result.Hashes order || u16 len || beacon1 || u16 len ||
+// beacon2). Verdict caches are keyed by it: the same ID means the same
+// bytes, the same circuit and the same beacons, so the same verdict.
+func TranscriptID(circuitID [32]byte, files [][32]byte, beacon1, beacon2 []byte) [32]byte {
+	h := sha256.New()
+	h.Write([]byte(TranscriptDomain))
+	h.Write(circuitID[:])
+	h.Write(binary.BigEndian.AppendUint32(nil, uint32(len(files))))
+	for _, f := range files {
+		h.Write(f[:])
+	}
+	for _, b := range [][]byte{beacon1, beacon2} {
+		h.Write(putU16(nil, len(b)))
+		h.Write(b)
+	}
+	var id [32]byte
+	h.Sum(id[:0])
+	return id
+}

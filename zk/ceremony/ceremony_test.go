@@ -3,6 +3,7 @@ package ceremony
 import (
 	"bytes"
 	"errors"
+	"io"
 	"testing"
 
 	"github.com/veritensor/veritensor/zk"
@@ -87,10 +88,18 @@ func smallCircuit(t testing.TB) *Circuit {
 	return c
 }
 
+// TestThreePartyCeremonyProves runs a 3-party ceremony (both phases) for
+// 49-16-10 and proves and verifies a real inference with its keys; then an
+// attacker's phase 2 for a circuit that constrains nothing, labelled with
+// the real circuit ID, fails verification.
 func TestThreePartyCeremonyProves(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 2^13 ceremony: ~1 min of CPU")
+	}
 	c := smallCircuit(t)
 	t.Logf("49-16-10: %d constraints, 2^%d", c.NbConstraints, c.Log2)
 	r := newRun(t, c, c.Log2, 3, 3)
+	t.Run("nothing circuit", func(t *testing.T) { testNothingCircuit(t, r) })
 	res, err := Verify(c, r.transcript(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -122,5 +131,37 @@ func TestThreePartyCeremonyProves(t *testing.T) {
 	pub.Output = (pub.Output + 1) % uint32(a.Outputs())
 	if err := v.Verify(proof, pub); !errors.Is(err, zk.ErrProofInvalid) {
 		t.Fatalf("a wrong output verifies: %v", err)
+	}
+}
+
+func testNothingCircuit(t *testing.T, r *run) {
+	real := r.c
+	nothing := compileToy(t, "nothing", &nothingCircuit{})
+	// Honestly labelled: the header names another circuit.
+	// Relabelled: the header claims the real circuit and size.
+	forged := *nothing
+	forged.ID, forged.Log2 = real.ID, real.Log2
+	for _, c := range []*Circuit{nothing, &forged} {
+		var buf bytes.Buffer
+		if _, err := InitPhase2(&buf, c, bytes.NewReader(r.sealed1), nil); err != nil {
+			t.Fatal(err)
+		}
+		p2 := [][]byte{bytes.Clone(buf.Bytes())}
+		p2 = append(p2, contribute(t, p2[0]))
+		_, keys, err := SealPhase2(io.Discard, c, BytesOpener(r.sealed1), openers(p2), r.beacon2, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := zk.NewVerifier(keys.VK); err == nil {
+			t.Error("zk accepts the verifying key of a circuit that constrains nothing")
+		}
+		tr := r.transcript()
+		tr.Phase2 = openers(p2)
+		_, err = Verify(real, tr, nil)
+		var fe *Error
+		if !errors.Is(err, ErrWrongCircuit) || !errors.As(err, &fe) || fe.Phase != Phase2 || fe.Index != 0 {
+			t.Fatalf("a phase 2 for a circuit that constrains nothing (header circuit %s): %v", ShortHash(c.ID), err)
+		}
+		t.Log(err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"io"
 )
 
 // Format constants of a transcript file header.
@@ -155,3 +156,28 @@ func DecodeHeader(b []byte) (Header, error) {
 // FileHash is the SHA-256 of a whole transcript file (header and body): its
 // name and the value recorded on chain.
 func FileHash(file []byte) [32]byte { return sha256.Sum256(file) }
+
+// ReadSealedBeacon reads the header and the beacon of a sealed file (either
+// phase) without the rest, e.g. to show which beacon a transcript claims.
+func ReadSealedBeacon(r io.Reader) (Header, []byte, error) {
+	b := make([]byte, HeaderSize+sealedTail)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return Header{}, nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	h, err := DecodeHeader(b)
+	if err != nil {
+		return Header{}, nil, err
+	}
+	if h.Kind != KindSealed {
+		return h, nil, fmt.Errorf("%w: a %s file, not a sealed one", ErrMalformed, h.Kind)
+	}
+	n := int(binary.BigEndian.Uint16(b[HeaderSize:]))
+	if n == 0 || n > MaxBeaconSize {
+		return h, nil, fmt.Errorf("%w: beacon of %d bytes", ErrMalformed, n)
+	}
+	beacon := make([]byte, n)
+	if _, err := io.ReadFull(r, beacon); err != nil {
+		return h, nil, fmt.Errorf("%w: beacon: %w", ErrMalformed, err)
+	}
+	return h, beacon, nil
+}

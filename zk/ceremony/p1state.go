@@ -315,10 +315,10 @@ func (s *p1State) decodeHead(body []byte, l p1Layout) error {
 
 // p1Head is the part of a phase-1 state its successor's proofs refer to.
 type p1Head struct {
-	proofs                 [3]cmpc.UpdateProof
-	tau1, alpha, beta      curve.G1Affine
-	beta2                  curve.G2Affine
-	challenge, bodyHash    []byte
+	proofs              [3]cmpc.UpdateProof
+	tau1, alpha, beta   curve.G1Affine
+	beta2               curve.G2Affine
+	challenge, bodyHash []byte
 }
 
 func decodeHead1(log2 uint8, body []byte) (*p1Head, error) {

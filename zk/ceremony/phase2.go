@@ -238,7 +238,7 @@ func verifyPhase2(c *Circuit, commons *mpcsetup.SrsCommons, sealed1 [32]byte, fi
 	case h.Phase != Phase2 || h.Kind != KindInit:
 		return nil, fileErr(Phase2, h.Kind, 0, hash, ErrBrokenLink, "first file is a phase-%d %s file, want the phase-2 init", h.Phase, h.Kind)
 	case h.CircuitID != c.ID:
-		return nil, fileErr(Phase2, KindInit, 0, hash, ErrWrongCircuit, "phase 2 is for circuit %s, want %s (%s, circuit version %d)", ShortHash(h.CircuitID), ShortHash(c.ID), c.Arch, circuitVersion())
+		return nil, fileErr(Phase2, KindInit, 0, hash, ErrWrongCircuit, "phase 2 is for circuit %s, want %s (%s)", ShortHash(h.CircuitID), ShortHash(c.ID), c.name())
 	case h.Log2 != c.Log2:
 		return nil, fileErr(Phase2, KindInit, 0, hash, ErrWrongCircuit, "phase 2 of size 2^%d, the circuit needs 2^%d", h.Log2, c.Log2)
 	case h.Prev != sealed1:
@@ -262,7 +262,7 @@ func verifyPhase2(c *Circuit, commons *mpcsetup.SrsCommons, sealed1 [32]byte, fi
 	}
 	progress.report("phase 2: check init", 0, 1)
 	if err := verifyStep(func() error { return checkInit(c, t, init, evals) }); err != nil {
-		return nil, fileErr(Phase2, KindInit, 0, hash, ErrWrongCircuit, "the init file is not the initial state of circuit %s (%s) on this phase 1 (another circuit, or a tampered file): %v", ShortHash(c.ID), c.Arch, err)
+		return nil, fileErr(Phase2, KindInit, 0, hash, ErrWrongCircuit, "the init file is not the initial state of circuit %s (%s) on this phase 1 (another circuit, or a tampered file): %v", ShortHash(c.ID), c.name(), err)
 	}
 	progress.report("phase 2: check init", 1, 1)
 	progress.report(step, 1, total)

@@ -4,13 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
-
-	"github.com/consensys/gnark/backend/groth16/bn254/mpcsetup"
-
-	"github.com/veritensor/veritensor/zk"
 )
-
-func circuitVersion() int { return zk.CircuitVersion }
 
 // Contribute reads the latest file of a phase (its init file or last
 // contribution), adds one contribution with fresh randomness from
@@ -75,7 +69,8 @@ func Contribute(w io.Writer, prev io.Reader, progress Progress) (FileInfo, error
 // Verify checks a whole transcript of circuit c from scratch: phase 1
 // (VerifyPhase1 with t.Beacon1), then phase 2 on the phase 1 it just sealed
 // (VerifyPhase2 with t.Beacon2). It returns the keys and every file's hash;
-// the caller compares them (or just Result.ID, which commits to all) with
+// the caller compares them (Result.Hashes; the last one, through the Prev
+// links, commits to every file, both beacons and the keys) with
 // what the chain recorded. A failure is an *Error naming the first bad file.
 func Verify(c *Circuit, t Transcript, progress Progress) (*Result, error) {
 	p1, err := VerifyPhase1(t.Phase1, t.Beacon1, progress)
@@ -96,5 +91,3 @@ func Verify(c *Circuit, t Transcript, progress Progress) (*Result, error) {
 		Keys: p2.Keys,
 	}, nil
 }
-
-var _ = mpcsetup.NewPhase1
