@@ -102,7 +102,7 @@ type Ceremony struct {
 	// Phase1 is the sealed phase-1 ceremony a phase 2 builds on.
 	Phase1 uint32 `json:"phase1,omitempty"`
 	// Source is where transcript files are fetched: an absolute directory
-	// or an http(s) base URL; a file is <Source>/<hex SHA-256>.
+	// or an http(s) base URL; a file is <Source>/<hex SHA-256>.ceremony (internal/ceremonydir).
 	Source string `json:"source"`
 	// Init is SHA-256 of the initial transcript file (before any
 	// contribution).

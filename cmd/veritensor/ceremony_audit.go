@@ -20,7 +20,7 @@ import (
 
 // subnetAuditFlags are the flags of the --subnet path.
 func subnetAuditFlags() []cli.Flag {
-	return []cli.Flag{nodeFlag, outputFlag, ceremonyDirFlag,
+	return []cli.Flag{nodeFlag, outputFlag, ceremonyCacheFlag,
 		&cli.DurationFlag{Name: "timeout", Value: 30 * time.Minute, Usage: "give up after this long (fetching and verifying take minutes for 784-64-10)"}}
 }
 
@@ -86,6 +86,14 @@ func runSubnetAudit(c *cli.Context, id uint16) error {
 }
 
 func init() {
+	// The --subnet path of `veritensor ceremony verify` (cmd/veritensor/ceremony.go).
+	for _, f := range subnetAuditFlags() {
+		if f != outputFlag {
+			ceremonyVerifyCmd.Flags = append(ceremonyVerifyCmd.Flags, f)
+		}
+	}
+	ceremonyVerifyCmd.Flags = append(ceremonyVerifyCmd.Flags, &cli.UintFlag{Name: "subnet", Usage: "audit this live subnet's ceremony as recorded on chain at --node (fetches the transcript from the recorded source)"})
+	ceremonyLiveVerify = func(c *cli.Context) error { return runSubnetAudit(c, uint16(c.Uint("subnet"))) }
 	attach("query", &cli.Command{Name: "ceremony-audit", ArgsUsage: "SUBNET",
 		Usage: "verify a live subnet's setup ceremony from scratch, as every daemon does (same as 'ceremony verify --subnet')",
 		Flags: subnetAuditFlags(),

@@ -32,7 +32,7 @@ func init() {
 				&cli.StringFlag{Name: "arch", Usage: "phase 2: model architecture, e.g. 49-16-10"},
 				&cli.UintFlag{Name: "phase1", Usage: "phase 2: the sealed phase-1 ceremony ID"},
 				&cli.StringFlag{Name: "init", Required: true, Usage: "SHA-256 (hex) of the initial transcript file"},
-				&cli.StringFlag{Name: "source", Required: true, Usage: "where transcript files are fetched: absolute directory or http(s) base URL (file = SOURCE/<hex sha256>)"},
+				&cli.StringFlag{Name: "source", Required: true, Usage: "where transcript files are fetched: absolute directory or http(s) base URL (file = SOURCE/<hex sha256>.ceremony, as veritensor ceremony --dir writes them)"},
 				&cli.StringSliceFlag{Name: "allow", Usage: "address allowed to contribute (repeatable; none: anyone)"},
 			), Action: txCeremonyOpen},
 		&cli.Command{Name: "ceremony-contribute", Usage: "record a contribution (the signer is the contributor); --prev defaults to the ceremony's head",

@@ -41,7 +41,7 @@ func minerFlags() []cli.Flag {
 		behaviors[i] = string(b)
 	}
 	return []cli.Flag{
-		ceremonyDirFlag,
+		ceremonyCacheFlag,
 		&cli.StringFlag{Name: "config", Usage: "config file: a JSON object or key = value lines (keys: the flag names below); flags given override it"},
 		outputFlag,
 		&cli.StringFlag{Name: "home", Value: d.Home, EnvVars: []string{"VERITENSOR_HOME"}, Usage: "home directory: the keyring in <home>/keys holds the hotkey"},

@@ -18,7 +18,7 @@ import (
 // daemons: internal/ceremonyverify against the daemon's node, with the
 // machine-wide verdict cache (--ceremony-dir).
 
-var ceremonyDirFlag = &cli.StringFlag{Name: "ceremony-dir", EnvVars: []string{ceremonyverify.EnvDir},
+var ceremonyCacheFlag = &cli.StringFlag{Name: "ceremony-dir", EnvVars: []string{ceremonyverify.EnvDir},
 	Usage: "machine-wide cache of ceremony verdicts, transcript files and verified keys (default ~/.cache/veritensor/ceremony)"}
 
 func setupVerifier(node, dir string, log *slog.Logger) func(ctx context.Context, si chain.SubnetInfo) (*ceremonyverify.Verified, error) {

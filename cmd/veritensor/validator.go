@@ -46,7 +46,7 @@ func init() {
 func validatorRunFlags() []cli.Flag {
 	d := validator.DefaultDaemonConfig()
 	return []cli.Flag{
-		ceremonyDirFlag,
+		ceremonyCacheFlag,
 		&cli.StringFlag{Name: "config", Usage: "JSON config file (keys: the flag names below); flags given override it"},
 		outputFlag,
 		&cli.StringFlag{Name: "home", Value: d.Home, EnvVars: []string{"VERITENSOR_HOME"}, Usage: "home directory: keyring in <home>/keys, validator state (commit salts) and last report"},

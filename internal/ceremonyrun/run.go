@@ -20,7 +20,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,6 +31,7 @@ import (
 	"github.com/veritensor/veritensor/chain"
 	"github.com/veritensor/veritensor/chain/client"
 	"github.com/veritensor/veritensor/internal/atomicfile"
+	"github.com/veritensor/veritensor/internal/ceremonydir"
 	"github.com/veritensor/veritensor/internal/keycache"
 	"github.com/veritensor/veritensor/zk"
 	"github.com/veritensor/veritensor/zk/ceremony"
@@ -76,7 +76,7 @@ func (s *Spec) say(f string, a ...any) {
 // store writes b to dir/<hex sha256> and returns the hash.
 func store(dir string, b []byte) (chain.Hash32, error) {
 	h := sha256.Sum256(b)
-	path := filepath.Join(dir, hex.EncodeToString(h[:]))
+	path := filepath.Join(dir, ceremonydir.FileName(h))
 	if fi, err := os.Stat(path); err == nil && fi.Size() == int64(len(b)) {
 		return h, nil
 	}
@@ -87,7 +87,7 @@ func store(dir string, b []byte) (chain.Hash32, error) {
 }
 
 func load(dir string, h chain.Hash32) ([]byte, error) {
-	b, err := os.ReadFile(filepath.Join(dir, h.String()))
+	b, err := os.ReadFile(filepath.Join(dir, ceremonydir.FileName(h)))
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ func load(dir string, h chain.Hash32) ([]byte, error) {
 }
 
 func opener(dir string, h chain.Hash32) ceremony.Opener {
-	return func() (io.ReadCloser, error) { return os.Open(filepath.Join(dir, h.String())) }
+	return func() (io.ReadCloser, error) { return os.Open(filepath.Join(dir, ceremonydir.FileName(h))) }
 }
 
 func addr(k ed25519.PrivateKey) chain.Address {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/veritensor/veritensor/chain"
+	"github.com/veritensor/veritensor/internal/ceremonydir"
 )
 
 // TestFetchChecksHashes: a file is accepted only if its bytes hash to what
@@ -20,11 +21,11 @@ func TestFetchChecksHashes(t *testing.T) {
 	good, bad := []byte("transcript file"), []byte("another file")
 	h := chain.Hash32(sha256.Sum256(good))
 	src := t.TempDir()
-	if err := os.WriteFile(filepath.Join(src, h.String()), good, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(src, ceremonydir.FileName(h)), good, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cache := t.TempDir()
-	if p, err := fetch(context.Background(), nil, cache, src, h); err != nil || p != filepath.Join(src, h.String()) {
+	if p, err := fetch(context.Background(), nil, cache, src, h); err != nil || p != filepath.Join(src, ceremonydir.FileName(h)) {
 		t.Fatalf("local: %q %v", p, err)
 	}
 	if _, err := fetch(context.Background(), nil, cache, src, sha256.Sum256(bad)); !errors.Is(err, ErrFetch) {
@@ -32,7 +33,7 @@ func TestFetchChecksHashes(t *testing.T) {
 	}
 	serve := good
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/c/"+h.String() {
+		if r.URL.Path != "/c/"+ceremonydir.FileName(h) {
 			http.NotFound(w, r)
 			return
 		}
@@ -43,12 +44,12 @@ func TestFetchChecksHashes(t *testing.T) {
 	if _, err := fetch(context.Background(), srv.Client(), cache, srv.URL+"/c", h); !errors.Is(err, ErrFetch) {
 		t.Fatalf("swapped file over HTTP: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(cache, "files", h.String())); err == nil {
+	if _, err := os.Stat(filepath.Join(cache, "files", ceremonydir.FileName(h))); err == nil {
 		t.Fatal("a file with the wrong hash was cached")
 	}
 	serve = good
 	p, err := fetch(context.Background(), srv.Client(), cache, srv.URL+"/c/", h)
-	if err != nil || p != filepath.Join(cache, "files", h.String()) {
+	if err != nil || p != filepath.Join(cache, "files", ceremonydir.FileName(h)) {
 		t.Fatalf("HTTP: %q %v", p, err)
 	}
 	srv.Close()

@@ -26,6 +26,7 @@ import (
 
 	"github.com/veritensor/veritensor/chain"
 	"github.com/veritensor/veritensor/internal/atomicfile"
+	"github.com/veritensor/veritensor/internal/ceremonydir"
 	"github.com/veritensor/veritensor/internal/keycache"
 	"github.com/veritensor/veritensor/zk"
 	"github.com/veritensor/veritensor/zk/ceremony"
@@ -341,7 +342,7 @@ func readVerdict(path string, v *Verified, arch zk.Arch) (bool, error) {
 // local source directory, or downloaded from an http(s) source into
 // <dir>/files/. Either way its bytes are hashed and must equal h.
 func fetch(ctx context.Context, hc *http.Client, dir, source string, h chain.Hash32) (string, error) {
-	name := h.String()
+	name := ceremonydir.FileName(h)
 	if strings.HasPrefix(source, "/") {
 		path := filepath.Join(source, name)
 		if err := checkFile(path, h); err != nil {
