@@ -21,6 +21,7 @@ import (
 	"github.com/veritensor/veritensor/chain/keys"
 	"github.com/veritensor/veritensor/chain/node"
 	"github.com/veritensor/veritensor/chain/testnet"
+	"github.com/veritensor/veritensor/internal/ceremonyverify"
 	"github.com/veritensor/veritensor/internal/keycache"
 	"github.com/veritensor/veritensor/miner/api"
 	"github.com/veritensor/veritensor/miner/hw"
@@ -235,6 +236,21 @@ func TestDaemonOnRealChain(t *testing.T) {
 	if err = RunDaemon(ctx, base(key(11), idB, 0), DaemonHooks{Hardware: cpuOnly}); !errors.Is(err, ErrProvingKey) ||
 		!strings.Contains(err.Error(), "pk_hash") {
 		t.Fatalf("pk_hash mismatch: %v; want ErrProvingKey", err)
+	}
+
+	// The setup check (internal/ceremonyverify, as cmd wires it) refuses a
+	// subnet whose ceremony has no verifiable transcript (these subnets'
+	// ceremonies are stand-ins), before anything is served.
+	setupCheck := func(ctx context.Context, si chain.SubnetInfo) (string, error) {
+		v, err := ceremonyverify.Subnet(ctx, c, si, ceremonyverify.Options{Dir: t.TempDir()})
+		if err != nil {
+			return "", err
+		}
+		return v.KeysDir, nil
+	}
+	if err = RunDaemon(ctx, base(key(11), idA, 0), DaemonHooks{Hardware: cpuOnly, CheckSetup: setupCheck}); !errors.Is(err, ceremonyverify.ErrFetch) ||
+		!strings.Contains(err.Error(), "refusing to serve") {
+		t.Fatalf("setup check of an unverifiable ceremony: %v", err)
 	}
 
 	// Five daemons on subnet A.

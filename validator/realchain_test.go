@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"net/http/httptest"
 	"os"
 	"slices"
@@ -17,6 +18,7 @@ import (
 	"github.com/veritensor/veritensor/chain/client"
 	"github.com/veritensor/veritensor/chain/node"
 	"github.com/veritensor/veritensor/chain/testnet"
+	"github.com/veritensor/veritensor/internal/ceremonyverify"
 	"github.com/veritensor/veritensor/miner/hw"
 	"github.com/veritensor/veritensor/miner/server"
 	"github.com/veritensor/veritensor/scoring"
@@ -181,6 +183,16 @@ func TestRealChainCommitRevealRestart(t *testing.T) {
 	}
 	scancel()
 	for range blocks { // closed once ctx ends
+	}
+
+	// The daemon's setup check (internal/ceremonyverify, as cmd wires it)
+	// refuses this subnet: its stand-in ceremony has no transcript to verify.
+	check := func(ctx context.Context, si chain.SubnetInfo) error {
+		_, err := ceremonyverify.Subnet(ctx, c, si, ceremonyverify.Options{Dir: t.TempDir()})
+		return err
+	}
+	if err := checkSetup(ctx, check, cc, id); !errors.Is(err, ceremonyverify.ErrFetch) || !strings.Contains(err.Error(), "refusing to score") {
+		t.Fatalf("setup check of an unverifiable ceremony: %v", err)
 	}
 
 	home := t.TempDir()
