@@ -98,7 +98,7 @@ func TestSubnetOnLoopbackNetwork(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer net.StopAll()
-	ctx, cancel := context.WithTimeout(context.Background(), 170*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 230*time.Second) // + the stand-in ceremony
 	defer cancel()
 	if err := net.WaitHeight(ctx, 2); err != nil {
 		t.Fatal(err)
