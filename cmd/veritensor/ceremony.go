@@ -75,9 +75,9 @@ func init() {
 				Action: ceremonyInit,
 			},
 			{
-				Name:  "contribute",
-				Usage: "add a contribution with fresh OS randomness to the latest file and print its SHA-256",
-				Flags: []cli.Flag{ceremonyDirFlag, &cli.StringFlag{Name: "arch", Usage: "circuit whose phase 2 to contribute to, if --dir holds several"}, outputFlag},
+				Name:   "contribute",
+				Usage:  "add a contribution with fresh OS randomness to the latest file and print its SHA-256",
+				Flags:  []cli.Flag{ceremonyDirFlag, &cli.StringFlag{Name: "arch", Usage: "circuit whose phase 2 to contribute to, if --dir holds several"}, outputFlag},
 				Action: ceremonyContribute,
 			},
 			{
@@ -471,7 +471,9 @@ func ceremonyVerify(c *cli.Context) error {
 		out.Files = append(out.Files, fileOut(e.Header, e.Hash, e.Path, e.Size))
 		hashes = append(hashes, e.Hash)
 	}
-	run := func() (*ceremony.Result, error) { return ceremony.Verify(circuit, ch.Transcript(b1, b2), ceremonyProgress()) }
+	run := func() (*ceremony.Result, error) {
+		return ceremony.Verify(circuit, ch.Transcript(b1, b2), ceremonyProgress())
+	}
 	var res *ceremony.Result
 	if c.Bool("cache") {
 		vc, err := ceremonycache.New("")

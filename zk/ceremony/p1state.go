@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	curve "github.com/consensys/gnark-crypto/ecc/bn254"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
@@ -78,8 +77,9 @@ func fill[T any](s []T, v T) {
 	}
 }
 
-// parallel runs f over [0, n) in chunks on every core, counting done items.
-func parallel(n int, f func(start, end int), done *atomic.Int64) {
+// parallel runs f over [0, n) in chunks on every core; done, if not nil,
+// counts the items finished.
+func parallel(n int, f func(start, end int), done *counter) {
 	workers := runtime.GOMAXPROCS(0)
 	chunk := max(256, n/(workers*16))
 	var wg sync.WaitGroup
@@ -95,44 +95,39 @@ func parallel(n int, f func(start, end int), done *atomic.Int64) {
 				}
 				end := min(start+chunk, n)
 				f(start, end)
-				if done != nil {
-					done.Add(int64(end - start))
-				}
+				done.add(end - start)
 			}
 		}()
 	}
 	wg.Wait()
 }
 
-// ticker reports done/total while long parallel work runs.
-func ticker(progress Progress, step string, total int64, done *atomic.Int64) (stop func()) {
-	if progress == nil {
-		return func() {}
+// counter reports the progress of a parallel step: progress is called with
+// the step's name and the items done so far after every chunk, one call at
+// a time (no clock here: the caller throttles what it draws).
+type counter struct {
+	mu          sync.Mutex
+	p           Progress
+	step        string
+	done, total int
+}
+
+func newCounter(p Progress, step string, total int) *counter {
+	if p == nil {
+		return nil
 	}
-	quit := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		last := int64(-1)
-		for {
-			select {
-			case <-quit:
-				return
-			default:
-			}
-			if d := done.Load(); d != last {
-				progress(step, int(d), int(total))
-				last = d
-			}
-			select {
-			case <-quit:
-				return
-			case <-timeAfter():
-			}
-		}
-	}()
-	return func() { close(quit); wg.Wait(); progress(step, int(total), int(total)) }
+	p(step, 0, total)
+	return &counter{p: p, step: step, total: total}
+}
+
+func (c *counter) add(n int) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.done += n
+	c.p(c.step, c.done, c.total)
 }
 
 // encode writes the body in gnark's layout.
@@ -148,8 +143,6 @@ func (s *p1State) encode(progress Progress) []byte {
 	}
 	binary.BigEndian.PutUint64(b[3*proofSize:], uint64(n))
 	putG2(b[l.beta2:], &s.c.G2.Beta)
-	var done atomic.Int64
-	stop := ticker(progress, "encode", 5*n, &done)
 	parallel(int(n), func(start, end int) {
 		for i := start; i < end; i++ {
 			if i > 0 {
@@ -162,8 +155,7 @@ func (s *p1State) encode(progress Progress) []byte {
 			putG1(b[l.betaTau+int64(i)*g1Size:], &s.c.G1.BetaTau[i])
 			putG1(b[l.alphaTau+int64(i)*g1Size:], &s.c.G1.AlphaTau[i])
 		}
-	}, &done)
-	stop()
+	}, newCounter(progress, "encode", int(n)))
 	b[l.ch] = byte(len(s.challenge))
 	copy(b[l.ch+1:], s.challenge)
 	return b
@@ -196,8 +188,6 @@ func decodeCommons(log2 uint8, b []byte, progress Progress) (*mpcsetup.SrsCommon
 }
 
 func newByteReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
-
-func timeAfter() <-chan time.Time { return time.After(200 * time.Millisecond) }
 
 type sliceWriter struct{ b []byte }
 
@@ -260,8 +250,6 @@ func (s *p1State) decodePoints(body []byte, l p1Layout, progress Progress) error
 	s.c.G1.BetaTau = make([]curve.G1Affine, n)
 	_, _, s.c.G1.Tau[0], s.c.G2.Tau[0] = curve.Generators()
 	var bad atomic.Pointer[error]
-	var done atomic.Int64
-	stop := ticker(progress, "decode", n, &done)
 	parallel(int(n), func(start, end int) {
 		for i := start; i < end; i++ {
 			var err error
@@ -280,8 +268,7 @@ func (s *p1State) decodePoints(body []byte, l p1Layout, progress Progress) error
 				return
 			}
 		}
-	}, &done)
-	stop()
+	}, newCounter(progress, "decode", int(n)))
 	if e := bad.Load(); e != nil {
 		return *e
 	}
@@ -400,8 +387,6 @@ func (s *p1State) update(tau, alpha, beta *fr.Element, step string, progress Pro
 	n := len(s.c.G2.Tau)
 	var tauN fr.Element
 	tauN.Exp(*tau, big.NewInt(int64(n)))
-	var done atomic.Int64
-	stop := ticker(progress, step, int64(n), &done)
 	parallel(n, func(start, end int) {
 		var pow, scaled, pj fr.Element
 		var k big.Int
@@ -422,6 +407,5 @@ func (s *p1State) update(tau, alpha, beta *fr.Element, step string, progress Pro
 			}
 			pow.Mul(&pow, tau)
 		}
-	}, &done)
-	stop()
+	}, newCounter(progress, step, n))
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr/fft"
 	"github.com/consensys/gnark/backend/groth16/bn254/mpcsetup"
 	"github.com/consensys/gnark/constraint"
+	cs "github.com/consensys/gnark/constraint/bn254"
 )
 
 // A phase-2 init file body is: u64 length of the state | gnark's
@@ -237,34 +238,7 @@ func checkInit(c *Circuit, t *mpcsetup.SrsCommons, p *mpcsetup.Phase2, e *mpcset
 	if !slices.EqualFunc(wantPCC, e.PublicAndCommitmentCommitted, slices.Equal) {
 		return errors.New("the committed public wires are not the circuit's")
 	}
-	// Wire classes, as Initialize assigns them.
-	committed := map[int]int{}
-	for ci, l := range commitments.GetPrivateCommitted() {
-		for _, w := range l {
-			committed[w] = ci
-		}
-	}
-	type slot struct{ vec, idx int } // vec: -1 VKK, -2 PKK, >= 0 CKK[vec]
-	where := make([]slot, nWires)
-	nV, nP := 0, 0
-	nC := make([]int, len(commitments))
-	seen := 0
-	for j := range nWires {
-		isCommitment := seen < len(commitments) && commitments[seen].CommitmentIndex == j
-		if ci, ok := committed[j]; ok {
-			where[j] = slot{ci, nC[ci]}
-			nC[ci]++
-		} else if j < nbPublic || isCommitment {
-			where[j] = slot{-1, nV}
-			nV++
-		} else {
-			where[j] = slot{-2, nP}
-			nP++
-		}
-		if isCommitment {
-			seen++
-		}
-	}
+	where, nV, nP, nC := wireSlots(r1cs, commitments, nWires, nbPublic)
 	if len(e.G1.VKK) != nV || len(p.Parameters.G1.PKK) != nP {
 		return fmt.Errorf("%d public and %d private K points, the circuit has %d and %d", len(e.G1.VKK), len(p.Parameters.G1.PKK), nV, nP)
 	}
@@ -379,9 +353,9 @@ func checkInit(c *Circuit, t *mpcsetup.SrsCommons, p *mpcsetup.Phase2, e *mpcset
 	kR := make([]fr.Element, len(kPts))
 	for w, s := range where {
 		switch {
-		case s.vec == -1:
+		case s.vec == slotVKK:
 			kR[s.idx] = rw[w]
-		case s.vec == -2:
+		case s.vec == slotPKK:
 			kR[pBase+s.idx] = rw[w]
 		default:
 			kR[base[s.vec+1]+s.idx] = rw[w]
@@ -394,6 +368,46 @@ func checkInit(c *Circuit, t *mpcsetup.SrsCommons, p *mpcsetup.Phase2, e *mpcset
 		return errors.New("the K points (βA+αB+C) are not the circuit's on this phase 1")
 	}
 	return nil
+}
+
+// slot locates a wire's K point: in VKK, PKK or CKK[vec] at idx.
+type slot struct{ vec, idx int }
+
+const (
+	slotVKK = -1
+	slotPKK = -2
+)
+
+// wireSlots assigns each wire's K point to VKK (public wires and
+// commitments), CKK (privately committed wires) or PKK (the rest), in wire
+// order, as gnark's Initialize does.
+func wireSlots(r1cs *cs.R1CS, commitments constraint.Groth16Commitments, nWires, nbPublic int) (where []slot, nV, nP int, nC []int) {
+	committed := map[int]int{}
+	for ci, l := range commitments.GetPrivateCommitted() {
+		for _, w := range l {
+			committed[w] = ci
+		}
+	}
+	where = make([]slot, nWires)
+	nC = make([]int, len(commitments))
+	seen := 0
+	for j := range nWires {
+		isCommitment := seen < len(commitments) && commitments[seen].CommitmentIndex == j
+		if ci, ok := committed[j]; ok {
+			where[j] = slot{ci, nC[ci]}
+			nC[ci]++
+		} else if j < nbPublic || isCommitment {
+			where[j] = slot{slotVKK, nV}
+			nV++
+		} else {
+			where[j] = slot{slotPKK, nP}
+			nP++
+		}
+		if isCommitment {
+			seen++
+		}
+	}
+	return where, nV, nP, nC
 }
 
 // bitReverse permutes a in place to bit-reversed index order (len(a) a
