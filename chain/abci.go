@@ -11,7 +11,10 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 )
 
-// AppVersion is the application protocol version reported in Info.
+// AppVersion is the application protocol version reported in Info. 2: IAVL
+// app hash, economics and cost bounds, min validator stake, setup
+// ceremonies (tx types 40-42) and subnet-create naming a ceremony
+// (docs/protocol.md, "Versions").
 const AppVersion uint64 = 2
 
 // Codespace is the ABCI codespace of every non-zero code (see errors.go).

@@ -2,7 +2,6 @@ package chain
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"testing"
 
@@ -13,20 +12,32 @@ import (
 	"github.com/veritensor/veritensor/zk"
 )
 
-// TestCheapBeforeExpensive: a subnet-create whose verifying key would cost a
-// pairing precomputation to parse is turned away by the signature, the fee
-// balance and the burn before the key is parsed, and a parsed key never
-// enters the process-wide verifier cache unless it is in state.
+// TestCheapBeforeExpensive: the one transaction that carries a verifying key
+// (ceremony-seal of a phase-2 ceremony; subnet-create names a ceremony and
+// carries none) is turned away by the signature, the fee balance and the
+// ceremony's rules before the key, whose parse costs a pairing
+// precomputation, is parsed.
 func TestCheapBeforeExpensive(t *testing.T) {
 	e := newEnv(t, 2)
 	e.keys = smallSetup(t)
-	owner, poor := testKey(0), testKey(1)
+	owner, other := testKey(0), testKey(1)
+	d := e.ceremonies()
+	p1 := d.open(owner, &MsgCeremonyOpen{Phase: CeremonyPhase1, Power: 12, Init: fakeHash("p1 init"), Source: "/srv/ceremony"})
+	d.contributeAll(p1.ID, owner, other)
+	d.seal(owner, p1.ID, nil, Hash32{})
+	p2 := d.open(owner, &MsgCeremonyOpen{Phase: CeremonyPhase2, Arch: smallArch, Phase1: p1.ID, Init: fakeHash("p2 init"), Source: "/srv/ceremony"})
+	d.contributeAll(p2.ID, owner, other)
+	e.advanceTo(p2.BeaconHeight + 1)
+	c, err := e.s.Ceremony(p2.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	junk := make([]byte, zk.MaxVerifyingKeySize)
 	for i := range junk {
 		junk[i] = byte(i * 7)
 	}
-	create := func(vk []byte) *MsgSubnetCreate {
-		return &MsgSubnetCreate{Name: "x", Arch: smallArch, VK: vk, PKHash: e.keys.pkHash, ScoringRule: ScoringYuma, Hyper: testHyper()}
+	seal := func(vk []byte) *MsgCeremonySeal {
+		return &MsgCeremonySeal{Ceremony: p2.ID, Head: c.Head(), Output: fakeHash("out"), PKHash: e.keys.pkHash, VK: vk}
 	}
 	deliver := func(tx *Tx) error {
 		s := e.s.Clone()
@@ -34,35 +45,25 @@ func TestCheapBeforeExpensive(t *testing.T) {
 		return err
 	}
 	// Unsigned: the signature fails before the key would be parsed.
-	tx := NewTx(testChainID, create(junk), owner, 0, 100)
+	tx := NewTx(testChainID, seal(junk), owner, e.s.Account(addrOf(owner)).Nonce, 100)
 	tx.Signature[0] ^= 1
 	if err := deliver(tx); !errors.Is(err, ErrBadSignature) {
-		t.Fatalf("unsigned subnet-create: %v, want bad_signature", err)
+		t.Fatalf("unsigned ceremony-seal: %v, want bad_signature", err)
 	}
 	// Unfunded (no balance for the fee): refused before the key parse.
-	if err := deliver(NewTx(testChainID, create(junk), testKey(9), 0, 100)); !errors.Is(err, ErrInsufficientFunds) {
-		t.Fatalf("unfunded subnet-create: %v, want insufficient_funds", err)
+	if err := deliver(NewTx(testChainID, seal(junk), testKey(9), 0, 100)); !errors.Is(err, ErrInsufficientFunds) {
+		t.Fatalf("unfunded ceremony-seal: %v, want insufficient_funds", err)
 	}
-	// Funded for the fee but not the burn: the burn fails first.
-	e.ok(poor, &MsgTransfer{To: addrOf(owner), Amount: e.s.Account(addrOf(poor)).Balance - 1000})
-	if err := deliver(NewTx(testChainID, create(junk), poor, e.s.Account(addrOf(poor)).Nonce, 100)); !errors.Is(err, ErrInsufficientFunds) {
-		t.Fatalf("subnet-create without the burn: %v, want insufficient_funds", err)
+	// Signed and funded, but not the ceremony's owner: refused before the parse.
+	if err := deliver(NewTx(testChainID, seal(junk), other, e.s.Account(addrOf(other)).Nonce, 100)); !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("non-owner ceremony-seal: %v, want unauthorized", err)
 	}
-	// A paid create with a bad key is refused as invalid_msg, all rolled back.
-	e.reject(owner, create(junk), ErrInvalidMsg)
-	// A valid create parses its key but leaves the verifier cache alone.
-	vk := append([]byte(nil), e.keys.vk...)
-	h := sha256.Sum256(vk)
-	verifierCache.Lock()
-	delete(verifierCache.m, h)
-	verifierCache.Unlock()
-	e.ok(owner, create(vk))
-	verifierCache.Lock()
-	_, cached := verifierCache.m[h]
-	verifierCache.Unlock()
-	if cached {
-		t.Fatal("subnet-create put its verifying key in the verifier cache")
+	// The owner's seal with a bad key is refused as invalid_msg, all rolled back.
+	e.reject(owner, seal(junk), ErrInvalidMsg)
+	if c, _ := e.s.Ceremony(p2.ID); c.Sealed {
+		t.Fatal("a rejected seal sealed the ceremony")
 	}
+	e.ok(owner, seal(append([]byte(nil), e.keys.vk...)))
 }
 
 // TestFlashStakeEarnsNothing: stake added in an epoch's last block and taken

@@ -57,6 +57,16 @@ var (
 
 	// Mempool admission (CheckTx only; never a block result).
 	ErrProofRateLimited = &CodedError{32, "proof_rate_limited"}
+
+	// Setup ceremonies (chain/ceremony.go). Codes 33-39 are left to other
+	// protocol additions; these start at 40.
+	ErrCeremonyNotFound     = &CodedError{40, "ceremony_not_found"}
+	ErrCeremonyState        = &CodedError{41, "ceremony_state"}
+	ErrCeremonyOrder        = &CodedError{42, "ceremony_out_of_order"}
+	ErrCeremonyClosed       = &CodedError{43, "ceremony_closed"}
+	ErrCeremonyBeacon       = &CodedError{44, "ceremony_beacon_pending"}
+	ErrCeremonyContributors = &CodedError{45, "ceremony_too_few_contributors"}
+	ErrCeremonyMismatch     = &CodedError{46, "ceremony_circuit_mismatch"}
 )
 
 // ErrorCodes lists every CodedError in code order (for docs and tests).
@@ -68,6 +78,8 @@ var ErrorCodes = []*CodedError{
 	ErrRateLimited, ErrInvalidWeights, ErrCommitReveal, ErrNoCommit, ErrRevealWindow,
 	ErrRevealMismatch, ErrProofEpoch, ErrProofDuplicate, ErrProofInvalid, ErrNotServed,
 	ErrStakeUnderflow, ErrHyperparams, ErrTooManySubnets, ErrProofRateLimited,
+	ErrCeremonyNotFound, ErrCeremonyState, ErrCeremonyOrder, ErrCeremonyClosed, ErrCeremonyBeacon,
+	ErrCeremonyContributors, ErrCeremonyMismatch,
 }
 
 // Code returns the stable ABCI code of err: 0 for nil, the code of the first

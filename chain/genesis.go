@@ -25,12 +25,19 @@ type Params struct {
 	// FeePerProof is the fee per Groth16 verification a transaction causes
 	// (submit-proof), on top of MinFee.
 	FeePerProof uint64 `json:"fee_per_proof"`
+	// CeremonyMinContributors is the fewest distinct contributors a setup
+	// ceremony needs to be sealed or used (1..MaxCeremonyContributions).
+	CeremonyMinContributors uint64 `json:"ceremony_min_contributors"`
+	// CeremonyBeaconDelay is how many blocks after ceremony-open the beacon
+	// block comes: contributions land before it, the seal after it.
+	CeremonyBeaconDelay uint64 `json:"ceremony_beacon_delay"`
 }
 
 // DefaultParams are used where a genesis leaves params out.
 func DefaultParams() Params {
 	return Params{MinFee: 100, MaxTxBytes: 64 << 10, BlockEmission: 1_000_000_000,
-		SubnetBurn: 100_000_000_000, MaxSubnets: 64, FeePerWeight: 1, FeePerProof: 3_000}
+		SubnetBurn: 100_000_000_000, MaxSubnets: 64, FeePerWeight: 1, FeePerProof: 3_000,
+		CeremonyMinContributors: 2, CeremonyBeaconDelay: 100}
 }
 
 // Validate checks that the parameters are usable.
@@ -40,6 +47,12 @@ func (p Params) Validate() error {
 	}
 	if p.MaxSubnets > 65535 {
 		return fmt.Errorf("%w: max_subnets %d > 65535", ErrInvalidGenesis, p.MaxSubnets)
+	}
+	if p.CeremonyMinContributors < 1 || p.CeremonyMinContributors > MaxCeremonyContributions {
+		return fmt.Errorf("%w: ceremony_min_contributors %d outside [1, %d]", ErrInvalidGenesis, p.CeremonyMinContributors, MaxCeremonyContributions)
+	}
+	if p.CeremonyBeaconDelay < 1 || p.CeremonyBeaconDelay > 10_000_000 {
+		return fmt.Errorf("%w: ceremony_beacon_delay %d outside [1, 10000000]", ErrInvalidGenesis, p.CeremonyBeaconDelay)
 	}
 	return nil
 }

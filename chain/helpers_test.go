@@ -19,6 +19,7 @@ func addrOf(k ed25519.PrivateKey) Address { return AddressFromPubKey(k.Public().
 func genesisState(t testing.TB, n int, balance uint64) *State {
 	t.Helper()
 	g := DefaultGenesis()
+	g.Params.CeremonyBeaconDelay = testBeaconDelay
 	for i := 0; i < n; i++ {
 		g.Accounts = append(g.Accounts, GenesisAccount{Address: addrOf(testKey(byte(i))), Balance: balance})
 	}

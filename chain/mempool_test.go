@@ -34,6 +34,7 @@ func newProofApp(t testing.TB, nKeys int) *proofApp {
 
 func proofGenesis(t testing.TB, nKeys int) []byte {
 	g := DefaultGenesis()
+	g.Params.CeremonyBeaconDelay = 2 * testBeaconDelay // one transaction per block here
 	for i := 0; i < nKeys; i++ {
 		g.Accounts = append(g.Accounts, GenesisAccount{Address: addrOf(testKey(byte(i))), Balance: 1_000_000_000_000_000})
 	}
@@ -133,11 +134,12 @@ func wrongOutput(m *MsgSubmitProof, by uint32) *MsgSubmitProof {
 func (p *proofApp) twoMiners() (modelA *zk.Model, goodA, goodB *MsgSubmitProof) {
 	owner, minerA, minerB := testKey(0), testKey(1), testKey(2)
 	const id = 0
-	p.okBlock(p.signed(owner, &MsgSubnetCreate{Name: "mnist", Arch: smallArch, VK: p.keys.vk, PKHash: p.keys.pkHash,
+	cer := p.ceremonies().sealedCeremony(owner, minerA, smallArch, p.keys.vk, p.keys.pkHash)
+	p.okBlock(p.signed(owner, &MsgSubnetCreate{Name: "mnist", Arch: smallArch, Ceremony: cer,
 		ScoringRule: ScoringYuma, Hyper: testHyper()}))
 	modelA, modelB := testModel(p.t, p.keys.arch, 1), testModel(p.t, p.keys.arch, 2)
 	regA := p.signed(owner, NewMsgRegister(testChainID, id, addrOf(owner), minerA))
-	regB := NewTx(testChainID, NewMsgRegister(testChainID, id, addrOf(owner), minerB), owner, 2, proofFee).Marshal()
+	regB := NewTx(testChainID, NewMsgRegister(testChainID, id, addrOf(owner), minerB), owner, p.app.check.Account(addrOf(owner)).Nonce+1, proofFee).Marshal()
 	p.okBlock(regA, regB,
 		p.signed(minerA, &MsgServe{Subnet: id, ModelCommitment: modelA.Commitment()}),
 		p.signed(minerB, &MsgServe{Subnet: id, ModelCommitment: modelB.Commitment()}))

@@ -212,7 +212,7 @@ func BenchmarkCheckTxInvalid(b *testing.B) {
 	}
 	badSig := func(t *Tx) { t.Signature[3] ^= 1 }
 	xfer := &MsgTransfer{To: addrOf(stranger), Amount: 1}
-	create := &MsgSubnetCreate{Name: "x", Arch: smallArch, VK: p.keys.vk, PKHash: p.keys.pkHash, ScoringRule: ScoringYuma, Hyper: testHyper()}
+	create := &MsgSubnetCreate{Name: "x", Arch: smallArch, Ceremony: 1, ScoringRule: ScoringYuma, Hyper: testHyper()}
 	cases := []struct {
 		name string
 		raw  []byte

@@ -31,9 +31,23 @@ func fuzzBody(f *testing.F, typ TxType, seeds ...Msg) {
 }
 
 func FuzzDecodeSubnetCreate(f *testing.F) {
-	k := smallSetup(f)
-	fuzzBody(f, TxSubnetCreate, &MsgSubnetCreate{Name: "n", Arch: smallArch, VK: k.vk, ScoringRule: ScoringYuma3, Hyper: DefaultHyperparams()},
-		&MsgSubnetCreate{Name: "n", Arch: "784-64-10", VK: []byte{1}, ScoringRule: ScoringYuma, Hyper: DefaultHyperparams()})
+	fuzzBody(f, TxSubnetCreate, &MsgSubnetCreate{Name: "n", Arch: smallArch, Ceremony: 3, ScoringRule: ScoringYuma3, Hyper: DefaultHyperparams()},
+		&MsgSubnetCreate{Name: "n", Arch: "784-64-10", Ceremony: 1 << 31, ScoringRule: ScoringYuma, Hyper: DefaultHyperparams()})
+}
+
+func FuzzDecodeCeremonyOpen(f *testing.F) {
+	fuzzBody(f, TxCeremonyOpen, &MsgCeremonyOpen{Phase: CeremonyPhase1, Power: 18, Init: Hash32{1}, Source: "/srv/c"},
+		&MsgCeremonyOpen{Phase: CeremonyPhase2, Arch: smallArch, Phase1: 7, Init: Hash32{2}, Source: "https://x/c",
+			Allowed: []Address{{1}, {2}, {3}}})
+}
+
+func FuzzDecodeCeremonyContribute(f *testing.F) {
+	fuzzBody(f, TxCeremonyContribute, &MsgCeremonyContribute{Ceremony: 2, Prev: Hash32{1}, Hash: Hash32{2}})
+}
+
+func FuzzDecodeCeremonySeal(f *testing.F) {
+	fuzzBody(f, TxCeremonySeal, &MsgCeremonySeal{Ceremony: 2, Head: Hash32{1}, Output: Hash32{2}},
+		&MsgCeremonySeal{Ceremony: 3, Head: Hash32{1}, Output: Hash32{2}, PKHash: Hash32{3}, VK: []byte{1, 2, 3}})
 }
 
 func FuzzDecodeSubnetUpdate(f *testing.F) {

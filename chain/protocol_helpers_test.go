@@ -64,6 +64,9 @@ type env struct {
 	s      *State
 	height int64
 	keys   zkKeys
+	// cer is the sealed ceremony of smallArch subnets (once hasCer).
+	cer    uint32
+	hasCer bool
 }
 
 func newEnv(t testing.TB, accounts int) *env {
@@ -151,8 +154,14 @@ func (e *env) createSubnet(key ed25519.PrivateKey, h Hyperparams) uint16 {
 	if e.keys.vk == nil {
 		e.keys = smallSetup(e.t)
 	}
+	if !e.hasCer {
+		if e.s.Account(addrOf(testKey(1))).Balance < 1000 {
+			e.fund(testKey(0), addrOf(testKey(1)))
+		}
+		e.cer, e.hasCer = e.ceremonies().sealedCeremony(testKey(0), testKey(1), smallArch, e.keys.vk, e.keys.pkHash), true
+	}
 	id := uint16(e.s.getU64(keySubnetNext))
-	e.ok(key, &MsgSubnetCreate{Name: "mnist", Arch: smallArch, VK: e.keys.vk, PKHash: e.keys.pkHash,
+	e.ok(key, &MsgSubnetCreate{Name: "mnist", Arch: smallArch, Ceremony: e.cer,
 		ScoringRule: ScoringYuma, Hyper: h})
 	e.endBlock()
 	return id

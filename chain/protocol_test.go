@@ -11,6 +11,8 @@ func TestSubnetCreateAndUpdateRules(t *testing.T) {
 	e := newEnv(t, 3)
 	owner, other := testKey(0), testKey(1)
 	p := e.s.Params()
+	e.keys = smallSetup(t)
+	e.cer, e.hasCer = e.ceremonies().sealedCeremony(owner, other, smallArch, e.keys.vk, e.keys.pkHash), true
 	before := e.s.Account(addrOf(owner)).Balance
 	id := e.createSubnet(owner, testHyper())
 	if got := before - e.s.Account(addrOf(owner)).Balance; got != p.SubnetBurn+100 {
@@ -41,10 +43,12 @@ func TestSubnetCreateAndUpdateRules(t *testing.T) {
 		{"update out of bounds", owner, &MsgSubnetUpdate{Subnet: id, Hyper: bad}, ErrHyperparams},
 		{"zero tempo", owner, &MsgSubnetUpdate{Subnet: id, Hyper: tooBig}, ErrHyperparams},
 		{"emission share change", owner, &MsgSubnetUpdate{Subnet: id, Hyper: share}, ErrHyperparams},
-		{"bad arch", owner, &MsgSubnetCreate{Name: "x", Arch: "7", VK: e.keys.vk, ScoringRule: ScoringYuma, Hyper: testHyper()}, ErrInvalidMsg},
-		{"bad vk", owner, &MsgSubnetCreate{Name: "x", Arch: smallArch, VK: []byte{1, 2, 3}, ScoringRule: ScoringYuma, Hyper: testHyper()}, ErrInvalidMsg},
-		{"bad scoring rule", owner, &MsgSubnetCreate{Name: "x", Arch: smallArch, VK: e.keys.vk, ScoringRule: "elo", Hyper: testHyper()}, ErrInvalidMsg},
-		{"burn unaffordable", testKey(9), &MsgSubnetCreate{Name: "x", Arch: smallArch, VK: e.keys.vk, ScoringRule: ScoringYuma, Hyper: testHyper()}, ErrInsufficientFunds},
+		{"bad arch", owner, &MsgSubnetCreate{Name: "x", Arch: "7", Ceremony: e.cer, ScoringRule: ScoringYuma, Hyper: testHyper()}, ErrInvalidMsg},
+		{"unknown ceremony", owner, &MsgSubnetCreate{Name: "x", Arch: smallArch, Ceremony: 99, ScoringRule: ScoringYuma, Hyper: testHyper()}, ErrCeremonyNotFound},
+		{"phase-1 ceremony", owner, &MsgSubnetCreate{Name: "x", Arch: smallArch, Ceremony: 0, ScoringRule: ScoringYuma, Hyper: testHyper()}, ErrCeremonyState},
+		{"ceremony of another arch", owner, &MsgSubnetCreate{Name: "x", Arch: "16-8-5", Ceremony: e.cer, ScoringRule: ScoringYuma, Hyper: testHyper()}, ErrCeremonyMismatch},
+		{"bad scoring rule", owner, &MsgSubnetCreate{Name: "x", Arch: smallArch, Ceremony: e.cer, ScoringRule: "elo", Hyper: testHyper()}, ErrInvalidMsg},
+		{"burn unaffordable", testKey(9), &MsgSubnetCreate{Name: "x", Arch: smallArch, Ceremony: e.cer, ScoringRule: ScoringYuma, Hyper: testHyper()}, ErrInsufficientFunds},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { e.t = t; e.reject(tc.key, tc.msg, tc.want) })
@@ -62,7 +66,7 @@ func TestSubnetCreateAndUpdateRules(t *testing.T) {
 	if err := e.s.SetParams(pp); err != nil {
 		t.Fatal(err)
 	}
-	e.reject(owner, &MsgSubnetCreate{Name: "x", Arch: smallArch, VK: e.keys.vk, ScoringRule: ScoringYuma, Hyper: testHyper()}, ErrTooManySubnets)
+	e.reject(owner, &MsgSubnetCreate{Name: "x", Arch: smallArch, Ceremony: e.cer, ScoringRule: ScoringYuma, Hyper: testHyper()}, ErrTooManySubnets)
 }
 
 func TestRegisterServeAndPruning(t *testing.T) {

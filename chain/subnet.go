@@ -54,9 +54,12 @@ type TaskSpec struct {
 	Arch string `json:"arch"`
 	// CircuitID is zk.Arch.CircuitID() of Arch.
 	CircuitID Hash32 `json:"circuit_id"`
-	// VKHash is SHA-256 of the verifying key (stored under snvk/<id>).
+	// Ceremony is the sealed phase-2 ceremony the keys come from.
+	Ceremony uint32 `json:"ceremony"`
+	// VKHash is SHA-256 of the verifying key (the ceremony's, stored under
+	// snvk/<id>).
 	VKHash Hash32 `json:"vk_hash"`
-	// PKHash is SHA-256 of the proving key, served off chain.
+	// PKHash is SHA-256 of the ceremony's proving key, served off chain.
 	PKHash Hash32 `json:"pk_hash"`
 	// InputSize and OutputSize are the model's input length and number of
 	// output classes (from Arch).
@@ -252,14 +255,14 @@ func (s *State) SubnetCreateBurn() (uint64, error) {
 }
 
 // MsgSubnetCreate creates a subnet owned by the signer. Body: name (string) |
-// arch (string) | vk (bytes, <= zk.MaxVerifyingKeySize) | pk_hash (32) |
-// dataset_commitment (32) | scoring_rule (string) | hyperparams (see
-// docs/protocol.md for the field order).
+// arch (string) | ceremony (u32) | dataset_commitment (32) | scoring_rule
+// (string) | hyperparams (see docs/protocol.md for the field order). The
+// keys are the named sealed phase-2 ceremony's: there is no way to install a
+// verifying key of one's own.
 type MsgSubnetCreate struct {
 	Name              string      `json:"name"`
 	Arch              string      `json:"arch"`
-	VK                []byte      `json:"vk"`
-	PKHash            Hash32      `json:"pk_hash"`
+	Ceremony          uint32      `json:"ceremony"`
 	DatasetCommitment Hash32      `json:"dataset_commitment"`
 	ScoringRule       string      `json:"scoring_rule"`
 	Hyper             Hyperparams `json:"hyperparams"`
@@ -282,8 +285,7 @@ func decodeSubnetCreate(body []byte) (Msg, error) {
 	var m MsgSubnetCreate
 	m.Name = d.String(MaxSubnetNameLen, "name")
 	m.Arch = d.String(MaxArchLen, "arch")
-	m.VK = d.VarBytes(zk.MaxVerifyingKeySize, "vk")
-	copy(m.PKHash[:], d.Fixed(32, "pk_hash"))
+	m.Ceremony = d.Uint32("ceremony")
 	copy(m.DatasetCommitment[:], d.Fixed(32, "dataset_commitment"))
 	m.ScoringRule = d.String(16, "scoring_rule")
 	m.Hyper = decodeHyperparams(d)
@@ -298,14 +300,14 @@ func (m *MsgSubnetCreate) Type() TxType { return TxSubnetCreate }
 
 // MarshalBody implements Msg.
 func (m *MsgSubnetCreate) MarshalBody() []byte {
-	e := NewEncoder(256 + len(m.VK))
-	e.String(m.Name).String(m.Arch).VarBytes(m.VK).Fixed(m.PKHash[:]).Fixed(m.DatasetCommitment[:]).String(m.ScoringRule)
+	e := NewEncoder(256)
+	e.String(m.Name).String(m.Arch).Uint32(m.Ceremony).Fixed(m.DatasetCommitment[:]).String(m.ScoringRule)
 	m.Hyper.encode(e)
 	return e.Bytes()
 }
 
 // ValidateBasic checks the name, the architecture, the scoring rule and the
-// hyperparameters. The verifying key is parsed in Execute, after the burn.
+// hyperparameters.
 func (m *MsgSubnetCreate) ValidateBasic() error {
 	if !printable(m.Name) {
 		return fmt.Errorf("%w: subnet name must be printable ASCII", ErrInvalidMsg)
@@ -316,20 +318,22 @@ func (m *MsgSubnetCreate) ValidateBasic() error {
 	if m.ScoringRule != ScoringYuma && m.ScoringRule != ScoringYuma3 {
 		return fmt.Errorf("%w: scoring rule %q (want %s or %s)", ErrInvalidMsg, m.ScoringRule, ScoringYuma, ScoringYuma3)
 	}
-	if err := m.Hyper.Validate(); err != nil {
-		return err
-	}
-	if len(m.VK) == 0 {
-		return fmt.Errorf("%w: empty verifying key", ErrInvalidMsg)
-	}
-	return nil
+	return m.Hyper.Validate()
 }
 
-// Execute burns the creation fee and stores the subnet; its epoch 0 starts
-// at the next block.
+// Execute checks the ceremony (UsableCircuitCeremony: sealed phase 2 for the
+// arch's circuit, on a sealed phase 1, both with enough distinct
+// contributors), burns the creation fee and stores the subnet with the
+// ceremony's keys; its epoch 0 starts at the next block.
 func (m *MsgSubnetCreate) Execute(tc *TxContext) error {
 	s := tc.State
 	p := s.Params()
+	arch, _ := zk.ParseArch(m.Arch)
+	cer, err := s.UsableCircuitCeremony(m.Ceremony, arch)
+	if err != nil {
+		return err
+	}
+	vk := s.CeremonyVK(cer.ID)
 	subnets := s.Subnets()
 	if uint64(len(subnets)) >= p.MaxSubnets {
 		return fmt.Errorf("%w: %d subnets, limit %d", ErrTooManySubnets, len(subnets), p.MaxSubnets)
@@ -345,27 +349,19 @@ func (m *MsgSubnetCreate) Execute(tc *TxContext) error {
 	if err := s.burnTracked(tc.Signer, burn); err != nil {
 		return err
 	}
-	// The key parse (a pairing precomputation, ~1.6 ms) is the expensive
-	// check: it runs only for a signed sender that can pay the burn, and it
-	// does not enter the verifier cache (only keys in state do, on first use
-	// by submit-proof).
-	if _, err := zk.NewVerifier(m.VK); err != nil {
-		return fmt.Errorf("%w: verifying key: %v", ErrInvalidMsg, err)
-	}
-	arch, _ := zk.ParseArch(m.Arch)
 	h := uint64(tc.Block.Height)
 	sn := &Subnet{ID: uint16(next), Name: m.Name, Owner: tc.Signer, Hyper: m.Hyper, CreatedAt: h,
 		EpochStart: h + 1,
-		Task: TaskSpec{Arch: arch.String(), CircuitID: arch.CircuitID(), VKHash: sha256.Sum256(m.VK), PKHash: m.PKHash,
+		Task: TaskSpec{Arch: arch.String(), CircuitID: arch.CircuitID(), Ceremony: cer.ID, VKHash: sha256.Sum256(vk), PKHash: cer.PKHash,
 			InputSize: uint32(arch.Inputs()), OutputSize: uint32(arch.Outputs()),
 			DatasetCommitment: m.DatasetCommitment, ScoringRule: m.ScoringRule}}
 	if err := s.putSubnet(sn); err != nil {
 		return err
 	}
-	s.Set(idKey(prefixSubnetVK, sn.ID), m.VK)
+	s.Set(idKey(prefixSubnetVK, sn.ID), vk)
 	s.setU64(keySubnetNext, next+1)
 	tc.Emit("subnet_create", "subnet", strconv.Itoa(int(sn.ID)), "owner", tc.Signer.String(),
-		"burn", strconv.FormatUint(burn, 10), "circuit_id", sn.Task.CircuitID.String())
+		"burn", strconv.FormatUint(burn, 10), "circuit_id", sn.Task.CircuitID.String(), "ceremony", strconv.FormatUint(uint64(cer.ID), 10))
 	return nil
 }
 

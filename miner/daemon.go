@@ -32,6 +32,9 @@ type DaemonHooks struct {
 	// Hardware samples the machine (hw.Inventory(hw.NewNVML()) when nil);
 	// its Canonical form is served on chain.
 	Hardware func() hw.Summary
+	// CheckSetup verifies the subnet's setup ceremony before anything is
+	// served or proved (nil: no check; see SetupCheck).
+	CheckSetup SetupCheck
 }
 
 // RunDaemon runs a miner until ctx ends, then shuts down gracefully and
@@ -100,6 +103,10 @@ func RunDaemon(ctx context.Context, cfg Config, hooks DaemonHooks) error {
 			"it is a validator's hotkey; give the miner its own (veritensor keys add miner --home <miner home>) and register that",
 			ErrConfig, k.Address(), cfg.Hotkey, cfg.Home, me.UID, me.Stake, subnet)
 	}
+	keysDir, err := checkSetup(ctx, hooks.CheckSetup, si, cfg.KeysDir)
+	if err != nil {
+		return fmt.Errorf("miner: refusing to serve subnet %d: %w", si.ID, err)
+	}
 
 	// What it serves and what it proves with.
 	model, err := LoadModel(cfg.Model, si)
@@ -120,7 +127,7 @@ func RunDaemon(ctx context.Context, cfg Config, hooks DaemonHooks) error {
 	var prover server.Prover = lazyProver{classes: int(si.Task.OutputSize)}
 	if cfg.Behavior.proves() {
 		start := time.Now()
-		zp, err := LoadProver(cfg.KeysDir, si)
+		zp, err := LoadProver(keysDir, si)
 		if err != nil {
 			return err
 		}

@@ -16,10 +16,12 @@ import (
 	"time"
 
 	"github.com/veritensor/veritensor/chain"
+	"github.com/veritensor/veritensor/chain/ceremonytest"
 	"github.com/veritensor/veritensor/chain/client"
 	"github.com/veritensor/veritensor/chain/keys"
 	"github.com/veritensor/veritensor/chain/node"
 	"github.com/veritensor/veritensor/chain/testnet"
+	"github.com/veritensor/veritensor/internal/ceremonyverify"
 	"github.com/veritensor/veritensor/internal/keycache"
 	"github.com/veritensor/veritensor/miner/api"
 	"github.com/veritensor/veritensor/miner/hw"
@@ -149,7 +151,7 @@ func TestDaemonOnRealChain(t *testing.T) {
 		accts = append(accts, chain.GenesisAccount{Address: addrOf(key(i)), Balance: bal},
 			chain.GenesisAccount{Address: addrOf(key(10 + i)), Balance: bal})
 	}
-	net, err := testnet.Generate(t.TempDir(), testnet.Options{Validators: 2, ChainID: rcChainID, Accounts: accts,
+	net, err := testnet.Generate(t.TempDir(), testnet.Options{Validators: 2, ChainID: rcChainID, Accounts: accts, Params: ceremonytest.Params(),
 		Config: node.Config{TimeoutCommit: node.Duration(200 * time.Millisecond), CreateEmptyBlocks: true,
 			LogLevel: os.Getenv("MINER_CHAIN_NODE_LOG")}})
 	if err != nil {
@@ -178,8 +180,12 @@ func TestDaemonOnRealChain(t *testing.T) {
 	h.Tempo, h.ImmunityPeriod, h.MaxUIDs, h.MaxValidators = 16, 1000, 8, 1
 	h.RegistrationBurn, h.RequireProof, h.CommitReveal, h.ActivityCutoff = 1_000_000, true, false, 10_000
 	for _, pkh := range []chain.Hash32{kset.PKHash, sha256.Sum256([]byte("another setup's proving key"))} {
+		cer, err := ceremonytest.Seal(ctx, c, net.Keys[0].Private, key(0), rcArch, kset.VK, pkh)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if _, err := c.CreateSubnet(ctx, net.Keys[0].Private, &chain.MsgSubnetCreate{Name: "mnist-7x7", Arch: rcArch,
-			VK: kset.VK, PKHash: pkh, ScoringRule: chain.ScoringYuma, Hyper: h}, rcFee); err != nil {
+			Ceremony: cer, ScoringRule: chain.ScoringYuma, Hyper: h}, rcFee); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -232,6 +238,21 @@ func TestDaemonOnRealChain(t *testing.T) {
 	if err = RunDaemon(ctx, base(key(11), idB, 0), DaemonHooks{Hardware: cpuOnly}); !errors.Is(err, ErrProvingKey) ||
 		!strings.Contains(err.Error(), "pk_hash") {
 		t.Fatalf("pk_hash mismatch: %v; want ErrProvingKey", err)
+	}
+
+	// The setup check (internal/ceremonyverify, as cmd wires it) refuses a
+	// subnet whose ceremony has no verifiable transcript (these subnets'
+	// ceremonies are stand-ins), before anything is served.
+	setupCheck := func(ctx context.Context, si chain.SubnetInfo) (string, error) {
+		v, err := ceremonyverify.Subnet(ctx, c, si, ceremonyverify.Options{Dir: t.TempDir()})
+		if err != nil {
+			return "", err
+		}
+		return v.KeysDir, nil
+	}
+	if err = RunDaemon(ctx, base(key(11), idA, 0), DaemonHooks{Hardware: cpuOnly, CheckSetup: setupCheck}); !errors.Is(err, ceremonyverify.ErrFetch) ||
+		!strings.Contains(err.Error(), "refusing to serve") {
+		t.Fatalf("setup check of an unverifiable ceremony: %v", err)
 	}
 
 	// Five daemons on subnet A.

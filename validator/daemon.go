@@ -35,6 +35,9 @@ type DaemonHooks struct {
 	OnReport func(*Report)
 	// OnMetrics is called with the metrics address once it listens.
 	OnMetrics func(addr string)
+	// CheckSetup verifies the subnet's setup ceremony before any scoring
+	// (nil: no check; see SetupCheck).
+	CheckSetup SetupCheck
 }
 
 // RunDaemon runs a validator until ctx ends: it reads the hotkey from the
@@ -77,6 +80,9 @@ func RunDaemon(ctx context.Context, dc DaemonConfig, hooks DaemonHooks) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		return err
+	}
+	if err := checkSetup(ctx, hooks.CheckSetup, cc, dc.Subnet); err != nil {
 		return err
 	}
 	v, err := New(Config{ChainID: chainID, Subnet: dc.Subnet, Hotkey: k.Private, Home: dc.Home, Chain: cc, Submitter: cc,

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"net/http/httptest"
 	"os"
 	"slices"
@@ -13,9 +14,11 @@ import (
 	"time"
 
 	"github.com/veritensor/veritensor/chain"
+	"github.com/veritensor/veritensor/chain/ceremonytest"
 	"github.com/veritensor/veritensor/chain/client"
 	"github.com/veritensor/veritensor/chain/node"
 	"github.com/veritensor/veritensor/chain/testnet"
+	"github.com/veritensor/veritensor/internal/ceremonyverify"
 	"github.com/veritensor/veritensor/miner/hw"
 	"github.com/veritensor/veritensor/miner/server"
 	"github.com/veritensor/veritensor/scoring"
@@ -85,7 +88,7 @@ func TestRealChainCommitRevealRestart(t *testing.T) {
 	for _, i := range []int{0, 1, 2, 3, 10, 11, 12, 13} {
 		accts = append(accts, chain.GenesisAccount{Address: addrOf(key(i)), Balance: bal})
 	}
-	net, err := testnet.Generate(t.TempDir(), testnet.Options{Validators: 2, ChainID: realChainID, Accounts: accts,
+	net, err := testnet.Generate(t.TempDir(), testnet.Options{Validators: 2, ChainID: realChainID, Accounts: accts, Params: ceremonytest.Params(),
 		Config: node.Config{TimeoutCommit: node.Duration(200 * time.Millisecond), CreateEmptyBlocks: true, LogLevel: os.Getenv("VALIDATOR_CHAIN_LOG")}})
 	if err != nil {
 		t.Fatal(err)
@@ -111,8 +114,12 @@ func TestRealChainCommitRevealRestart(t *testing.T) {
 	h.MinValidatorStake = 0 // this test stakes a few units
 	h.Tempo, h.ImmunityPeriod, h.MaxUIDs, h.MaxValidators = 40, 1000, 8, 1
 	h.RegistrationBurn, h.RequireProof, h.CommitReveal = 1_000_000, false, true
+	cer, err := ceremonytest.Seal(ctx, c, net.Keys[0].Private, key(0), testArch, f.vk, sha256.Sum256(f.pk))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := c.CreateSubnet(ctx, net.Keys[0].Private, &chain.MsgSubnetCreate{Name: "mnist-7x7", Arch: testArch,
-		VK: f.vk, PKHash: sha256.Sum256(f.pk), ScoringRule: chain.ScoringYuma, Hyper: h}, fee); err != nil {
+		Ceremony: cer, ScoringRule: chain.ScoringYuma, Hyper: h}, fee); err != nil {
 		t.Fatal(err)
 	}
 	sns, err := c.Subnets(ctx)
@@ -177,6 +184,16 @@ func TestRealChainCommitRevealRestart(t *testing.T) {
 	}
 	scancel()
 	for range blocks { // closed once ctx ends
+	}
+
+	// The daemon's setup check (internal/ceremonyverify, as cmd wires it)
+	// refuses this subnet: its stand-in ceremony has no transcript to verify.
+	check := func(ctx context.Context, si chain.SubnetInfo) error {
+		_, err := ceremonyverify.Subnet(ctx, c, si, ceremonyverify.Options{Dir: t.TempDir()})
+		return err
+	}
+	if err := checkSetup(ctx, check, cc, id); !errors.Is(err, ceremonyverify.ErrFetch) || !strings.Contains(err.Error(), "refusing to score") {
+		t.Fatalf("setup check of an unverifiable ceremony: %v", err)
 	}
 
 	home := t.TempDir()

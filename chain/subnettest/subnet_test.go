@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/veritensor/veritensor/chain"
+	"github.com/veritensor/veritensor/chain/ceremonytest"
 	"github.com/veritensor/veritensor/chain/client"
 	"github.com/veritensor/veritensor/chain/node"
 	"github.com/veritensor/veritensor/chain/testnet"
@@ -84,7 +85,7 @@ func TestSubnetOnLoopbackNetwork(t *testing.T) {
 	for _, i := range []int{0, 1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15} {
 		accts = append(accts, chain.GenesisAccount{Address: addr(key(i)), Balance: balance})
 	}
-	net, err := testnet.Generate(t.TempDir(), testnet.Options{Validators: 3, ChainID: chainID, Accounts: accts,
+	net, err := testnet.Generate(t.TempDir(), testnet.Options{Validators: 3, ChainID: chainID, Accounts: accts, Params: ceremonytest.Params(),
 		Config: node.Config{TimeoutCommit: node.Duration(400 * time.Millisecond), CreateEmptyBlocks: true, LogLevel: os.Getenv("SUBNETTEST_LOG")}})
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +98,7 @@ func TestSubnetOnLoopbackNetwork(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer net.StopAll()
-	ctx, cancel := context.WithTimeout(context.Background(), 170*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 230*time.Second) // + the stand-in ceremony
 	defer cancel()
 	if err := net.WaitHeight(ctx, 2); err != nil {
 		t.Fatal(err)
@@ -115,8 +116,12 @@ func TestSubnetOnLoopbackNetwork(t *testing.T) {
 	h.MinValidatorStake = 0 // this test stakes a few units
 	h.Tempo, h.ImmunityPeriod, h.MaxUIDs, h.MaxValidators = 24, 40, 5, 2
 	h.ActivityCutoff, h.RegistrationBurn = 10_000, 1_000_000
+	cer, err := ceremonytest.Seal(ctx, c, subnetOwner.Private, key(0), arch.String(), keys.VK, keys.PKHash)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := c.CreateSubnet(ctx, subnetOwner.Private, &chain.MsgSubnetCreate{Name: "mnist", Arch: arch.String(),
-		VK: keys.VK, PKHash: keys.PKHash, ScoringRule: chain.ScoringYuma, Hyper: h}, fee); err != nil {
+		Ceremony: cer, ScoringRule: chain.ScoringYuma, Hyper: h}, fee); err != nil {
 		t.Fatal(err)
 	}
 	const id = 0

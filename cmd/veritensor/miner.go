@@ -41,6 +41,7 @@ func minerFlags() []cli.Flag {
 		behaviors[i] = string(b)
 	}
 	return []cli.Flag{
+		ceremonyCacheFlag,
 		&cli.StringFlag{Name: "config", Usage: "config file: a JSON object or key = value lines (keys: the flag names below); flags given override it"},
 		outputFlag,
 		&cli.StringFlag{Name: "home", Value: d.Home, EnvVars: []string{"VERITENSOR_HOME"}, Usage: "home directory: the keyring in <home>/keys holds the hotkey"},
@@ -112,8 +113,10 @@ func minerRun(c *cli.Context) error {
 			fmt.Fprintln(c.App.ErrWriter, "printing status:", err)
 		}
 	}
+	logger := slog.New(slog.NewTextHandler(c.App.ErrWriter, nil))
 	return miner.RunDaemon(ctx, cfg, miner.DaemonHooks{
-		Logger: slog.New(slog.NewTextHandler(c.App.ErrWriter, nil)),
+		Logger:     logger,
+		CheckSetup: minerSetupCheck(cfg.Node, c.String("ceremony-dir"), logger),
 		OnReady: func(addr string) {
 			status(minerStatus{Event: "ready", Listen: addr}, "miner ready on "+addr)
 		},

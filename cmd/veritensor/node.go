@@ -41,6 +41,8 @@ func init() {
 				&cli.StringFlag{Name: "external-address", Usage: "config.toml p2p.external_address: host:port peers should dial"},
 				&cli.StringFlag{Name: "prometheus", Usage: "serve Prometheus metrics on this address (e.g. :26660); empty: off"},
 				&cli.Int64Flag{Name: "snapshot-interval", Value: node.DefaultConfig().SnapshotInterval, Usage: "state-sync snapshot every N blocks (0: none)"},
+				&cli.Uint64Flag{Name: "ceremony-beacon-delay", Value: chain.DefaultParams().CeremonyBeaconDelay, Usage: "blocks from ceremony-open to its beacon block"},
+				&cli.Uint64Flag{Name: "ceremony-min-contributors", Value: chain.DefaultParams().CeremonyMinContributors, Usage: "fewest distinct contributors a setup ceremony needs to be sealed or used"},
 				outputFlag,
 			},
 			Action: nodeInit,
@@ -87,6 +89,7 @@ func nodeInit(c *cli.Context) error {
 	}
 	g := chain.DefaultGenesis()
 	g.Params.MinFee, g.Params.MaxTxBytes = c.Uint64("min-fee"), c.Uint64("max-tx-bytes")
+	g.Params.CeremonyBeaconDelay, g.Params.CeremonyMinContributors = c.Uint64("ceremony-beacon-delay"), c.Uint64("ceremony-min-contributors")
 	for _, f := range c.StringSlice("fund") {
 		addr, amt, ok := strings.Cut(f, "=")
 		a, err := chain.ParseAddress(addr)

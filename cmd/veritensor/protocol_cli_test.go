@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/veritensor/veritensor/chain"
 	"github.com/veritensor/veritensor/chain/keys"
 	"github.com/veritensor/veritensor/chain/node"
+	"github.com/veritensor/veritensor/internal/keycache"
 	"github.com/veritensor/veritensor/zk"
 )
 
@@ -57,7 +60,7 @@ func TestProtocolCommands(t *testing.T) {
 	ports := freeTCPPorts(t, 2)
 	rpc := fmt.Sprintf("tcp://127.0.0.1:%d", ports[1])
 	if out, err := runCLI(t, "init", "--home", home, "--chain-id", "proto-cli", "--p2p",
-		fmt.Sprintf("tcp://127.0.0.1:%d", ports[0]), "--rpc", rpc); err != nil {
+		fmt.Sprintf("tcp://127.0.0.1:%d", ports[0]), "--rpc", rpc, "--ceremony-beacon-delay", "3"); err != nil {
 		t.Fatalf("init: %v\n%s", err, out)
 	}
 	out, err := runCLI(t, "keys", "add", "--home", home, "-o", "json", "hot")
@@ -101,10 +104,54 @@ func TestProtocolCommands(t *testing.T) {
 	keysDir := filepath.Join(t.TempDir(), "keys")
 	m := writeTestModel(t, "16-8-4", model)
 
-	run("subnet", "create", "--home", home, "--node", rpc, "--from", "validator", "--name", "cli",
-		"--arch", "16-8-4", "--keys-dir", keysDir, "--tempo", "50",
-		"--commit-reveal=false", "--weights-rate-limit", "1", "--min-validator-stake", "0", "--timeout", "60s")
+	// The ceremony's transactions through the CLI: two contributors
+	// (validator and hot), stand-in transcript hashes (the chain records
+	// hashes only) and the keys of a local setup as the sealed keys.
+	kc, err := keycache.New(keysDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	arch, _ := zk.ParseArch("16-8-4")
+	ks, err := kc.Get(arch, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vkFile := filepath.Join(t.TempDir(), "vk")
+	if err := os.WriteFile(vkFile, ks.VK, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tx("transfer", "--from", "validator", "--to", hot.Address.String(), "--amount", "1000000")
+	hx := func(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:]) }
+	for i, phase := range []string{"1", "2"} {
+		open := []string{"ceremony-open", "--from", "validator", "--phase", phase, "--init", hx("init" + phase), "--source", "/srv/c"}
+		if phase == "1" {
+			open = append(open, "--power", "12")
+		} else {
+			open = append(open, "--arch", "16-8-4", "--phase1", "0")
+		}
+		tx(open...)
+		id := strconv.Itoa(i)
+		tx("ceremony-contribute", "--from", "validator", "--ceremony", id, "--hash", hx("a"+phase))
+		tx("ceremony-contribute", "--from", "hot", "--ceremony", id, "--hash", hx("b"+phase))
+		var ci chain.CeremonyInfo
+		for ci.Beacon.IsZero() {
+			time.Sleep(300 * time.Millisecond)
+			q(&ci, "ceremony", id)
+		}
+		seal := []string{"ceremony-seal", "--from", "validator", "--ceremony", id, "--sealed", hx("sealed" + phase)}
+		if phase == "2" {
+			seal = append(seal, "--vk", vkFile, "--pk-hash", hex.EncodeToString(ks.PKHash[:]))
+		}
+		tx(seal...)
+	}
+	var ci chain.CeremonyInfo
+	q(&ci, "ceremony", "1")
+	if !ci.Sealed || ci.DistinctContributors != 2 || ci.PKHash != chain.Hash32(ks.PKHash) || len(ci.VK) == 0 {
+		t.Fatalf("ceremony %+v", ci)
+	}
+	run("subnet", "create", "--home", home, "--node", rpc, "--from", "validator", "--name", "cli",
+		"--arch", "16-8-4", "--ceremony", "1", "--tempo", "50",
+		"--commit-reveal=false", "--weights-rate-limit", "1", "--min-validator-stake", "0", "--timeout", "60s")
 	// Key arguments take a name or an address on every command.
 	tx("register", "--from", "validator", "--hotkey", hot.Address.String(), "--subnet", "0")
 	tx("stake", "--from", "validator", "--subnet", "0", "--hotkey", "hot", "--amount", "700")

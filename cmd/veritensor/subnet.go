@@ -127,13 +127,13 @@ func hyperFromFlags(c *cli.Context, base chain.Hyperparams, all bool) chain.Hype
 func subnetCreateCommand(name string) *cli.Command {
 	return &cli.Command{
 		Name:  name,
-		Usage: "create a subnet: run (or load from the key cache) the circuit's Groth16 setup, put its verifying key on chain, burn the creation fee",
+		Usage: "create a subnet whose keys are a sealed setup ceremony's (--ceremony), burn the creation fee",
 		Flags: txFlags(append([]cli.Flag{
 			&cli.StringFlag{Name: "name", Required: true, Usage: "subnet name (printable ASCII, <= 64 bytes)"},
 			&cli.StringFlag{Name: "arch", Value: "784-64-10", Usage: "model architecture of the task, e.g. 784-64-10"},
 			&cli.StringFlag{Name: "scoring-rule", Value: chain.ScoringYuma, Usage: "yuma (legacy bonds) or yuma3"},
 			&cli.StringFlag{Name: "dataset-commitment", Usage: "32-byte hex commitment to the validators' dataset (default zero)"},
-			keysDirFlag,
+			&cli.UintFlag{Name: "ceremony", Required: true, Usage: "sealed phase-2 setup ceremony of the arch's circuit (see 'veritensor query ceremonies')"},
 		}, hyperFlags(false)...)...),
 		Action: subnetCreate,
 	}
@@ -168,12 +168,8 @@ func subnetCreate(c *cli.Context) error {
 			return err
 		}
 	}
-	keys, err := txKeys(c, arch)
-	if err != nil {
-		return err
-	}
-	return sendMsg(c, &chain.MsgSubnetCreate{Name: c.String("name"), Arch: arch.String(), VK: keys.VK,
-		PKHash: keys.PKHash, DatasetCommitment: dataset, ScoringRule: c.String("scoring-rule"),
+	return sendMsg(c, &chain.MsgSubnetCreate{Name: c.String("name"), Arch: arch.String(), Ceremony: uint32(c.Uint("ceremony")),
+		DatasetCommitment: dataset, ScoringRule: c.String("scoring-rule"),
 		Hyper: hyperFromFlags(c, chain.DefaultHyperparams(), true)})
 }
 

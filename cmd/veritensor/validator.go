@@ -47,6 +47,7 @@ func init() {
 func validatorRunFlags() []cli.Flag {
 	d := validator.DefaultDaemonConfig()
 	return []cli.Flag{
+		ceremonyCacheFlag,
 		&cli.StringFlag{Name: "config", Usage: "config file: a JSON object or key = value lines (keys: the flag names below); flags given override it"},
 		outputFlag,
 		&cli.StringFlag{Name: "home", Value: d.Home, EnvVars: []string{"VERITENSOR_HOME"}, Usage: "home directory: keyring in <home>/keys, validator state (commit salts) and last report"},
@@ -92,8 +93,10 @@ func validatorRun(c *cli.Context) error {
 		return err
 	}
 	var printErr error
+	logger := slog.New(slog.NewTextHandler(c.App.ErrWriter, nil))
 	return validator.RunDaemon(ctx, cfg, validator.DaemonHooks{
-		Logger: slog.New(slog.NewTextHandler(c.App.ErrWriter, nil)),
+		Logger:     logger,
+		CheckSetup: validatorSetupCheck(cfg.Node, c.String("ceremony-dir"), logger),
 		OnReport: func(r *validator.Report) {
 			if err := render(c, r, func(w io.Writer) error { return r.WriteText(w) }); err != nil && printErr == nil {
 				printErr = err

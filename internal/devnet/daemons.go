@@ -70,7 +70,9 @@ func startValidators(ctx context.Context, d *daemons, o *Options, s *state, c *c
 		dc.AllowLoopbackEndpoints = true
 		l := log.With("validator", j)
 		d.go_(fmt.Sprintf("validator %d", j), func() error {
-			return validator.RunDaemon(ctx, dc, validator.DaemonHooks{Logger: l, OnReport: func(r *validator.Report) { onReport(j, r) }})
+			_, check := setupChecks(dc.Node, l)
+			return validator.RunDaemon(ctx, dc, validator.DaemonHooks{Logger: l, OnReport: func(r *validator.Report) { onReport(j, r) },
+				CheckSetup: check})
 		})
 	}
 	return nil
@@ -120,7 +122,8 @@ func startMiners(ctx context.Context, d *daemons, o *Options, s *state, c *clust
 		}
 		l := log.With("miner", i, "behavior", string(m.Behavior))
 		d.go_(fmt.Sprintf("miner %d (%s)", i, m.Behavior), func() error {
-			return miner.RunDaemon(ctx, mc, miner.DaemonHooks{Logger: l, Hardware: cpuOnly,
+			check, _ := setupChecks(mc.Node, l)
+			return miner.RunDaemon(ctx, mc, miner.DaemonHooks{Logger: l, Hardware: cpuOnly, CheckSetup: check,
 				OnReady: func(addr string) { onReady(i, addr) }, OnEpoch: func(r miner.EpochResult) { onEpoch(i, r) }})
 		})
 	}

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/veritensor/veritensor/internal/keycache"
 	"github.com/veritensor/veritensor/scoring"
 	"github.com/veritensor/veritensor/validator"
 	"github.com/veritensor/veritensor/zk"
@@ -45,7 +44,7 @@ func TestDevnetEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keycache.ForTests(t, arch) // the machine-wide cache Run reads (KeysDir "")
+	_ = arch // the keys come from the devnet's own ceremony
 	home := t.TempDir()
 	opts := Options{Home: home, Nodes: 3, Epochs: 2, Arch: testArch, Tempo: 30, BlockTime: 300 * time.Millisecond,
 		Graded: 6, Decoys: 0, Timeout: 8 * time.Minute, Verbose: os.Getenv("DEVNET_VERBOSE") != ""}

@@ -16,7 +16,6 @@ import (
 	"github.com/veritensor/veritensor/chain/node"
 	"github.com/veritensor/veritensor/chain/testnet"
 	"github.com/veritensor/veritensor/internal/atomicfile"
-	"github.com/veritensor/veritensor/internal/keycache"
 )
 
 const (
@@ -112,7 +111,7 @@ func newDevnet(o *Options) (*state, error) {
 		fund(minerHotkey(i))
 	}
 	net, err := testnet.Generate(filepath.Join(o.Home, "chain"), testnet.Options{Validators: o.Nodes, ChainID: ChainID,
-		Accounts: accts, Config: node.Config{TimeoutCommit: node.Duration(o.BlockTime), CreateEmptyBlocks: true, LogLevel: "none"}})
+		Accounts: accts, Params: devnetParams(), Config: node.Config{TimeoutCommit: node.Duration(o.BlockTime), CreateEmptyBlocks: true, LogLevel: "none"}})
 	if err != nil {
 		return nil, fmt.Errorf("devnet: generate the network: %w", err)
 	}
@@ -130,7 +129,7 @@ func newDevnet(o *Options) (*state, error) {
 // ensureSubnet creates the subnet (proofs required, commit-reveal on) unless
 // the state or the chain already has it, then registers and stakes whatever
 // is missing. Each step is saved, so an interrupted setup resumes.
-func ensureSubnet(ctx context.Context, c *client.Client, s *state, home string, k *keycache.Keys, say func(string, ...any)) error {
+func ensureSubnet(ctx context.Context, c *client.Client, s *state, home string, say func(string, ...any)) error {
 	owner := subnetOwnerKey()
 	if !s.SubnetCreated {
 		id, found, err := findSubnet(ctx, c, addr(owner))
@@ -143,8 +142,12 @@ func ensureSubnet(ctx context.Context, c *client.Client, s *state, home string, 
 			h.MaxUIDs = uint16(ScoringValidators + len(s.Miners) + 2)
 			h.ActivityCutoff, h.RegistrationBurn = 100_000, registrationBurn
 			h.CommitReveal, h.RequireProof = true, true
+			cer, err := ensureCeremony(ctx, c, s, home, say)
+			if err != nil {
+				return err
+			}
 			if _, err := c.CreateSubnet(ctx, owner, &chain.MsgSubnetCreate{Name: SubnetName, Arch: s.Arch,
-				VK: k.VK, PKHash: k.PKHash, ScoringRule: chain.ScoringYuma, Hyper: h}, fee); err != nil {
+				Ceremony: cer, ScoringRule: chain.ScoringYuma, Hyper: h}, fee); err != nil {
 				return fmt.Errorf("devnet: create the subnet: %w", err)
 			}
 			if id, found, err = findSubnet(ctx, c, addr(owner)); err != nil || !found {

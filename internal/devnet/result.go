@@ -13,9 +13,11 @@ import (
 type Result struct {
 	ChainID string `json:"chain_id"`
 	Subnet  uint16 `json:"subnet"`
-	Arch    string `json:"arch"`
-	Tempo   uint64 `json:"tempo"`
-	Nodes   int    `json:"nodes"`
+	// Ceremony is the subnet's setup ceremony (nil if it could not be read).
+	Ceremony *CeremonySummary `json:"ceremony,omitempty"`
+	Arch     string           `json:"arch"`
+	Tempo    uint64           `json:"tempo"`
+	Nodes    int              `json:"nodes"`
 	// Height is the final height at which every node's app hash was compared.
 	Height int64 `json:"height"`
 	// AppHashesAgree: every node reported the same app hash at every height
@@ -94,7 +96,11 @@ type ValidatorResult struct {
 func (r *Result) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "devnet %s: subnet %d (%s, tempo %d), %d nodes, height %d, epochs %d-%d (%d paid), %.0f s\n",
 		r.ChainID, r.Subnet, r.Arch, r.Tempo, r.Nodes, r.Height, r.FirstEpoch, r.LastEpoch, r.PaidEpochs, r.Seconds)
-	fmt.Fprintf(w, "models: good %.1f%%, weak %.1f%% on the MNIST test set\n\n", 100*r.GoodAccuracy, 100*r.WeakAccuracy)
+	fmt.Fprintf(w, "models: good %.1f%%, weak %.1f%% on the MNIST test set\n", 100*r.GoodAccuracy, 100*r.WeakAccuracy)
+	if r.Ceremony != nil {
+		r.Ceremony.writeText(w)
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "UID\tbehavior\taccuracy\tproofs valid\tinvalid\tfailed\ton-chain proofs\tincentive\temission\t")
 	for _, m := range r.Miners {

@@ -16,7 +16,6 @@ import (
 	"github.com/veritensor/veritensor/chain"
 	"github.com/veritensor/veritensor/chain/client"
 	"github.com/veritensor/veritensor/chain/node"
-	"github.com/veritensor/veritensor/internal/keycache"
 	"github.com/veritensor/veritensor/miner"
 	"github.com/veritensor/veritensor/validator"
 	"github.com/veritensor/veritensor/zk"
@@ -119,18 +118,7 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 		return nil, err
 	}
 	say("models: good %.1f%%, weak %.1f%% on the MNIST test set", 100*ms.GoodAccuracy, 100*ms.WeakAccuracy)
-	arch, err := zk.ParseArch(s.Arch)
-	if err != nil {
-		return nil, err
-	}
-	kc, err := keycache.New(o.KeysDir)
-	if err != nil {
-		return nil, err
-	}
-	kstart := time.Now()
-	say("Groth16 keys for %s in %s (a one-time setup when missing)", arch, kc.Path(arch))
-	keys, err := getKeys(ctx, kc, arch, func(stage string) { say("  %7s  %s", time.Since(kstart).Round(10*time.Millisecond), stage) })
-	if err != nil {
+	if _, err := zk.ParseArch(s.Arch); err != nil {
 		return nil, err
 	}
 
@@ -164,7 +152,9 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := ensureSubnet(sctx, c, s, o.Home, keys, say); err != nil {
+	// The ceremony's own time is not bounded by sctx (minutes for
+	// 784-64-10): only Ctrl-C stops it.
+	if err := ensureSubnet(ctx, c, s, o.Home, say); err != nil {
 		return nil, stopErr(ctx, err)
 	}
 	// Every daemon follows its own node: wait until every node has
@@ -267,30 +257,12 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 		return nil, err
 	}
 	res.GoodAccuracy, res.WeakAccuracy, res.Resumed = ms.GoodAccuracy, ms.WeakAccuracy, resumed
+	if cs, err := ceremonySummary(fctx, c, s.Subnet); err == nil {
+		res.Ceremony = cs
+	}
 	res.Seconds = time.Since(begin).Seconds()
 	say("done: %d epochs paid, nodes stopping", res.PaidEpochs)
 	return res, runErr
-}
-
-// getKeys is keycache's Get, abandoned when ctx ends: a setup cannot be
-// interrupted, but Ctrl-C must not wait minutes for it (the setup lock is
-// released when the process exits; the keys are stored only when complete).
-func getKeys(ctx context.Context, kc *keycache.Cache, arch zk.Arch, progress func(string)) (*keycache.Keys, error) {
-	type got struct {
-		k   *keycache.Keys
-		err error
-	}
-	ch := make(chan got, 1)
-	go func() {
-		k, err := kc.Get(arch, progress)
-		ch <- got{k, err}
-	}()
-	select {
-	case g := <-ch:
-		return g.k, g.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 }
 
 // stopErr prefers the caller's cancellation over the error it caused.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/veritensor/veritensor/chain"
+	"github.com/veritensor/veritensor/chain/ceremonytest"
 	"github.com/veritensor/veritensor/chain/client"
 	"github.com/veritensor/veritensor/chain/node"
 	"github.com/veritensor/veritensor/chain/testnet"
@@ -67,7 +68,7 @@ func startChain(t *testing.T, ctx context.Context) *testChain {
 	for i := range 10 {
 		accts = append(accts, chain.GenesisAccount{Address: tcAddr(key(i)), Balance: 1e15})
 	}
-	net, err := testnet.Generate(t.TempDir(), testnet.Options{Validators: 2, ChainID: tcChainID, Accounts: accts,
+	net, err := testnet.Generate(t.TempDir(), testnet.Options{Validators: 2, ChainID: tcChainID, Accounts: accts, Params: ceremonytest.Params(),
 		Config: node.Config{TimeoutCommit: node.Duration(250 * time.Millisecond), LogLevel: os.Getenv("EXPLORER_TEST_LOG")}})
 	if err != nil {
 		t.Fatal(err)
@@ -86,8 +87,12 @@ func startChain(t *testing.T, ctx context.Context) *testChain {
 	h := chain.DefaultHyperparams()
 	h.Tempo, h.ImmunityPeriod, h.MaxUIDs, h.MaxValidators, h.WeightsRateLimit = 8, 100, 8, 2, 1
 	h.CommitReveal, h.RequireProof, h.RegistrationBurn = false, true, 1_000_000
+	cer, err := ceremonytest.Seal(ctx, c, net.Keys[0].Private, key(0), arch.String(), keys.VK, keys.PKHash)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := c.CreateSubnet(ctx, net.Keys[0].Private, &chain.MsgSubnetCreate{Name: "mnist-small", Arch: arch.String(),
-		VK: keys.VK, PKHash: keys.PKHash, ScoringRule: chain.ScoringYuma, Hyper: h}, tcFee); err != nil {
+		Ceremony: cer, ScoringRule: chain.ScoringYuma, Hyper: h}, tcFee); err != nil {
 		t.Fatal(err)
 	}
 	tc := &testChain{net: net, c: c}

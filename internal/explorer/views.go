@@ -18,18 +18,19 @@ type SubnetView struct {
 	Setup Setup `json:"setup"`
 }
 
-// Setup is a subnet's trusted setup as the chain names it. Today a subnet
-// names its verifying key by hash (Kind "key"); once subnets name a
-// ceremony, Kind is "ceremony" and ID its ID. Verified reports that a
-// light-client proof of the value was checked (none is served yet).
+// Setup is a subnet's trusted setup as the chain names it: the sealed
+// phase-2 ceremony its keys come from (Kind "ceremony", Ceremony its ID) and
+// the verifying key's hash (ID). Verified reports that a light-client proof
+// of the value was checked.
 type Setup struct {
 	Kind     string       `json:"kind"`
+	Ceremony uint32       `json:"ceremony"`
 	ID       chain.Hash32 `json:"id"`
 	Verified bool         `json:"verified"`
 }
 
 func subnetView(si chain.SubnetInfo, totalShares uint64) SubnetView {
-	v := SubnetView{SubnetInfo: si, Setup: Setup{Kind: "key", ID: si.Task.VKHash}}
+	v := SubnetView{SubnetInfo: si, Setup: Setup{Kind: "ceremony", Ceremony: si.Task.Ceremony, ID: si.Task.VKHash}}
 	if totalShares > 0 {
 		v.EmissionSharePPM = uint64(si.Hyper.EmissionShare) * 1_000_000 / totalShares
 	}
