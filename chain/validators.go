@@ -19,7 +19,7 @@ import (
 // Misbehavior CometBFT reports is recorded in state; there is no slashing.
 
 // TxValidatorUpdate sets a validator's power (0 removes it).
-const TxValidatorUpdate TxType = 40
+const TxValidatorUpdate TxType = 50
 
 // MaxValidatorPower bounds one validator's power.
 const MaxValidatorPower = 1 << 40
