@@ -42,7 +42,8 @@ func provenApp(t *testing.T) (*App, uint16, map[int64][]byte) {
 		t.Fatal(err)
 	}
 	hashes := map[int64][]byte{1: app.LastCommit().AppHash}
-	runBlocks(t, app, [][][]byte{nil, {transferTx(testKey(1), addrOf(testKey(2)), 7, 0, 100)}}, 2, 2, hashes)
+	nonce := e.s.Account(addrOf(testKey(1))).Nonce // key 1 also contributed to the subnet's ceremony
+	runBlocks(t, app, [][][]byte{nil, {transferTx(testKey(1), addrOf(testKey(2)), 7, nonce, 100)}}, 2, 2, hashes)
 	return app, id, hashes
 }
 

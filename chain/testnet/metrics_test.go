@@ -39,7 +39,9 @@ func TestPrometheusMetrics(t *testing.T) {
 	if _, err := cl.Transfer(ctx, net.Keys[0].Private, chain.Address{9}, 5, fee); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cl.Transfer(ctx, net.Keys[0].Private, chain.Address{9}, 5, 1); err == nil {
+	// A fee below the minimum, sent raw (the client would raise it).
+	low := chain.NewTx(net.ChainID, &chain.MsgTransfer{To: chain.Address{9}, Amount: 5}, net.Keys[0].Private, 1, 1)
+	if _, err := cl.BroadcastTx(ctx, low.Marshal()); err == nil {
 		t.Fatal("fee 1 accepted")
 	}
 	h, _ := cl.Height(ctx)
