@@ -50,6 +50,10 @@ type Config struct {
 	// LogLevel is CometBFT's log level: "none" (default), "error", "info" or
 	// "debug".
 	LogLevel string `json:"log_level"`
+	// DisablePEX turns off peer exchange: the node dials only its persistent
+	// peers and learns no other addresses (a fault proxy in front of every
+	// link stays the only path between nodes).
+	DisablePEX bool `json:"disable_pex,omitempty"`
 }
 
 // DefaultConfig is the configuration `veritensor init` writes.
@@ -105,6 +109,7 @@ func cometConfig(home string, c Config) *cfg.Config {
 	cc.P2P.PersistentPeers = c.PersistentPeers
 	cc.P2P.AddrBookStrict = false
 	cc.P2P.AllowDuplicateIP = true
+	cc.P2P.PexReactor = !c.DisablePEX
 	cc.RPC.ListenAddress = c.RPCListen
 	if c.TimeoutCommit > 0 {
 		cc.Consensus.TimeoutCommit = time.Duration(c.TimeoutCommit)

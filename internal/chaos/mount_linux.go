@@ -1,0 +1,15 @@
+//go:build linux
+
+package chaos
+
+import (
+	"fmt"
+	"syscall"
+)
+
+// mountTmpfs mounts a tmpfs of size bytes at dir (root only).
+func mountTmpfs(dir string, size int64) error {
+	return syscall.Mount("tmpfs", dir, "tmpfs", 0, fmt.Sprintf("size=%d", size))
+}
+
+func unmount(dir string) error { return syscall.Unmount(dir, syscall.MNT_DETACH) }

@@ -1,0 +1,9 @@
+//go:build !linux
+
+package chaos
+
+import "errors"
+
+func mountTmpfs(string, int64) error { return errors.New("tmpfs mounts need Linux") }
+
+func unmount(string) error { return nil }
