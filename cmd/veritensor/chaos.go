@@ -5,7 +5,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -32,6 +34,7 @@ func init() {
 			&cli.DurationFlag{Name: "hold", Usage: "mean time a fault is held before it heals (0: 6s)"},
 			&cli.DurationFlag{Name: "baseline", Usage: "fault-free load period measured first (0: 15s)"},
 			&cli.DurationFlag{Name: "block-time", Usage: "the nodes' timeout_commit (0: 500ms)"},
+			&cli.DurationFlag{Name: "timeout-propose", Usage: "the nodes' timeout_propose: how long a height waits for a proposer that is down (0: node default, 3s)"},
 			&cli.DurationFlag{Name: "recovery-bound", Usage: "longest stall of any node's height after a heal before the check fails (0: 60s)"},
 			&cli.IntFlag{Name: "senders", Usage: "load accounts, each with one transfer in flight (0: 8)"},
 			&cli.StringFlag{Name: "dir", Usage: "directory for the homes and logs, kept (default: a temporary one, removed after a passing run)"},
@@ -53,7 +56,8 @@ func runChaos(c *cli.Context) error {
 	o := chaos.Options{
 		Nodes: c.Int("nodes"), Seed: c.Int64("seed"), Duration: c.Duration("duration"),
 		Hold: c.Duration("hold"), Baseline: c.Duration("baseline"), BlockTime: c.Duration("block-time"),
-		RecoveryBound: c.Duration("recovery-bound"), Senders: c.Int("senders"), Dir: c.String("dir"),
+		TimeoutPropose: c.Duration("timeout-propose"),
+		RecoveryBound:  c.Duration("recovery-bound"), Senders: c.Int("senders"), Dir: c.String("dir"),
 		NodeCommand: func(home string) *exec.Cmd { return exec.Command(exe, "start", "--home", home) },
 	}
 	if f := c.String("faults"); f != "" {
@@ -67,7 +71,11 @@ func runChaos(c *cli.Context) error {
 	if o.Log == nil && c.String("output") != "json" {
 		o.Log = c.App.ErrWriter
 	}
-	rep, err := chaos.Run(c.Context, o)
+	// Ctrl-C stops the run early; the nodes are stopped and the table of
+	// what ran is printed.
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := chaos.Run(ctx, o)
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,9 @@ type mesh struct {
 // newMesh creates (not yet started) a proxy for every ordered pair i != j on
 // the given listen ports, forwarding to upstream[j].
 func newMesh(upstream []string, listen map[[2]int]string) *mesh {
+	// The toxics log through zerolog's global logger at trace level; this
+	// process has no other zerolog user.
+	zerolog.SetGlobalLevel(zerolog.Disabled)
 	srv := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(prometheus.NewRegistry()), zerolog.Nop())
 	m := &mesh{srv: srv, proxies: map[[2]int]*toxiproxy.Proxy{}, toxics: map[string]bool{}}
 	for k, addr := range listen {

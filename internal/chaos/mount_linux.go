@@ -13,3 +13,9 @@ func mountTmpfs(dir string, size int64) error {
 }
 
 func unmount(dir string) error { return syscall.Unmount(dir, syscall.MNT_DETACH) }
+
+// sysProcAttr puts a node in its own process group (a signal to the runner's
+// terminal group does not reach it) and kills it if the runner dies.
+func sysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}

@@ -43,7 +43,7 @@ func (p *proc) start(build func(home string) *exec.Cmd) error {
 	}
 	cmd := build(p.home)
 	cmd.Stdout, cmd.Stderr = f, f
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {
 		f.Close()
 		return fmt.Errorf("start node %d: %w", p.i, err)
@@ -178,4 +178,17 @@ func scanLog(path string) (string, bool, error) {
 		}
 	}
 	return first, noSpace, sc.Err()
+}
+
+// consensusFailed reports whether the current run's log shows CometBFT's
+// consensus failure.
+func (p *proc) consensusFailed() bool {
+	p.mu.Lock()
+	lf := ""
+	if n := len(p.logFiles); n > 0 {
+		lf = p.logFiles[n-1]
+	}
+	p.mu.Unlock()
+	b, err := os.ReadFile(lf)
+	return err == nil && strings.Contains(string(b), "CONSENSUS FAILURE")
 }

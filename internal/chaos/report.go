@@ -8,8 +8,8 @@ import (
 
 // WriteText prints the report as a table for people.
 func (r *Report) WriteText(w io.Writer) error {
-	fmt.Fprintf(w, "chaos: %d nodes, seed %d, block time %s, %s of faults, final height %d\n\n",
-		r.Nodes, r.Seed, r.BlockTime, r.FaultTime, r.FinalHeight)
+	fmt.Fprintf(w, "chaos: %d nodes, seed %d, block time %s, timeout_propose %s, %s of faults, final height %d\n\n",
+		r.Nodes, r.Seed, r.BlockTime, r.TimeoutPropose, r.FaultTime, r.FinalHeight)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "fault\tcount\trecover p50 s\trecover max s\ttxs acked\ttxs lost\tapp-hash splits\ttx/s held\t")
 	for _, f := range r.Faults {
@@ -19,7 +19,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\ntransfers sent %d, acknowledged %d, lost %d; heights 1..%d compared on every node\n", r.TxsSent, r.TxsAcked, r.TxsLost, r.HeightsChecked)
+	fmt.Fprintf(w, "\ntransfers sent %d, acknowledged %d, lost %d; heights 1..%d compared on every node; %d tx-index gaps\n", r.TxsSent, r.TxsAcked, r.TxsLost, r.HeightsChecked, r.IndexGaps)
 	fmt.Fprintf(w, "throughput: fault-free %.1f tx/s, minority down %.1f tx/s (%.0f%%)\n", r.BaselineTPS, r.MinorityTPS, 100*r.ThroughputRatio)
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)

@@ -73,6 +73,9 @@ type Options struct {
 	Baseline time.Duration
 	// BlockTime is the nodes' timeout_commit (default 500 ms).
 	BlockTime time.Duration
+	// TimeoutPropose is the nodes' timeout_propose (default node.json's,
+	// 3 s): how long a height waits for a proposer that is down.
+	TimeoutPropose time.Duration
 	// RecoveryBound is how long heights may stall after a heal before the
 	// check fails (default 60 s).
 	RecoveryBound time.Duration
@@ -171,6 +174,7 @@ type Report struct {
 	Seed           int64        `json:"seed"`
 	Nodes          int          `json:"nodes"`
 	BlockTime      string       `json:"block_time"`
+	TimeoutPropose string       `json:"timeout_propose"`
 	FaultTime      string       `json:"fault_time"`
 	Schedule       []string     `json:"schedule"`
 	Faults         []FaultStats `json:"faults"`
@@ -215,6 +219,7 @@ type Runner struct {
 	txChecked     int   // acked[:txChecked] were found on every node
 	report        Report
 	stats         map[string]*FaultStats
+	gaps          map[[2]int64]int // (node, height) -> acknowledged transfers missing from the tx index
 }
 
 // Run executes a whole run and returns its report; err is for set-up
@@ -224,7 +229,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	r := &Runner{o: o, rng: rand.New(rand.NewSource(o.Seed)), avoid: map[int]bool{}, stats: map[string]*FaultStats{}}
-	r.report = Report{Seed: o.Seed, Nodes: o.Nodes, BlockTime: o.BlockTime.String(), Failures: []Failure{}, Notes: []string{}, Schedule: []string{}}
+	tp := o.TimeoutPropose
+	if tp <= 0 {
+		tp = time.Duration(node.DefaultConfig().TimeoutPropose)
+	}
+	r.report = Report{Seed: o.Seed, Nodes: o.Nodes, BlockTime: o.BlockTime.String(), TimeoutPropose: tp.String(), Failures: []Failure{}, Notes: []string{}, Schedule: []string{}}
 	keep := o.Dir != ""
 	r.dir = o.Dir
 	if r.dir == "" {
@@ -280,6 +289,9 @@ func (r *Runner) setup(ctx context.Context) error {
 	}
 	cfg := node.DefaultConfig()
 	cfg.TimeoutCommit = node.Duration(o.BlockTime)
+	if o.TimeoutPropose > 0 {
+		cfg.TimeoutPropose = node.Duration(o.TimeoutPropose)
+	}
 	cfg.LogLevel = "error"
 	net, err := testnet.Generate(r.dir, testnet.Options{Validators: o.Nodes, ChainID: "veritensor-chaos", Accounts: senders, Config: cfg})
 	if err != nil {
@@ -440,8 +452,24 @@ func (r *Runner) execute(ctx context.Context) {
 	// Let the last acknowledged transfers settle, stop the load, check all.
 	stopLoad()
 	wg.Wait()
-	r.check(ctx, "final")
-	r.finish(ctx)
+	// An interrupted run still checks what ran.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
+	defer cancel()
+	if ctx.Err() != nil {
+		r.report.Notes = append(r.report.Notes, "interrupted: the schedule stopped early")
+		r.mesh.removeToxics()
+		_ = r.mesh.heal()
+		for i, p := range r.procs {
+			if !p.running() {
+				r.restart("final", i)
+			} else {
+				_ = p.signal(syscall.SIGCONT)
+			}
+		}
+		r.recover(fctx, "final", time.Now())
+	}
+	r.check(fctx, "final")
+	r.finish(fctx)
 }
 
 // hold draws a fault's duration.
@@ -560,6 +588,12 @@ func (r *Runner) apply(ctx context.Context, f string) {
 		sleep(ctx, hold)
 		heldTo = time.Now()
 		os.Remove(filler)
+		// CometBFT stops consensus on a failed write (CONSENSUS FAILURE)
+		// but keeps the process up: an operator restarts it, as here.
+		if r.procs[victim].running() && r.procs[victim].consensusFailed() {
+			r.report.Notes = append(r.report.Notes, fmt.Sprintf("%s: node %d halted consensus on the full disk and kept running; restarted after freeing (no repair)", label, victim))
+			r.procs[victim].kill()
+		}
 		exited := !r.procs[victim].running()
 		for _, e := range r.procs[victim].takeExits() {
 			r.report.Notes = append(r.report.Notes, fmt.Sprintf("%s: expected: %s", label, e))
@@ -574,6 +608,9 @@ func (r *Runner) apply(ctx context.Context, f string) {
 	}
 	r.logf("%s: %s", label, desc)
 	r.report.Schedule = append(r.report.Schedule, label+": "+desc)
+	if ctx.Err() != nil { // interrupted: the final check covers it
+		return
+	}
 	d, ok := r.recover(ctx, label, healed)
 	if ok {
 		st.recov = append(st.recov, d)
@@ -702,9 +739,19 @@ func (r *Runner) check(ctx context.Context, label string) {
 	// yet on every node).
 	var ref []byte
 	for k, i := range live {
-		c, cancel := context.WithTimeout(ctx, 5*time.Second)
-		h, err := r.clients[i].AppHashAt(c, common)
-		cancel()
+		// A node's reported height is its block store's, which may run one
+		// block ahead of its executed results while it catches up: retry.
+		var h []byte
+		var err error
+		for try := 0; try < 25; try++ {
+			c, cancel := context.WithTimeout(ctx, 5*time.Second)
+			h, err = r.clients[i].AppHashAt(c, common)
+			cancel()
+			if err == nil {
+				break
+			}
+			sleep(ctx, 200*time.Millisecond)
+		}
 		if err != nil {
 			r.failf(label, common, i, "app-hash", "%v", err)
 			continue
@@ -803,7 +850,10 @@ func (r *Runner) findTx(ctx context.Context, i int, a ackedTx) (*client.TxInfo, 
 		if rerr != nil || k >= len(res.TxsResults) {
 			return nil, fmt.Errorf("block results %d: %v", a.Height, rerr)
 		}
-		r.report.Notes = append(r.report.Notes, fmt.Sprintf("node %d: transfer %X is in block %d but not in the node's tx index", i, a.Hash, a.Height))
+		if r.gaps == nil {
+			r.gaps = map[[2]int64]int{}
+		}
+		r.gaps[[2]int64{int64(i), a.Height}]++
 		r.report.IndexGaps++
 		return &client.TxInfo{Height: a.Height, Index: uint32(k), Code: res.TxsResults[k].Code}, nil
 	}
@@ -823,20 +873,51 @@ func (r *Runner) finish(ctx context.Context) {
 				continue
 			}
 			if noSpace && i == r.diskN {
-				r.report.Notes = append(r.report.Notes, fmt.Sprintf("node %d stopped on a full disk (expected): %s: %s", i, filepath.Base(lf), line))
+				r.report.Notes = append(r.report.Notes, fmt.Sprintf("node %d stopped on a full disk (expected): %s: %s", i, filepath.Base(lf), clip(line, 240)))
 				continue
 			}
-			r.failf("final", 0, i, "panic", "%s: %s", filepath.Base(lf), line)
+			r.failf("final", 0, i, "panic", "%s: %s", filepath.Base(lf), clip(line, 600))
 		}
 	}
 	if h, err := r.height(ctx, 0); err == nil {
 		r.report.FinalHeight = h
 	}
+	var gaps [][2]int64
+	for k := range r.gaps {
+		gaps = append(gaps, k)
+	}
+	sort.Slice(gaps, func(a, b int) bool {
+		return gaps[a][0] < gaps[b][0] || gaps[a][0] == gaps[b][0] && gaps[a][1] < gaps[b][1]
+	})
+	for _, k := range gaps {
+		r.report.Notes = append(r.report.Notes, fmt.Sprintf("node %d: %d acknowledged transfers of block %d are in the block (same results) but not in the node's tx index (`query tx` on that node does not find them)", k[0], r.gaps[k], k[1]))
+	}
 	r.load.mu.Lock()
 	r.report.TxsSent, r.report.TxsAcked = r.load.sent, len(r.load.acked)
 	pending := len(r.load.pending)
 	r.load.mu.Unlock()
-	r.report.Notes = append(r.report.Notes, fmt.Sprintf("%d transfers were broadcast but not seen committed by their sender (not acknowledged, so not counted as lost)", pending))
+	// Transfers their sender gave up on may still have committed: if one node
+	// has one, every node must have it with the same result.
+	r.load.mu.Lock()
+	hashes := append([][32]byte(nil), r.load.pending...)
+	r.load.mu.Unlock()
+	later := 0
+	for _, h := range hashes {
+		c, cancel := context.WithTimeout(ctx, 5*time.Second)
+		info, err := r.clients[0].Tx(c, h)
+		cancel()
+		if err != nil {
+			continue
+		}
+		later++
+		for i := 1; i < len(r.procs); i++ {
+			got, err := r.findTx(ctx, i, ackedTx{Hash: h, Height: info.Height, Code: info.Code})
+			if err != nil || got.Height != info.Height || got.Code != info.Code {
+				r.failf("final", info.Height, i, "tx-result", "transfer %X committed at height %d code %d on node 0 differs here (%v)", h, info.Height, info.Code, err)
+			}
+		}
+	}
+	r.report.Notes = append(r.report.Notes, fmt.Sprintf("%d transfers were broadcast but not seen committed by their sender (not acknowledged, so not counted as lost); %d of them committed later, identically on every node", pending, later))
 	var held time.Duration
 	var acks int
 	for _, f := range AllFaults {
@@ -933,4 +1014,11 @@ func without(s []string, x string) []string {
 		}
 	}
 	return o
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }
