@@ -1,11 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -37,7 +39,7 @@ func init() {
 			&cli.DurationFlag{Name: "timeout-propose", Usage: "the nodes' timeout_propose: how long a height waits for a proposer that is down (0: node default, 3s)"},
 			&cli.DurationFlag{Name: "recovery-bound", Usage: "longest stall of any node's height after a heal before the check fails (0: 60s)"},
 			&cli.IntFlag{Name: "senders", Usage: "load accounts, each with one transfer in flight (0: 8)"},
-			&cli.StringFlag{Name: "dir", Usage: "directory for the homes and logs, kept (default: a temporary one, removed after a passing run)"},
+			&cli.StringFlag{Name: "dir", Usage: "directory for the homes, logs and report.json, kept (default: a temporary one, removed after a passing run)"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print progress lines to stderr"},
 			outputFlag,
 		},
@@ -78,6 +80,11 @@ func runChaos(c *cli.Context) error {
 	rep, err := chaos.Run(ctx, o)
 	if err != nil {
 		return err
+	}
+	if d := c.String("dir"); d != "" { // keep the JSON next to the logs
+		if b, err := json.MarshalIndent(rep, "", "  "); err == nil {
+			_ = os.WriteFile(filepath.Join(d, "report.json"), append(b, '\n'), 0o644)
+		}
 	}
 	if err := render(c, rep, func(w io.Writer) error { return rep.WriteText(w) }); err != nil {
 		return err
