@@ -243,17 +243,18 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 		r.dir = d
 	}
-	defer r.teardown()
 	if err := r.setup(ctx); err != nil {
-		return nil, err
+		r.teardown()
+		return nil, fmt.Errorf("%w (homes and logs in %s)", err, r.dir)
 	}
 	r.execute(ctx)
+	r.teardown() // nodes stopped and the tmpfs unmounted before anything is removed
 	rep := r.report
 	rep.Pass = len(rep.Failures) == 0
 	if !rep.Pass || keep {
 		rep.Dir = r.dir
 	} else {
-		defer os.RemoveAll(r.dir)
+		_ = os.RemoveAll(r.dir)
 	}
 	return &rep, nil
 }
@@ -375,9 +376,15 @@ func (r *Runner) setup(ctx context.Context) error {
 }
 
 func (r *Runner) teardown() {
+	var wg sync.WaitGroup
 	for _, p := range r.procs {
-		p.stop()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p.stop()
+		}()
 	}
+	wg.Wait()
 	if r.mesh != nil {
 		r.mesh.close()
 	}
