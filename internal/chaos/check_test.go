@@ -18,6 +18,7 @@ func TestScanLogFindsFailures(t *testing.T) {
 		noSpace   bool
 	}{
 		{"E[x] Stopping peer for error err=EOF\n", "", false},
+		{"E[x] Stopping peer for error module=p2p err=\"recovered from panic: rejected msg on chID 0x40: unsolicited BlockResponse from peer 5d15\"\n", "", false},
 		{"ok\npanic: runtime error: index out of range\ngoroutine 1\n", "panic: runtime error: index out of range", false},
 		{"fatal error: concurrent map writes\n", "fatal error: concurrent map writes", false},
 		{"E[x] CONSENSUS FAILURE!!! err=\"write /h/data/x: no space left on device\"\n", "E[x] CONSENSUS FAILURE!!! err=\"write /h/data/x: no space left on device\"", true},

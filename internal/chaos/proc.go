@@ -151,7 +151,9 @@ func (p *proc) takeExits() []string {
 // a Go panic or runtime fatal error, or CometBFT's consensus failure.
 var panicMarkers = []string{"panic:", "fatal error:", "CONSENSUS FAILURE"}
 
-// scanLog returns the first panic marker line of a log file, "" when none.
+// scanLog returns the first panic marker line of a log file ("" when none)
+// and whether the log reports a full disk. A panic CometBFT recovered from
+// while reading a peer's message (it stops that peer) is not a marker.
 func scanLog(path string) (string, bool, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -167,7 +169,10 @@ func scanLog(path string) (string, bool, error) {
 		if strings.Contains(line, "no space left on device") {
 			noSpace = true
 		}
-		if first != "" {
+		if first != "" || strings.Contains(line, "recovered from panic") {
+			// CometBFT's p2p layer turns a reactor's panic on a peer's
+			// message into a stopped peer ("Stopping peer for error ...
+			// recovered from panic"): the node keeps running.
 			continue
 		}
 		for _, m := range panicMarkers {
