@@ -6,9 +6,11 @@ VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 export CGO_CFLAGS ?= -O2 -Wno-deprecated-declarations
 FUZZTIME  ?= 20s
 BENCHTIME ?= 1x
+CHAOS_DURATION ?= 30m
+CHAOS_SEED     ?= 1
 PKGS      ?= ./...
 
-.PHONY: all build test test-cnn test-short docs-test demo bench lint fuzz clean
+.PHONY: all build test test-cnn test-short docs-test demo bench lint fuzz chaos clean
 
 all: build
 
@@ -53,6 +55,12 @@ fuzz:
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; \
 	done
+
+# The long fault-injection schedule: 4 node processes behind fault proxies under
+# a transfer load, faults for CHAOS_DURATION, the table at the end
+# (docs/reliability.md). make test runs a short one (internal/chaos).
+chaos: build
+	./$(BIN) chaos --nodes 4 --seed $(CHAOS_SEED) --duration $(CHAOS_DURATION)
 
 clean:
 	rm -rf bin

@@ -64,6 +64,10 @@ type Config struct {
 	// on PrometheusListen (default ":26660") under /metrics.
 	Prometheus       bool   `json:"prometheus"`
 	PrometheusListen string `json:"prometheus_listen,omitempty"`
+	// DisablePEX turns off peer exchange: the node dials only its persistent
+	// peers and learns no other addresses (a fault proxy in front of every
+	// link stays the only path between nodes).
+	DisablePEX bool `json:"disable_pex,omitempty"`
 	// StateSync, when enabled, makes a new node restore a recent snapshot
 	// from its peers instead of replaying every block.
 	StateSync *StateSyncConfig `json:"state_sync,omitempty"`
@@ -187,6 +191,7 @@ func baseCometConfig(home string, c Config) *cfg.Config {
 	cc.P2P.PersistentPeers = c.PersistentPeers
 	cc.P2P.AddrBookStrict = !c.P2PLoopback
 	cc.P2P.AllowDuplicateIP = c.P2PLoopback
+	cc.P2P.PexReactor = !c.DisablePEX
 	cc.RPC.ListenAddress = c.RPCListen
 	if c.TimeoutCommit > 0 {
 		cc.Consensus.TimeoutCommit = time.Duration(c.TimeoutCommit)
