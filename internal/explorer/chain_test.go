@@ -69,7 +69,7 @@ func startChain(t *testing.T, ctx context.Context) *testChain {
 		accts = append(accts, chain.GenesisAccount{Address: tcAddr(key(i)), Balance: 1e15})
 	}
 	net, err := testnet.Generate(t.TempDir(), testnet.Options{Validators: 2, ChainID: tcChainID, Accounts: accts, Params: ceremonytest.Params(),
-		Config: node.Config{TimeoutCommit: node.Duration(250 * time.Millisecond), LogLevel: os.Getenv("EXPLORER_TEST_LOG")}})
+		Config: node.Config{TimeoutCommit: node.Duration(250 * time.Millisecond), CreateEmptyBlocks: true, LogLevel: os.Getenv("EXPLORER_TEST_LOG")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func startChain(t *testing.T, ctx context.Context) *testChain {
 		t.Fatal(err)
 	}
 	h := chain.DefaultHyperparams()
-	h.Tempo, h.ImmunityPeriod, h.MaxUIDs, h.MaxValidators, h.WeightsRateLimit = 8, 100, 8, 2, 1
+	h.Tempo, h.ImmunityPeriod, h.MaxUIDs, h.MaxValidators, h.WeightsRateLimit = 10, 100, 8, 2, 1
 	h.CommitReveal, h.RequireProof, h.RegistrationBurn = false, true, 1_000_000
 	cer, err := ceremonytest.Seal(ctx, c, net.Keys[0].Private, key(0), arch.String(), keys.VK, keys.PKHash)
 	if err != nil {
@@ -116,7 +116,7 @@ func startChain(t *testing.T, ctx context.Context) *testChain {
 		}
 	}
 	for i, v := range tc.vals {
-		if _, err := c.AddStake(ctx, v.owner, tcSubnet, tcAddr(v.hotkey), uint64(1_000_000_000*(i+1)), tcFee); err != nil {
+		if _, err := c.AddStake(ctx, v.owner, tcSubnet, tcAddr(v.hotkey), uint64(100_000_000_000*(i+1)), tcFee); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -67,7 +67,7 @@ func TestAPIMetagraph(t *testing.T) {
 	if v.LastEpoch == nil || v.LastEpoch.Epoch != 6 || v.LastEpoch.Neurons != nil || v.Subnet.EmissionSharePPM != 1_000_000 {
 		t.Fatalf("last epoch %+v share %d", v.LastEpoch, v.Subnet.EmissionSharePPM)
 	}
-	if v.Subnet.Setup.Kind != "key" || v.Subnet.Setup.ID != v.Subnet.Task.VKHash {
+	if v.Subnet.Setup.Kind != "ceremony" || v.Subnet.Setup.Ceremony != v.Subnet.Task.Ceremony || v.Subnet.Setup.ID != v.Subnet.Task.VKHash {
 		t.Fatalf("setup %+v", v.Subnet.Setup)
 	}
 }
