@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	cmtcfg "github.com/cometbft/cometbft/config"
+
 	"github.com/veritensor/veritensor/chain"
 	"github.com/veritensor/veritensor/chain/keys"
 	"github.com/veritensor/veritensor/chain/node"
@@ -35,7 +37,8 @@ func TestCeremonyRunCommand(t *testing.T) {
 	if err != nil || json.Unmarshal([]byte(out), &alice) != nil {
 		t.Fatalf("keys add: %q %v", out, err)
 	}
-	n, err := node.New(home, node.Options{})
+	// Short blocks: the run waits ceremony_beacon_delay blocks twice.
+	n, err := node.New(home, node.Options{Override: func(c *cmtcfg.Config) { c.Consensus.TimeoutCommit = 200 * time.Millisecond }})
 	if err != nil {
 		t.Fatal(err)
 	}
