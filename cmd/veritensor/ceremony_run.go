@@ -27,7 +27,7 @@ func init() {
 		Description: "Opens a phase-1 and then a phase-2 ceremony for --arch (signed by --from), computes one contribution per\n" +
 			"--contributors key (in order, each recorded by its own key, which pays its fee), waits for each beacon\n" +
 			"(the chain's ceremony_beacon_delay blocks after the open), seals both, and prints their IDs.\n" +
-			"Transcript files go into --dir (absolute; it is the source recorded on chain, so every daemon must\n" +
+			"Transcript files go into --dir (made absolute; it is the source recorded on chain, so every daemon must\n" +
 			"be able to read it). All keys being on one machine, this is for trials and test networks: a real\n" +
 			"ceremony has each contributor on their own machine (docs/create-a-subnet.md).",
 		Flags: []cli.Flag{
