@@ -123,9 +123,21 @@ func TestChainCommands(t *testing.T) {
 
 func TestTestnetCommandWritesHomes(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "tn")
-	out, err := runCLI(t, "testnet", "--validators", "3", "--output", dir, "--base-port", "40000")
+	out, err := runCLI(t, "testnet", "--validators", "3", "--output", dir, "--base-port", "40000", "--ceremony-beacon-delay", "7")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
+	}
+	// The ceremony parameters reach the genesis (the trial's short beacon delay).
+	var g struct {
+		AppState struct {
+			Params chain.Params `json:"params"`
+		} `json:"app_state"`
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "node0", "config", "genesis.json")); err != nil || json.Unmarshal(b, &g) != nil {
+		t.Fatalf("genesis: %v", err)
+	}
+	if p := g.AppState.Params; p.CeremonyBeaconDelay != 7 || p.CeremonyMinContributors != chain.DefaultParams().CeremonyMinContributors {
+		t.Errorf("genesis ceremony params: beacon delay %d, min contributors %d", p.CeremonyBeaconDelay, p.CeremonyMinContributors)
 	}
 	seen := map[string]bool{}
 	for i := 0; i < 3; i++ {

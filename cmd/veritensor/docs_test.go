@@ -131,6 +131,7 @@ veritensor() {
   printf '%s\0' "$@" > "$(mktemp "$REC/argv.XXXXXX")"
   case " $* " in
     *" -a "*|*" --address "*) echo ` + fakeAddress + ` ;;
+    *" ceremony run "*) echo '  "phase2": 1,' ;;
     *" emissions "*) echo "  uid 1    ` + fakeAddress + ` miner 7 validator 0" ;;
   esac
   return 0

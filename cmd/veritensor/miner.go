@@ -22,8 +22,8 @@ func init() {
 		Usage: "run the miner daemon: serve proven MNIST inferences to validators and submit one proof of model per epoch",
 		Description: "Settings come from the defaults, then --config (a JSON object or key = value lines whose keys are\n" +
 			"these flag names), then the flags given. On start it checks that the hotkey is registered on the subnet\n" +
-			"(and names the command that registers it), loads the subnet's proving key from --keys-dir (checked against\n" +
-			"the chain's pk_hash), serves its endpoint, model commitment and hardware on chain, then answers\n" +
+			"(and names the command that registers it), verifies the subnet's setup ceremony and takes its proving key\n" +
+			"from that verification (cached in --ceremony-dir; checked against the chain's pk_hash), serves its endpoint, model commitment and hardware on chain, then answers\n" +
 			"validators with a permit and proves every epoch's challenge. Prints a status line when ready and one per\n" +
 			"epoch (text, or -o json: one JSON object per line); logs go to stderr. Ctrl-C stops it gracefully.\n" +
 			"--behavior other than honest is fault injection for tests and demos, never for production.",

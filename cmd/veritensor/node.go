@@ -67,6 +67,8 @@ func init() {
 				&cli.DurationFlag{Name: "timeout-commit", Value: time.Second, Usage: "pause after each block"},
 				&cli.Int64Flag{Name: "snapshot-interval", Value: node.DefaultConfig().SnapshotInterval, Usage: "state-sync snapshot every N blocks (0: none)"},
 				&cli.BoolFlag{Name: "validator-authority", Usage: "node0's 'validator' key may add and remove validators"},
+				&cli.Uint64Flag{Name: "ceremony-beacon-delay", Value: chain.DefaultParams().CeremonyBeaconDelay, Usage: "blocks from ceremony-open to its beacon block"},
+				&cli.Uint64Flag{Name: "ceremony-min-contributors", Value: chain.DefaultParams().CeremonyMinContributors, Usage: "fewest distinct contributors a setup ceremony needs to be sealed or used"},
 			},
 			Action: nodeTestnet,
 		},
@@ -189,9 +191,11 @@ func nodeTestnet(c *cli.Context) error {
 	cfg := node.DefaultConfig()
 	cfg.TimeoutCommit = node.Duration(c.Duration("timeout-commit"))
 	cfg.SnapshotInterval = c.Int64("snapshot-interval")
+	params := chain.DefaultParams()
+	params.CeremonyBeaconDelay, params.CeremonyMinContributors = c.Uint64("ceremony-beacon-delay"), c.Uint64("ceremony-min-contributors")
 	net, err := testnet.Generate(c.String("output"), testnet.Options{
 		Validators: c.Int("validators"), ChainID: c.String("chain-id"), BasePort: c.Int("base-port"), Config: cfg,
-		ValidatorAuthority: c.Bool("validator-authority")})
+		ValidatorAuthority: c.Bool("validator-authority"), Params: &params})
 	if err != nil {
 		return err
 	}

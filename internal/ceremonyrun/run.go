@@ -257,6 +257,7 @@ func Run(ctx context.Context, c *client.Client, s Spec) (*Result, error) {
 	}
 
 	// Phase 2: init on the sealed phase 1, contributions, record, seal.
+	s.say("phase 2 (%s): init on the sealed phase 1 (%d constraints; the slow step)", s.Arch, circuit.NbConstraints)
 	buf.Reset()
 	if _, err := ceremony.InitPhase2(&buf, circuit, bytes.NewReader(sealed1), nil); err != nil {
 		return nil, err
