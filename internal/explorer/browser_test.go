@@ -253,7 +253,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Without navigating: the live page's height passes the halted one.
-	deadline := time.Now().Add(90 * time.Second // p2p reconnect backoff on a loaded machine)
+	deadline := time.Now().Add(90 * time.Second) // p2p reconnect backoff on a loaded machine
 	for {
 		now, _ := text(bctx, "#height")
 		if digits(now) > digits(halted)+2 {
