@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/consensys/gnark-crypto/ecc"
 	curve "github.com/consensys/gnark-crypto/ecc/bn254"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
 	"github.com/consensys/gnark-crypto/ecc/bn254/kzg"
@@ -92,7 +93,51 @@ func fastInitialize(r1cs *cs.R1CS, commons *mpcsetup.SrsCommons) (*mpcsetup.Phas
 	B := make([]curve.G1Jac, nWires)
 	B2 := make([]curve.G2Jac, nWires)
 	K := make([]curve.G1Jac, nWires)
+	// Wires in many terms (the constant wire: every constant of the
+	// circuit) as multi-scalar multiplications, each on every core.
+	heavy := make([]bool, nWires)
+	for w := range byWire {
+		if len(byWire[w]) < heavyTerms {
+			continue
+		}
+		heavy[w] = true
+		var ptsA, ptsB, ptsK []curve.G1Affine
+		var ptsB2 []curve.G2Affine
+		var scA, scB, scK []fr.Element
+		for _, t := range byWire[w] {
+			c := r1cs.Coefficients[t.coeff]
+			i := t.row
+			switch t.kind {
+			case 0:
+				ptsA, scA = append(ptsA, tau1[i]), append(scA, c)
+				ptsK, scK = append(ptsK, beta1[i]), append(scK, c)
+			case 1:
+				ptsB, scB = append(ptsB, tau1[i]), append(scB, c)
+				ptsB2 = append(ptsB2, tau2[i])
+				ptsK, scK = append(ptsK, alpha1[i]), append(scK, c)
+			default:
+				ptsK, scK = append(ptsK, tau1[i]), append(scK, c)
+			}
+		}
+		if err := msmG1(&A[w], ptsA, scA); err != nil {
+			return nil, nil, err
+		}
+		if err := msmG1(&B[w], ptsB, scB); err != nil {
+			return nil, nil, err
+		}
+		if err := msmG1(&K[w], ptsK, scK); err != nil {
+			return nil, nil, err
+		}
+		if len(ptsB2) > 0 {
+			if _, err := B2[w].MultiExp(ptsB2, scB, ecc.MultiExpConfig{}); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
 	parallelWires(nWires, func(w int) {
+		if heavy[w] {
+			return
+		}
 		var bA, aB, cc curve.G1Jac
 		for _, t := range byWire[w] {
 			c := &coeffs[t.coeff]
@@ -165,6 +210,18 @@ func fastInitialize(r1cs *cs.R1CS, commons *mpcsetup.SrsCommons) (*mpcsetup.Phas
 	}
 	p.Challenge = nil
 	return p, &evals, nil
+}
+
+// heavyTerms: a wire in at least this many terms is summed by a
+// multi-scalar multiplication (Pippenger) instead of term by term.
+var heavyTerms = 256 // a variable for the tests
+
+func msmG1(res *curve.G1Jac, pts []curve.G1Affine, sc []fr.Element) error {
+	if len(pts) == 0 {
+		return nil
+	}
+	_, err := res.MultiExp(pts, sc, ecc.MultiExpConfig{})
+	return err
 }
 
 // parallelWires calls f for every wire in [0, n), on every core, in small

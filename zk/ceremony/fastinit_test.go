@@ -53,6 +53,16 @@ func checkFastInit(t *testing.T, c *Circuit) {
 	if err := checkInit(c, commons, fp, fe); err != nil {
 		t.Fatal(err)
 	}
+	// Every wire by multi-scalar multiplication.
+	defer func(h int) { heavyTerms = h }(heavyTerms)
+	heavyTerms = 1
+	fp, fe, err = fastInitialize(c.r1cs, commons)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := initBytes(t, fp, fe); !bytes.Equal(want, got) {
+		t.Fatal("fast phase-2 init (all wires by MSM) differs from gnark's Initialize")
+	}
 }
 
 // TestFastInitMatchesGnark: fastInitialize is gnark's Initialize, byte for
