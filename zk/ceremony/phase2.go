@@ -28,7 +28,9 @@ func truncate(c *mpcsetup.SrsCommons, log2 uint8) (*mpcsetup.SrsCommons, error) 
 
 // initPhase2 computes the phase-2 initial state of c from sealed phase-1
 // parameters (the deterministic and most expensive step: Lagrange bases by
-// FFT over curve points, then one pass over the R1CS).
+// FFT over curve points, then one pass over the R1CS). It is gnark's
+// mpcsetup.Phase2.Initialize, byte for byte, computed by fastInitialize
+// (parallel, Jacobian coordinates).
 func initPhase2(c *Circuit, commons *mpcsetup.SrsCommons) (p *mpcsetup.Phase2, evals *mpcsetup.Phase2Evaluations, err error) {
 	t, err := truncate(commons, c.Log2)
 	if err != nil {
@@ -39,9 +41,7 @@ func initPhase2(c *Circuit, commons *mpcsetup.SrsCommons) (p *mpcsetup.Phase2, e
 			p, evals, err = nil, nil, fmt.Errorf("%w: phase-2 initialisation: %v", ErrWrongCircuit, r)
 		}
 	}()
-	p = new(mpcsetup.Phase2)
-	e := p.Initialize(c.r1cs, t)
-	return p, &e, nil
+	return fastInitialize(c.r1cs, t)
 }
 
 // InitPhase2 writes the phase-2 init file of circuit c, built on a sealed

@@ -23,7 +23,8 @@ import (
 // (mpcsetup.Phase2Evaluations, encoded by encodeEvals). The evaluations
 // are what Seal needs besides the last state; they never change during
 // phase 2. Computing them (gnark's Initialize: Lagrange bases by FFTs over
-// curve points, then one scalar multiplication per R1CS term) is slow, so
+// curve points, then one scalar multiplication per R1CS term; here
+// fastInitialize, the same bytes on every core) is the costly step, so
 // only the coordinator does it; every verifier checks the stored values
 // with checkInit, a random linear combination per vector (two
 // multi-scalar multiplications each), which is sound except with
@@ -191,7 +192,8 @@ func splitInit(body []byte) (state, evals []byte, err error) {
 	return body[8 : 8+n], body[8+n:], nil
 }
 
-// phase2InitBody computes the initial state with gnark's Initialize.
+// phase2InitBody computes the initial state (gnark's Initialize, computed
+// by fastInitialize).
 func phase2InitBody(c *Circuit, commons *mpcsetup.SrsCommons) ([]byte, error) {
 	p, evals, err := initPhase2(c, commons)
 	if err != nil {
