@@ -122,9 +122,9 @@ func BenchmarkCeremony(b *testing.B) {
 					b.ReportMetric(float64(buf.Len())/1e6, "file-MB")
 				})
 			} else {
-				// gnark's Initialize at 2^18 takes tens of CPU minutes (set
-				// VT_BENCH_REAL_INIT=1 to time it); the same file from the
-				// known secrets takes seconds.
+				// The real init (fastInitialize) at 2^18 takes ~16 CPU
+				// minutes (set VT_BENCH_REAL_INIT=1 to time it); the same
+				// file from the known secrets takes seconds.
 				f.p2 = [][]byte{knownInit2(f.c, tau, alpha, beta, FileHash(f.sealed1))}
 				b.Logf("phase-2 init from known secrets (fixture): %.1f MB", float64(len(f.p2[0]))/1e6)
 			}
