@@ -10,7 +10,7 @@ CHAOS_DURATION ?= 30m
 CHAOS_SEED     ?= 1
 PKGS      ?= ./...
 
-.PHONY: all build test test-cnn test-short docs-test demo bench lint fuzz chaos clean
+.PHONY: all build test test-cnn test-short docs-test demo demo-784 bench lint fuzz chaos clean
 
 all: build
 
@@ -36,9 +36,17 @@ test-cnn:
 test-short:
 	$(GO) test -short -count=1 $(PKGS)
 
-# The main job: a local devnet, end to end, printing who earned what.
+# The main job: a local devnet, end to end, printing who earned what. The
+# default task is 49-16-10 (7x7-pooled MNIST): its setup ceremony takes about a
+# minute on 2 cores. `make demo-784` runs the 784-64-10 circuit, whose
+# ceremony (2^18 powers of tau, phase-2 init ~950 CPU s) adds about 15 minutes
+# on 2 cores for every new chain.
+DEMO_ARCH ?= 49-16-10
 demo: build
-	./$(BIN) devnet
+	./$(BIN) devnet --arch $(DEMO_ARCH)
+
+demo-784: build
+	./$(BIN) devnet --arch 784-64-10
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m $(PKGS)
