@@ -197,37 +197,12 @@ func (m *CNN) run(a *cnnActs) []float32 {
 }
 
 // Predict returns the float model's class for an image.
-func (m *CNN) Predict(img []byte) int {
-	lg := m.forward(img, m.newActs())
-	best := 0
-	for i, v := range lg {
-		if v > lg[best] {
-			best = i
-		}
-	}
-	return best
-}
+func (m *CNN) Predict(img []byte) int { return argmax(m.forward(img, m.newActs())) }
 
 // Accuracy is the fraction of d the float model classifies correctly.
 func (m *CNN) Accuracy(d Data) float64 {
-	if len(d.Images) == 0 {
-		return 0
-	}
 	a := m.newActs()
-	ok := 0
-	for i, img := range d.Images {
-		lg := m.forward(img, a)
-		best := 0
-		for j, v := range lg {
-			if v > lg[best] {
-				best = j
-			}
-		}
-		if best == int(d.Labels[i]) {
-			ok++
-		}
-	}
-	return float64(ok) / float64(len(d.Images))
+	return accuracy(d, func(img []byte) []float32 { return m.forward(img, a) })
 }
 
 // cnnTrainer holds gradients, momentum buffers, activations and deltas.

@@ -197,37 +197,12 @@ func (m *MLP) newActs() [][]float32 {
 }
 
 // Predict returns the float model's class for an image.
-func (m *MLP) Predict(img []byte) int {
-	logits := m.forward(img, m.newActs())
-	best := 0
-	for i, v := range logits {
-		if v > logits[best] {
-			best = i
-		}
-	}
-	return best
-}
+func (m *MLP) Predict(img []byte) int { return argmax(m.forward(img, m.newActs())) }
 
 // Accuracy is the fraction of d the float model classifies correctly.
 func (m *MLP) Accuracy(d Data) float64 {
-	if len(d.Images) == 0 {
-		return 0
-	}
-	acts := m.newActs()
-	ok := 0
-	for i, img := range d.Images {
-		logits := m.forward(img, acts)
-		best := 0
-		for j, v := range logits {
-			if v > logits[best] {
-				best = j
-			}
-		}
-		if best == int(d.Labels[i]) {
-			ok++
-		}
-	}
-	return float64(ok) / float64(len(d.Images))
+	a := m.newActs()
+	return accuracy(d, func(img []byte) []float32 { return m.forward(img, a) })
 }
 
 // trainer holds gradients, momentum buffers and activations.
@@ -324,4 +299,30 @@ func (t *trainer) update(lr, mom, wd float32) {
 			b[i] -= lr * vb[i]
 		}
 	}
+}
+
+// argmax is the index of the largest logit (the first on ties).
+func argmax(logits []float32) int {
+	best := 0
+	for i, v := range logits {
+		if v > logits[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+// accuracy is the fraction of d whose logits from forward have their
+// argmax at the label.
+func accuracy(d Data, forward func(img []byte) []float32) float64 {
+	if len(d.Images) == 0 {
+		return 0
+	}
+	ok := 0
+	for i, img := range d.Images {
+		if argmax(forward(img)) == int(d.Labels[i]) {
+			ok++
+		}
+	}
+	return float64(ok) / float64(len(d.Images))
 }
