@@ -10,12 +10,24 @@ CHAOS_DURATION ?= 30m
 CHAOS_SEED     ?= 1
 PKGS      ?= ./...
 
-.PHONY: all build test test-cnn test-short docs-test demo demo-784 bench lint fuzz chaos clean
+.PHONY: all build build-gpu test test-cnn test-short docs-test demo demo-784 bench lint fuzz chaos clean
 
 all: build
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/veritensor
+
+# The GPU-capable binary: gnark's ICICLE prover behind `--gpu` (miner, zk
+# prove). Needs cgo, CUDA and the ICICLE libraries (libicicle_device,
+# libicicle_field_bn254, libicicle_curve_bn254 in ICICLE_LIB_DIR, and the
+# CUDA backend in ICICLE_BACKEND_INSTALL_DIR at run time; see
+# docs/benchmarks.md "GPU prover"). Without them the compile succeeds and the
+# link fails on -licicle_device. The default build never needs any of it.
+ICICLE_LIB_DIR ?= /usr/local/lib
+BIN_GPU        ?= bin/veritensor-gpu
+build-gpu:
+	CGO_ENABLED=1 CGO_LDFLAGS="$(CGO_LDFLAGS) -L$(ICICLE_LIB_DIR) -Wl,-rpath,$(ICICLE_LIB_DIR)" \
+	  $(GO) build -tags icicle -ldflags "-X main.version=$(VERSION)-gpu" -o $(BIN_GPU) ./cmd/veritensor
 
 # The README's test command: vet, then every test (real nodes, real proofs).
 test:

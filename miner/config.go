@@ -14,6 +14,7 @@ import (
 	"github.com/veritensor/veritensor/chain"
 	"github.com/veritensor/veritensor/internal/conf"
 	"github.com/veritensor/veritensor/miner/server"
+	"github.com/veritensor/veritensor/zk"
 )
 
 // ErrConfig reports an unusable miner configuration.
@@ -79,6 +80,11 @@ type Config struct {
 	// hotkey's registration to reach the node (a register sent through
 	// another node may not have been executed by this one yet).
 	RegistrationWait Duration `json:"registration-wait"`
+
+	// GPU proves on the GPU (gnark's ICICLE backend, CUDA device 0). It
+	// needs a binary built with `make build-gpu` (the icicle build tag);
+	// any other binary refuses the setting.
+	GPU bool `json:"gpu"`
 
 	// Behavior is fault injection for tests and demos, never for
 	// production: "honest" (the default), "lazy", "forger", "copycat" or
@@ -167,6 +173,9 @@ func (c Config) Validate() error {
 		return bad("hotkey", "required: the name of the miner's hotkey in <home>/keys")
 	case c.TxTimeout <= 0 || c.Refresh <= 0 || c.Poll <= 0:
 		return bad("tx-timeout", "tx-timeout, refresh and poll must be positive")
+	}
+	if c.GPU && !zk.GPUBuild {
+		return bad("gpu", "this veritensor was built without GPU support (the icicle build tag): build it with `make build-gpu` on a machine with CUDA and the ICICLE libraries, or drop gpu")
 	}
 	if err := c.Behavior.Validate(); err != nil {
 		return bad("behavior", err.Error())

@@ -125,13 +125,23 @@ func RunDaemon(ctx context.Context, cfg Config, hooks DaemonHooks) error {
 		bind, _ = parseHotkey(cfg.CopyHotkey) // checked by Validate
 	}
 	var prover server.Prover = lazyProver{classes: int(si.Task.OutputSize)}
+	backend, device := zk.BackendCPU, ""
 	if cfg.Behavior.proves() {
 		start := time.Now()
-		zp, err := LoadProver(keysDir, si)
+		var opts []zk.ProverOption
+		if cfg.GPU {
+			opts = append(opts, zk.WithGPU())
+		}
+		zp, err := LoadProver(keysDir, si, opts...)
 		if err != nil {
 			return err
 		}
-		log.Info("proving key loaded", "arch", si.Task.Arch, "constraints", zp.NbConstraints(), "took", time.Since(start).Round(time.Millisecond))
+		backend = zp.Backend()
+		if backend == zk.BackendIcicleGPU {
+			device = gpuDevice(hwSample())
+		}
+		log.Info("proving key loaded", "arch", si.Task.Arch, "constraints", zp.NbConstraints(), "backend", backend, "device", device,
+			"took", time.Since(start).Round(time.Millisecond))
 		prover = &ZKProver{Prover: zp, Model: proveModel, Hotkey: bind}
 	}
 	if cfg.Behavior != Honest {
@@ -157,6 +167,7 @@ func RunDaemon(ctx context.Context, cfg Config, hooks DaemonHooks) error {
 	scfg.ChainID, scfg.Miner, scfg.InputLen = chainID, pub, int(si.Task.InputSize)
 	scfg.ModelCommitment, scfg.CircuitID, scfg.Version = hex.EncodeToString(commit[:]), hex.EncodeToString(si.Task.CircuitID[:]), Version
 	scfg.Prover, scfg.Permits, scfg.Hardware, scfg.Logger = prover, permits, hwSample, log
+	scfg.Backend, scfg.BackendDevice = backend, device
 	srv, err := server.New(scfg)
 	if err != nil {
 		l.Close()

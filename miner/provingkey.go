@@ -20,8 +20,9 @@ var ErrProvingKey = errors.New("proving key")
 // chain: the circuit ID of the subnet's architecture must be the one this
 // binary builds, and the cached proving and verifying keys must hash to the
 // subnet's pk_hash and vk_hash. A miss is an error, not a fresh setup: keys
-// from another setup could never produce proofs the subnet accepts.
-func LoadProver(keysDir string, si chain.SubnetInfo) (*zk.Prover, error) {
+// from another setup could never produce proofs the subnet accepts. opts
+// choose the backend (zk.WithGPU).
+func LoadProver(keysDir string, si chain.SubnetInfo, opts ...zk.ProverOption) (*zk.Prover, error) {
 	arch, err := zk.ParseArch(si.Task.Arch)
 	if err != nil {
 		return nil, fmt.Errorf("%w: subnet %d architecture %q: %w", ErrProvingKey, si.ID, si.Task.Arch, err)
@@ -52,7 +53,10 @@ func LoadProver(keysDir string, si chain.SubnetInfo) (*zk.Prover, error) {
 		return nil, fmt.Errorf("%w: the cached verifying key for %s (%s) hashes to %x, subnet %d's vk_hash is %x",
 			ErrProvingKey, arch, kc.Path(arch), keys.VKHash, si.ID, si.Task.VKHash[:])
 	}
-	p, err := zk.NewProver(arch, keys.PK)
+	p, err := zk.NewProver(arch, keys.PK, opts...)
+	if errors.Is(err, zk.ErrNoGPU) {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrProvingKey, kc.Path(arch), err)
 	}

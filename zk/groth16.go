@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/big"
+	"sync"
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
@@ -92,21 +93,35 @@ func KeyHash(b []byte) [32]byte { return sha256.Sum256(b) }
 
 // Prover proves inferences for one architecture. It holds the compiled
 // constraint system and the parsed proving key; Prove is safe for concurrent
-// use.
+// use (on the GPU backend, proofs run one at a time).
 type Prover struct {
 	arch Arch
 	ccs  constraint.ConstraintSystem
-	pk   *groth16bn254.ProvingKey
+	pk   groth16.ProvingKey // the build's key type (see newProvingKey)
+	cfg  proverConfig
+	// gpu serialises GPU proofs: gnark's ICICLE prover copies the key to
+	// the device on the first proof without a lock, and one device gains
+	// little from overlapping proofs.
+	gpu sync.Mutex
 }
 
 // NewProver compiles a's circuit and parses pk (as written by Setup). It
-// checks that pk matches the circuit's size.
-func NewProver(a Arch, pk []byte) (p *Prover, err error) {
+// checks that pk matches the circuit's size. Without options it proves on
+// the CPU; WithGPU selects the ICICLE GPU prover (ErrNoGPU when this binary
+// or machine cannot).
+func NewProver(a Arch, pk []byte, opts ...ProverOption) (p *Prover, err error) {
+	var cfg proverConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
 	ccs, err := Compile(a)
 	if err != nil {
 		return nil, err
 	}
-	gpk := new(groth16bn254.ProvingKey)
+	key, gpk, err := newProvingKey(cfg.gpu)
+	if err != nil {
+		return nil, err
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			p, err = nil, fmt.Errorf("%w: proving key: %v", ErrMalformedKey, r)
@@ -122,8 +137,11 @@ func NewProver(a Arch, pk []byte) (p *Prover, err error) {
 	if gpk.Domain.Cardinality < uint64(ccs.GetNbConstraints()) || int(gpk.NbInfinityA+uint64(len(gpk.G1.A))) != ccs.GetNbInternalVariables()+ccs.GetNbPublicVariables()+ccs.GetNbSecretVariables() {
 		return nil, fmt.Errorf("%w: proving key is for another circuit than %s", ErrArchMismatch, a)
 	}
-	return &Prover{arch: a, ccs: ccs, pk: gpk}, nil
+	return &Prover{arch: a, ccs: ccs, pk: key, cfg: cfg}, nil
 }
+
+// Backend is the prover's backend: BackendCPU or BackendIcicleGPU.
+func (p *Prover) Backend() string { return p.cfg.backend() }
 
 // Arch is the prover's architecture.
 func (p *Prover) Arch() Arch { return p.arch }
@@ -151,7 +169,11 @@ func (p *Prover) Prove(m *Model, x []int8, b Binding) (proof []byte, pub Public,
 	if err != nil {
 		return nil, Public{}, fmt.Errorf("%w: witness: %w", ErrProve, err)
 	}
-	gp, err := groth16.Prove(p.ccs, p.pk, w)
+	if p.cfg.gpu {
+		p.gpu.Lock()
+		defer p.gpu.Unlock()
+	}
+	gp, err := groth16.Prove(p.ccs, p.pk, w, p.cfg.proveOptions()...)
 	if err != nil {
 		return nil, Public{}, fmt.Errorf("%w: %w", ErrProve, err)
 	}

@@ -66,6 +66,7 @@ func minerFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "refresh", Value: time.Duration(d.Refresh), Usage: "how often the metagraph is read (validator permits; re-serve when the chain differs)"},
 		&cli.DurationFlag{Name: "poll", Value: time.Duration(d.Poll), Usage: "how often the current epoch is read"},
 		&cli.DurationFlag{Name: "registration-wait", Value: time.Duration(d.RegistrationWait), Usage: "at start-up, wait at most this long for the hotkey's registration to reach the node"},
+		&cli.BoolFlag{Name: "gpu", Usage: "prove on the GPU (gnark's ICICLE backend, CUDA device 0); needs a binary built with `make build-gpu`"},
 		&cli.StringFlag{Name: "behavior", Value: string(d.Behavior), Usage: "TEST/DEMO FAULT INJECTION, not for production: " + strings.Join(behaviors, ", ")},
 		&cli.StringFlag{Name: "forge-model", Usage: "behavior forger: the model it proves with instead of --model"},
 		&cli.StringFlag{Name: "copy-hotkey", Usage: "behavior copycat: the victim's hotkey (64 hex digits of its public key) its proofs are bound to"},

@@ -22,6 +22,23 @@ var keysDirFlag = &cli.StringFlag{
 	Usage: "key cache directory (default $VERITENSOR_KEYS_DIR, else ~/.cache/veritensor/keys; shared by every process on the machine, setups are locked)",
 }
 
+var gpuFlag = &cli.BoolFlag{
+	Name:  "gpu",
+	Usage: "prove on the GPU (gnark's ICICLE backend, CUDA device 0); needs a binary built with `make build-gpu`",
+}
+
+// proverOptions are the zk.NewProver options of --gpu. Without GPU support
+// in the binary, --gpu is an error before any work.
+func proverOptions(c *cli.Context) ([]zk.ProverOption, error) {
+	if !c.Bool("gpu") {
+		return nil, nil
+	}
+	if !zk.GPUBuild {
+		return nil, fmt.Errorf("--gpu: %w: this veritensor was built without the icicle build tag; build it with `make build-gpu` (needs CUDA and the ICICLE libraries)", zk.ErrNoGPU)
+	}
+	return []zk.ProverOption{zk.WithGPU()}, nil
+}
+
 func init() {
 	commands = append(commands, &cli.Command{
 		Name:  "zk",
@@ -42,7 +59,7 @@ func init() {
 					&cli.StringFlag{Name: "hotkey", Usage: "miner hotkey public key, hex (hashed with zk.HotkeyHash)"},
 					&cli.Uint64Flag{Name: "epoch", Usage: "epoch the proof is bound to"},
 					&cli.StringFlag{Name: "out", Value: "proof.json", Usage: "where to write the proof and its public inputs"},
-					mnistDirFlag, keysDirFlag, outputFlag,
+					gpuFlag, mnistDirFlag, keysDirFlag, outputFlag,
 				},
 				Action: zkProve,
 			},
@@ -131,6 +148,7 @@ type proofFile struct {
 	HotkeyHash      string  `json:"hotkey_hash"`
 	Epoch           uint64  `json:"epoch"`
 	ProveSeconds    float64 `json:"prove_seconds"`
+	Backend         string  `json:"backend,omitempty"`
 }
 
 // parseInput reads --input: mnist:N, challenge:SEEDHEX:UID or a pixel file.
@@ -177,6 +195,10 @@ func parseInput(c *cli.Context, n int) ([]int8, error) {
 }
 
 func zkProve(c *cli.Context) error {
+	opts, err := proverOptions(c)
+	if err != nil {
+		return err
+	}
 	m, err := loadModel(c.String("model"))
 	if err != nil {
 		return err
@@ -195,7 +217,7 @@ func zkProve(c *cli.Context) error {
 	}
 	bar := newStageTimer(os.Stderr)
 	bar.stage("compile circuit and load proving key")
-	p, err := zk.NewProver(m.Arch, k.PK)
+	p, err := zk.NewProver(m.Arch, k.PK, opts...)
 	if err != nil {
 		return err
 	}
@@ -211,7 +233,7 @@ func zkProve(c *cli.Context) error {
 	pf := proofFile{Arch: m.Arch.String(), CircuitID: hex.EncodeToString(k.CircuitID[:]), Proof: hex.EncodeToString(proof),
 		Public: hex.EncodeToString(pb), ModelCommitment: hex.EncodeToString(pub.ModelCommitment[:]),
 		InputHash: hex.EncodeToString(pub.InputHash[:]), Output: pub.Output, HotkeyHash: hex.EncodeToString(pub.HotkeyHash[:]),
-		Epoch: pub.Epoch, ProveSeconds: secs}
+		Epoch: pub.Epoch, ProveSeconds: secs, Backend: p.Backend()}
 	jb, err := json.MarshalIndent(pf, "", "  ")
 	if err != nil {
 		return err
@@ -220,8 +242,8 @@ func zkProve(c *cli.Context) error {
 		return err
 	}
 	return render(c, pf, func(w io.Writer) error {
-		_, err := fmt.Fprintf(w, "class %d, proof %d bytes in %.2fs, written to %s\nmodel commitment %s\n",
-			pf.Output, len(proof), secs, c.String("out"), pf.ModelCommitment)
+		_, err := fmt.Fprintf(w, "class %d, proof %d bytes in %.2fs (%s), written to %s\nmodel commitment %s\n",
+			pf.Output, len(proof), secs, pf.Backend, c.String("out"), pf.ModelCommitment)
 		return err
 	})
 }

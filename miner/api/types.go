@@ -77,6 +77,11 @@ type Info struct {
 	// on-chain form.
 	Hardware        hw.Summary `json:"hardware"`
 	HardwareSummary string     `json:"hardware_summary"`
+	// Backend is what the miner proves on: "cpu" (gnark's Go prover) or
+	// "icicle-gpu" (gnark's ICICLE prover, a `make build-gpu` binary run
+	// with gpu = true); BackendDevice names the GPU for icicle-gpu.
+	Backend       string `json:"backend"`
+	BackendDevice string `json:"backend_device,omitempty"`
 	// Version is the miner software version.
 	Version string `json:"version"`
 }

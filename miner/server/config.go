@@ -43,6 +43,10 @@ type Config struct {
 	ModelCommitment string
 	CircuitID       string
 	Version         string
+	// Backend and BackendDevice fill /v1/info's backend fields ("cpu"
+	// when empty; see api.Info).
+	Backend       string
+	BackendDevice string
 
 	// Prover proves requests; Permits lists who may send them. Required.
 	Prover  Prover
@@ -134,6 +138,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Hardware == nil {
 		c.Hardware = func() hw.Summary { return hw.Inventory(hw.NewNVML()) }
+	}
+	if c.Backend == "" {
+		c.Backend = "cpu"
 	}
 	if c.Now == nil {
 		c.Now = time.Now
