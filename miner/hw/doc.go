@@ -1,5 +1,6 @@
 // Package hw takes the miner's hardware inventory: the NVIDIA GPUs seen
-// through NVML (name, UUID, memory, utilisation, driver and CUDA versions)
+// through NVML (name, UUID, memory, utilisation, compute capability, MIG mode
+// and devices, driver and CUDA versions)
 // or, when the NVML library is absent or fails, a CPU-only summary (cores and
 // memory) so the miner keeps working on machines without a GPU.
 //

@@ -34,7 +34,41 @@ type GPU struct {
 	// UtilGPU and UtilMemory are the recent utilisation in percent (0..100).
 	UtilGPU    uint32 `json:"util_gpu_percent"`
 	UtilMemory uint32 `json:"util_memory_percent"`
+	// ComputeCapability is the CUDA compute capability, "major.minor"
+	// (e.g. "9.0"); "" when unknown.
+	ComputeCapability string `json:"compute_capability,omitempty"`
+	// MIGMode is "enabled" or "disabled"; "" when unknown (a GPU without
+	// MIG answers not supported). MIGPendingMode is set only when the mode
+	// after the next GPU reset differs.
+	MIGMode        string `json:"mig_mode,omitempty"`
+	MIGPendingMode string `json:"mig_pending_mode,omitempty"`
+	// MIGDevices are the MIG devices of a GPU in MIG mode, by slot.
+	MIGDevices []MIGDevice `json:"mig_devices,omitempty"`
+	// Unsupported names the fields NVML answered "not supported" for on
+	// this device (e.g. "utilization" on a MIG-enabled GPU): they are
+	// unknown, not zero.
+	Unsupported []string `json:"unsupported,omitempty"`
 }
+
+// MIGDevice is one MIG (Multi-Instance GPU) partition of a GPU.
+type MIGDevice struct {
+	// Index is the MIG slot on the parent GPU.
+	Index int `json:"index"`
+	// Name is NVML's name for it, e.g. "NVIDIA H100 80GB HBM3 MIG 1g.10gb".
+	Name string `json:"name,omitempty"`
+	// UUID is the MIG device's identifier ("MIG-..."), what
+	// CUDA_VISIBLE_DEVICES takes.
+	UUID string `json:"uuid,omitempty"`
+	// GPUInstance and ComputeInstance identify it within the GPU (-1 when
+	// unknown).
+	GPUInstance     int `json:"gpu_instance_id"`
+	ComputeInstance int `json:"compute_instance_id"`
+	// MemoryTotal is its memory in bytes (0 when unknown).
+	MemoryTotal uint64 `json:"memory_total_bytes"`
+}
+
+// maxMIGSlots bounds the MIG slots read per GPU (NVML has at most 7 today).
+const maxMIGSlots = 64
 
 // Summary is the machine's hardware inventory. The CPU fields are always
 // filled; GPUs is empty and CPUOnly true when NVML is absent or no device
@@ -89,12 +123,12 @@ func Inventory(n NVML) (s Summary) {
 	}()
 	if v, err := n.SystemGetDriverVersion(); err == nil {
 		s.DriverVersion = v
-	} else {
+	} else if !errors.Is(err, ErrNotSupported) {
 		s.Warnings = append(s.Warnings, err.Error())
 	}
 	if v, err := n.SystemGetCudaDriverVersion(); err == nil && v > 0 {
 		s.CUDAVersion = fmt.Sprintf("%d.%d", v/1000, (v%1000)/10)
-	} else if err != nil {
+	} else if err != nil && !errors.Is(err, ErrNotSupported) {
 		s.Warnings = append(s.Warnings, err.Error())
 	}
 	count, err := n.DeviceGetCount()
@@ -114,7 +148,9 @@ func Inventory(n NVML) (s Summary) {
 }
 
 // device reads GPU i; ok is false when the device handle itself failed.
-// Failures of single fields leave them zero and add a warning.
+// Failures of single fields leave them zero and add a warning; a field NVML
+// does not support on the device (ErrNotSupported) is listed in
+// g.Unsupported instead.
 func device(n NVML, i int) (g GPU, ok bool, warns []string) {
 	g.Index = i
 	d, err := n.DeviceGetHandleByIndex(i)
@@ -124,25 +160,109 @@ func device(n NVML, i int) (g GPU, ok bool, warns []string) {
 		}
 		return g, false, []string{err.Error()}
 	}
-	warn := func(err error) { warns = append(warns, fmt.Sprintf("gpu %d: %v", i, err)) }
-	if g.Name, err = d.GetName(); err != nil {
+	// failed reports whether err is an error, recording it: unsupported
+	// fields by name, anything else as a warning.
+	failed := func(field string, err error) bool {
+		switch {
+		case err == nil:
+			return false
+		case errors.Is(err, ErrNotSupported):
+			g.Unsupported = append(g.Unsupported, field)
+		default:
+			warns = append(warns, fmt.Sprintf("gpu %d: %v", i, err))
+		}
+		return true
+	}
+	if g.Name, err = d.GetName(); failed("name", err) {
 		g.Name = "unknown"
-		warn(err)
 	}
-	if g.UUID, err = d.GetUUID(); err != nil {
-		warn(err)
+	if g.UUID, err = d.GetUUID(); failed("uuid", err) {
+		g.UUID = ""
 	}
-	if m, err := d.GetMemoryInfo(); err == nil {
+	if m, err := d.GetMemoryInfo(); !failed("memory", err) {
 		g.MemoryTotal, g.MemoryUsed = m.Total, m.Used
-	} else {
-		warn(err)
 	}
-	if u, err := d.GetUtilizationRates(); err == nil {
+	if u, err := d.GetUtilizationRates(); !failed("utilization", err) {
 		g.UtilGPU, g.UtilMemory = min(u.GPU, 100), min(u.Memory, 100)
-	} else {
-		warn(err)
+	}
+	if major, minor, err := d.GetCudaComputeCapability(); !failed("compute_capability", err) {
+		if major > 0 && major < 100 && minor >= 0 && minor < 100 {
+			g.ComputeCapability = fmt.Sprintf("%d.%d", major, minor)
+		} else {
+			warns = append(warns, fmt.Sprintf("gpu %d: nvml compute capability: implausible %d.%d", i, major, minor))
+		}
+	}
+	cur, pending, err := d.GetMigMode()
+	if !failed("mig_mode", err) {
+		g.MIGMode = migMode(cur)
+		if pending != cur {
+			g.MIGPendingMode = migMode(pending)
+		}
+		if cur == MIGEnabled {
+			var w []string
+			g.MIGDevices, w = migDevices(d, i)
+			warns = append(warns, w...)
+		}
 	}
 	return g, true, warns
+}
+
+func migMode(m int) string {
+	switch m {
+	case MIGEnabled:
+		return "enabled"
+	case MIGDisabled:
+		return "disabled"
+	default:
+		return fmt.Sprintf("unknown (%d)", m)
+	}
+}
+
+// migDevices lists the MIG devices of GPU i (in MIG mode), skipping empty
+// slots. A slot whose handle fails otherwise is a warning; unsupported or
+// failing fields of a MIG device are left unknown.
+func migDevices(d Device, i int) (devs []MIGDevice, warns []string) {
+	slots, err := d.GetMaxMigDeviceCount()
+	if err != nil {
+		if !errors.Is(err, ErrNotSupported) {
+			warns = append(warns, fmt.Sprintf("gpu %d: %v", i, err))
+		}
+		return nil, warns
+	}
+	if slots < 0 || slots > maxMIGSlots {
+		return nil, append(warns, fmt.Sprintf("gpu %d: nvml reports %d MIG slots, reading at most %d", i, slots, maxMIGSlots))
+	}
+	for j := 0; j < slots; j++ {
+		m, err := d.GetMigDeviceHandleByIndex(j)
+		if errors.Is(err, ErrNotFound) {
+			continue // an empty slot
+		}
+		if err != nil || m == nil {
+			if err == nil {
+				err = fmt.Errorf("nvml mig device %d: nil handle", j)
+			}
+			warns = append(warns, fmt.Sprintf("gpu %d: %v", i, err))
+			continue
+		}
+		md := MIGDevice{Index: j, GPUInstance: -1, ComputeInstance: -1}
+		if v, err := m.GetName(); err == nil {
+			md.Name = v
+		}
+		if v, err := m.GetUUID(); err == nil {
+			md.UUID = v
+		}
+		if v, err := m.GetGpuInstanceId(); err == nil {
+			md.GPUInstance = v
+		}
+		if v, err := m.GetComputeInstanceId(); err == nil {
+			md.ComputeInstance = v
+		}
+		if v, err := m.GetMemoryInfo(); err == nil {
+			md.MemoryTotal = v.Total
+		}
+		devs = append(devs, md)
+	}
+	return devs, warns
 }
 
 // memTotal reads MemTotal (in bytes) from a /proc/meminfo-format file.

@@ -22,6 +22,14 @@ type fakeDevice struct {
 	mem                      Memory
 	util                     Utilization
 	nameErr, memErr, utilErr error
+	// Compute capability and MIG: ccMajor 0 answers ErrNotSupported
+	// unless ccErr is set; migErr fails GetMigMode.
+	ccMajor, ccMinor   int
+	ccErr, migErr      error
+	migCur, migPending int
+	migSlots           []*fakeDevice // nil entries are empty slots
+	migSlotsErr        error
+	gi, ci             int
 }
 
 func (f *fakeNVML) Init() error                             { f.inited++; return f.initErr }
@@ -42,12 +50,31 @@ func (d fakeDevice) GetName() (string, error)                  { return d.name, 
 func (d fakeDevice) GetUUID() (string, error)                  { return d.uuid, nil }
 func (d fakeDevice) GetMemoryInfo() (Memory, error)            { return d.mem, d.memErr }
 func (d fakeDevice) GetUtilizationRates() (Utilization, error) { return d.util, d.utilErr }
+func (d fakeDevice) GetCudaComputeCapability() (int, int, error) {
+	if d.ccErr == nil && d.ccMajor == 0 {
+		return 0, 0, fmt.Errorf("nvml compute capability: %w", ErrNotSupported)
+	}
+	return d.ccMajor, d.ccMinor, d.ccErr
+}
+func (d fakeDevice) GetMigMode() (int, int, error) { return d.migCur, d.migPending, d.migErr }
+func (d fakeDevice) GetMaxMigDeviceCount() (int, error) {
+	return len(d.migSlots), d.migSlotsErr
+}
+func (d fakeDevice) GetMigDeviceHandleByIndex(i int) (Device, error) {
+	if d.migSlots[i] == nil {
+		return nil, fmt.Errorf("nvml mig device %d: %w", i, ErrNotFound)
+	}
+	return *d.migSlots[i], nil
+}
+func (d fakeDevice) GetGpuInstanceId() (int, error)     { return d.gi, nil }
+func (d fakeDevice) GetComputeInstanceId() (int, error) { return d.ci, nil }
 
 func h100(i int) fakeDevice {
 	return fakeDevice{
 		name: "NVIDIA H100 80GB HBM3", uuid: fmt.Sprintf("GPU-%08d", i),
-		mem:  Memory{Total: 80 << 30, Used: uint64(i+1) << 30},
-		util: Utilization{GPU: 40 + uint32(i), Memory: 7},
+		mem:     Memory{Total: 80 << 30, Used: uint64(i+1) << 30},
+		util:    Utilization{GPU: 40 + uint32(i), Memory: 7},
+		ccMajor: 9, ccMinor: 0, migCur: MIGDisabled, migPending: MIGDisabled,
 	}
 }
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -100,8 +101,14 @@ func (h *hwCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descGPUs, prometheus.GaugeValue, float64(len(s.GPUs)))
 	for _, g := range s.GPUs {
 		l := []string{strconv.Itoa(g.Index), g.UUID, g.Name}
-		ch <- prometheus.MustNewConstMetric(descGPUTotal, prometheus.GaugeValue, float64(g.MemoryTotal), l...)
-		ch <- prometheus.MustNewConstMetric(descGPUUsed, prometheus.GaugeValue, float64(g.MemoryUsed), l...)
-		ch <- prometheus.MustNewConstMetric(descGPUUtil, prometheus.GaugeValue, float64(g.UtilGPU)/100, l...)
+		// Fields NVML does not support on the device are unknown, not zero:
+		// no sample (utilisation of a GPU in MIG mode, for one).
+		if !slices.Contains(g.Unsupported, "memory") {
+			ch <- prometheus.MustNewConstMetric(descGPUTotal, prometheus.GaugeValue, float64(g.MemoryTotal), l...)
+			ch <- prometheus.MustNewConstMetric(descGPUUsed, prometheus.GaugeValue, float64(g.MemoryUsed), l...)
+		}
+		if !slices.Contains(g.Unsupported, "utilization") {
+			ch <- prometheus.MustNewConstMetric(descGPUUtil, prometheus.GaugeValue, float64(g.UtilGPU)/100, l...)
+		}
 	}
 }
