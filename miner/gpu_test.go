@@ -33,4 +33,8 @@ func TestGPUDeviceName(t *testing.T) {
 	if got := gpuDevice(s); got != "NVIDIA H200" {
 		t.Errorf("device %q, want the first GPU", got)
 	}
+	s.GPUs[0].ComputeCapability = "9.0"
+	if got := gpuDevice(s); got != "NVIDIA H200 (compute capability 9.0)" {
+		t.Errorf("device %q", got)
+	}
 }

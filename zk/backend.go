@@ -10,6 +10,8 @@ import (
 	"github.com/consensys/gnark/backend/groth16"
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
 	icicle "github.com/consensys/gnark/backend/groth16/bn254/icicle"
+	"github.com/consensys/gnark/constraint"
+	csbn254 "github.com/consensys/gnark/constraint/bn254"
 )
 
 // Prover backends, as Prover.Backend and the miner's /v1/info report them.
@@ -93,6 +95,23 @@ func gpuInit() error {
 		groth16.NewProvingKey(ecc.BN254)
 	})
 	return gpuErr
+}
+
+// nativeSetup is groth16.Setup for a BN254 R1CS on the CPU in every build.
+// Under the icicle tag gnark's groth16.Setup returns an icicle key and first
+// warms up the GPU, panicking on a machine without one; the setup itself is
+// the same native computation either way, and keys travel as bytes.
+func nativeSetup(ccs constraint.ConstraintSystem) (*groth16bn254.ProvingKey, *groth16bn254.VerifyingKey, error) {
+	r, ok := ccs.(*csbn254.R1CS)
+	if !ok {
+		return nil, nil, fmt.Errorf("zk: setup of a %T, want a BN254 R1CS", ccs)
+	}
+	var pk groth16bn254.ProvingKey
+	var vk groth16bn254.VerifyingKey
+	if err := groth16bn254.Setup(r, &pk, &vk); err != nil {
+		return nil, nil, err
+	}
+	return &pk, &vk, nil
 }
 
 // proveOptions are gnark's prover options for the backend.

@@ -73,7 +73,7 @@ func Setup(a Arch, progress func(stage string)) (pk, vk []byte, err error) {
 		return nil, nil, err
 	}
 	report("setup")
-	gpk, gvk, err := groth16.Setup(ccs)
+	gpk, gvk, err := nativeSetup(ccs)
 	if err != nil {
 		return nil, nil, fmt.Errorf("zk: setup %s: %w", a, err)
 	}

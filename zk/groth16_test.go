@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
-	"github.com/consensys/gnark/backend/groth16"
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/frontend/cs/r1cs"
 )
@@ -189,7 +188,7 @@ func vkBytes(t *testing.T, curve ecc.ID, c frontend.Circuit) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, vk, err := groth16.Setup(ccs)
+	_, vk, err := testSetup(ccs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +209,7 @@ func TestMalformedKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, lvk, err := groth16.Setup(withLogits)
+	_, lvk, err := testSetup(withLogits)
 	if err != nil {
 		t.Fatal(err)
 	}
