@@ -10,7 +10,7 @@ CHAOS_DURATION ?= 30m
 CHAOS_SEED     ?= 1
 PKGS      ?= ./...
 
-.PHONY: all build build-gpu test test-cnn test-short docs-test demo demo-784 bench lint fuzz chaos clean
+.PHONY: all build build-gpu gpu-check-prep gpu-check test test-cnn test-short docs-test demo demo-784 bench lint fuzz chaos clean
 
 all: build
 
@@ -28,6 +28,31 @@ BIN_GPU        ?= bin/veritensor-gpu
 build-gpu:
 	CGO_ENABLED=1 CGO_LDFLAGS="$(CGO_LDFLAGS) -L$(ICICLE_LIB_DIR) -Wl,-rpath,$(ICICLE_LIB_DIR)" \
 	  $(GO) build -tags icicle -ldflags "-X main.version=$(VERSION)-gpu" -o $(BIN_GPU) ./cmd/veritensor
+
+# scripts/gpu-check.sh, the device check of the GPU prover (docs/benchmarks.md,
+# "GPU prover"), runs on a GPU machine without Go from what gpu-check-prep
+# puts in .gpu/ (git-ignored; carry it): the ICICLE front-end libraries built
+# here without CUDA (needs cmake and a C++ compiler), the icicle build of
+# veritensor and of the zk tests linked to them (rpath $ORIGIN/lib, gzipped),
+# and the ICICLE source, from which the script builds the CUDA backend there.
+ICICLE_SRC   ?= $(shell $(GO) list -m -f '{{.Dir}}' github.com/ingonyama-zk/icicle-gnark/v3)/icicle
+ICICLE_BUILD ?= /tmp/veritensor-icicle-build
+gpu-check-prep:
+	rm -rf .gpu $(ICICLE_BUILD) && mkdir -p .gpu/lib
+	cp -r $(ICICLE_SRC) .gpu/icicle-src && chmod -R u+w .gpu/icicle-src
+	cmake -S .gpu/icicle-src -B $(ICICLE_BUILD) -DCMAKE_BUILD_TYPE=Release -DCURVE=bn254 \
+	  -DCPU_BACKEND=OFF -DCUDA_BACKEND=OFF -DCMAKE_INSTALL_PREFIX=$(ICICLE_BUILD)/install
+	cmake --build $(ICICLE_BUILD) --target install -j 2
+	cp $(ICICLE_BUILD)/install/lib/libicicle_*.so .gpu/lib/
+	CGO_ENABLED=1 CGO_LDFLAGS="-L$(CURDIR)/.gpu/lib -Wl,-rpath,\$$ORIGIN/lib" \
+	  $(GO) build -tags icicle -ldflags "-s -w -X main.version=$(VERSION)-gpu" -o .gpu/veritensor-gpu ./cmd/veritensor
+	CGO_ENABLED=1 CGO_LDFLAGS="-L$(CURDIR)/.gpu/lib -Wl,-rpath,\$$ORIGIN/lib" \
+	  $(GO) test -tags icicle -c -ldflags "-s -w" -o .gpu/zk-icicle.test ./zk
+	gzip -f .gpu/veritensor-gpu .gpu/zk-icicle.test
+	@du -sh .gpu
+
+gpu-check:
+	scripts/gpu-check.sh
 
 # The README's test command: vet, then every test (real nodes, real proofs).
 test:

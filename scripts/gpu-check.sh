@@ -13,16 +13,21 @@
 #
 # Usage: scripts/gpu-check.sh [OUTDIR]      (default: $OUT, else ./gpu-check-out)
 #
-# Binaries: with `go` on PATH they are built here (the GPU ones need the
-# ICICLE front-end libraries in ICICLE_LIB_DIR). Without Go (the lent device
-# machines have none) the script takes prebuilt ones, made beforehand on a
-# machine with Go by `make gpu-check-prep` into .gpu/ (carry that folder):
-# .gpu/veritensor, .gpu/zk.test, .gpu/veritensor-gpu, .gpu/zk-icicle.test,
-# .gpu/lib (the ICICLE front-end libraries) and .gpu/icicle-src.
+# Binaries: prebuilt by `make gpu-check-prep` on a machine with Go, cmake and
+# a C++ compiler (no CUDA needed) into .gpu/ (git-ignored; carry it to the
+# device machine, which has no Go): veritensor-gpu.gz and zk-icicle.test.gz
+# (the icicle build: without --gpu it proves on the CPU, so one binary gives
+# both sides), lib/ (the ICICLE front-end libraries they link) and
+# icicle-src/ (the ICICLE source, for the CUDA backend). With `go` on PATH and
+# no .gpu/, the script builds the default binaries itself (CPU side only,
+# unless ICICLE_LIB_DIR holds the ICICLE libraries).
 #
 # ICICLE CUDA backend: $ICICLE_BACKEND_INSTALL_DIR when set, else built here
 # with cmake and nvcc from $ICICLE_SRC (default .gpu/icicle-src) into
 # /tmp/icicle-cuda; minutes, once per machine. SKIP_GPU=1 skips step 4.
+#
+# OUTDIR gets at most 7 files (summary, system, hw.json, bench, prove,
+# icicle-build, build), as the device tool brings back at most 8.
 #
 # Environment: VERITENSOR_BENCH_ARCH (784-64-10), BENCHTIME (5x), KEYS_DIR
 # (/tmp/veritensor-gpu-check-keys: proving keys, kept out of OUTDIR).
@@ -60,23 +65,32 @@ note "gpu-check $(date -u +%FT%TZ) on $(hostname), arch $ARCH, benchtime $BENCHT
 step nvidia-smi system.txt nvidia-smi
 step nvidia-smi-query system.txt nvidia-smi --query-gpu=index,name,compute_cap,mig.mode.current,memory.total,driver_version --format=csv
 
-# The binaries.
-VT=$GPU/veritensor ZKT=$GPU/zk.test VTG=$GPU/veritensor-gpu ZKTG=$GPU/zk-icicle.test
-if command -v go >/dev/null; then
-	mkdir -p "$GPU"
+# The binaries, unpacked or built outside the tree (.gpu stays small enough
+# to carry).
+BIN=${TMPDIR:-/tmp}/veritensor-gpu-check
+rm -rf "$BIN" && mkdir -p "$BIN"
+VT=$BIN/veritensor ZKT=$BIN/zk.test VTG=$BIN/veritensor-gpu ZKTG=$BIN/zk-icicle.test
+for f in veritensor-gpu zk-icicle.test; do
+	[ -f "$GPU/$f.gz" ] && gunzip -c "$GPU/$f.gz" >"$BIN/$f" && chmod +x "$BIN/$f"
+done
+if [ ! -x "$VTG" ] && command -v go >/dev/null; then
+	export CGO_CFLAGS="-O2 -Wno-deprecated-declarations"
 	step build build.txt go build -o "$VT" ./cmd/veritensor
 	step build-zk-test build.txt go test -c -o "$ZKT" ./zk
-	if [ -z "${SKIP_GPU:-}" ]; then
+	if [ -z "${SKIP_GPU:-}" ] && [ -f "${ICICLE_LIB_DIR:-/usr/local/lib}/libicicle_device.so" ]; then
 		step build-gpu build.txt make build-gpu BIN_GPU="$VTG"
 		step build-zk-test-gpu build.txt env CGO_LDFLAGS="-L${ICICLE_LIB_DIR:-/usr/local/lib} -Wl,-rpath,${ICICLE_LIB_DIR:-/usr/local/lib}" go test -tags icicle -c -o "$ZKTG" ./zk
 	fi
 fi
 [ -d "$GPU/lib" ] && export LD_LIBRARY_PATH="$GPU/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# The CPU-side CLI: the default build when there is one, else the GPU build
+# (which proves on the CPU without --gpu).
+[ -x "$VT" ] || VT=$VTG
 
 # 2. The NVML inventory.
 if [ -x "$VT" ]; then
-	step hw hw.txt "$VT" hw
-	"$VT" hw -o json >"$OUTDIR/hw.json" 2>>"$OUTDIR/hw.txt"
+	step hw system.txt "$VT" hw
+	"$VT" hw -o json >"$OUTDIR/hw.json" 2>>"$OUTDIR/system.txt"
 	note "hw -o json: rc=$? (hw.json)"
 else
 	note "hw: SKIP, no $VT (make gpu-check-prep, or go on PATH)"
@@ -89,12 +103,14 @@ INPUT=challenge:$(printf '%064d' 7):1
 if [ -x "$ZKT" ]; then
 	(cd zk && step bench-cpu bench.txt "$ZKT" -test.run '^$' -test.bench '^BenchmarkProve$' -test.benchtime "$BENCHTIME" -test.benchmem)
 else
-	note "bench-cpu: SKIP, no $ZKT"
+	note "bench-cpu: no default-build $ZKT; BenchmarkProve runs in bench-gpu (the icicle test binary, CPU without --gpu)"
 fi
 if [ -x "$VT" ]; then
-	step prove-cpu prove.txt "$VT" zk prove --model "$MODEL" --input "$INPUT" --epoch 1 --out "$OUTDIR/proof-cpu.json" -o json
-	# The default build refuses --gpu with a clear error (expected: rc 1).
-	step prove-gpu-default-build prove.txt "$VT" zk prove --gpu --model "$MODEL" --input "$INPUT" --out /dev/null
+	step prove-cpu prove.txt "$VT" zk prove --model "$MODEL" --input "$INPUT" --epoch 1 --out /tmp/gpu-check-proof-cpu.json -o json
+	if [ "$VT" != "$VTG" ]; then
+		# The default build refuses --gpu with a clear error (expected: rc 1).
+		step prove-gpu-default-build prove.txt "$VT" zk prove --gpu --model "$MODEL" --input "$INPUT" --out /dev/null
+	fi
 fi
 
 # 4. The prover on the GPU.
@@ -120,8 +136,8 @@ else
 	note "ICICLE_BACKEND_INSTALL_DIR=${ICICLE_BACKEND_INSTALL_DIR:-unset}"
 	# Same binary, CPU and GPU side by side.
 	(cd zk && step bench-gpu bench.txt "$ZKTG" -test.run '^$' -test.bench '^BenchmarkProve(GPU)?$' -test.benchtime "$BENCHTIME" -test.benchmem)
-	step prove-gpu prove.txt "$VTG" zk prove --gpu --model "$MODEL" --input "$INPUT" --epoch 1 --out "$OUTDIR/proof-gpu.json" -o json
-	step verify-gpu prove.txt "$VT" zk verify --proof "$OUTDIR/proof-gpu.json" -o json
+	step prove-gpu prove.txt "$VTG" zk prove --gpu --model "$MODEL" --input "$INPUT" --epoch 1 --out /tmp/gpu-check-proof-gpu.json -o json
+	step verify-gpu prove.txt "$VT" zk verify --proof /tmp/gpu-check-proof-gpu.json -o json
 fi
 note "done $(date -u +%FT%TZ)"
 grep -hE '^Benchmark' "$OUTDIR/bench.txt" 2>/dev/null | tee -a "$SUMMARY"
