@@ -175,7 +175,7 @@ func (c Config) Validate() error {
 		return bad("tx-timeout", "tx-timeout, refresh and poll must be positive")
 	}
 	if c.GPU && !zk.GPUBuild {
-		return bad("gpu", "this veritensor was built without GPU support (the icicle build tag): build it with `make build-gpu` on a machine with CUDA and the ICICLE libraries, or drop gpu")
+		return bad("gpu", "this binary was built without GPU support (the icicle build tag): build it with `make build-gpu` on a machine with CUDA and the ICICLE libraries, or drop gpu")
 	}
 	if err := c.Behavior.Validate(); err != nil {
 		return bad("behavior", err.Error())

@@ -20,7 +20,7 @@ func TestGPUFlagWithoutIcicle(t *testing.T) {
 	home, dir := t.TempDir(), t.TempDir()
 	base := []string{"miner", "--home", home, "--node", "http://127.0.0.1:1", "--model", shippedModel}
 	runErrCases(t, []errCase{
-		{"miner --gpu", append(base, "--gpu"), "gpu: this veritensor was built without GPU support", miner.ErrConfig},
+		{"miner --gpu", append(base, "--gpu"), "gpu: this binary was built without GPU support", miner.ErrConfig},
 		{"miner config gpu = true", append(base, "--config", writeFile(t, dir, "g.toml", "gpu = true\n")), "make build-gpu", miner.ErrConfig},
 		{"zk prove --gpu", []string{"zk", "prove", "--gpu", "--model", shippedModel, "--input", "mnist:0", "--out", filepath.Join(dir, "p.json")}, "make build-gpu", zk.ErrNoGPU},
 	})

@@ -34,7 +34,7 @@ func proverOptions(c *cli.Context) ([]zk.ProverOption, error) {
 		return nil, nil
 	}
 	if !zk.GPUBuild {
-		return nil, fmt.Errorf("--gpu: %w: this veritensor was built without the icicle build tag; build it with `make build-gpu` (needs CUDA and the ICICLE libraries)", zk.ErrNoGPU)
+		return nil, fmt.Errorf("--gpu: %w: this binary was built without the icicle build tag; build it with `make build-gpu` (needs CUDA and the ICICLE libraries)", zk.ErrNoGPU)
 	}
 	return []zk.ProverOption{zk.WithGPU()}, nil
 }
