@@ -85,12 +85,10 @@ func RunDaemon(ctx context.Context, dc DaemonConfig, hooks DaemonHooks) error {
 	if err := checkSetup(ctx, hooks.CheckSetup, cc, dc.Subnet); err != nil {
 		return err
 	}
-	v, err := New(Config{ChainID: chainID, Subnet: dc.Subnet, Hotkey: k.Private, Home: dc.Home, Chain: cc, Submitter: cc,
-		Dataset: data, Graded: dc.Graded, Decoys: dc.Decoys, RequestTimeout: time.Duration(dc.RequestTimeout),
-		LatencyTarget: time.Duration(dc.LatencyTarget), MinerTimeout: time.Duration(dc.MinerTimeout),
-		Concurrency: dc.Concurrency, Poll: time.Duration(dc.Poll),
-		Endpoints: EndpointPolicy{AllowLoopback: dc.AllowLoopbackEndpoints, AllowPrivate: dc.AllowPrivateEndpoints},
-		Logger:    log, OnReport: hooks.OnReport})
+	cfg := dc.engineConfig()
+	cfg.ChainID, cfg.Hotkey, cfg.Chain, cfg.Submitter, cfg.Dataset = chainID, k.Private, cc, cc, data
+	cfg.Logger, cfg.OnReport = log, hooks.OnReport
+	v, err := New(cfg)
 	if err != nil {
 		return err
 	}
