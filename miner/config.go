@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"time"
 
@@ -95,7 +94,9 @@ type Config struct {
 // tags, in field order.
 var ConfigKeys = conf.Keys(&Config{})
 
-// DefaultConfig is the configuration before any file or flag: home
+// DefaultConfig is the configuration before any file or flag (the HTTP
+// server's limits come from server.Defaults, so the daemon and a bare
+// server agree): home
 // ~/.veritensor, listen :8091, node http://127.0.0.1:26657, one proving
 // worker per CPU, a queue of four per worker, 30 s per request, 60 s to shut down,
 // 60 s clock skew, 64 KiB bodies, 0.5 requests/s (burst 20) per validator,
@@ -107,11 +108,12 @@ func DefaultConfig() Config {
 	if h, err := os.UserHomeDir(); err == nil {
 		home = filepath.Join(h, ".veritensor")
 	}
+	sd := server.Defaults() // the server's limits, written once
 	return Config{
 		Home: home, Listen: ":8091", Node: "http://127.0.0.1:26657",
-		Workers: runtime.NumCPU(), Queue: 4 * runtime.NumCPU(),
-		RequestTimeout: Duration(30 * time.Second), ShutdownTimeout: Duration(60 * time.Second),
-		ClockSkew: Duration(60 * time.Second), MaxBody: 64 << 10, RateLimit: 0.5, RateBurst: 20,
+		Workers: sd.Workers, Queue: sd.QueueCap,
+		RequestTimeout: Duration(sd.RequestTimeout), ShutdownTimeout: Duration(60 * time.Second),
+		ClockSkew: Duration(sd.Skew), MaxBody: sd.MaxBody, RateLimit: sd.CallerRate, RateBurst: sd.CallerBurst,
 		Hotkey: "hotkey", Fee: chain.DefaultParams().MinFee, TxTimeout: Duration(time.Minute),
 		Refresh: Duration(3 * time.Second), Poll: Duration(2 * time.Second), Behavior: Honest,
 		RegistrationWait: Duration(2 * time.Minute),
