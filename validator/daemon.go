@@ -13,20 +13,6 @@ import (
 	"github.com/veritensor/veritensor/internal/task"
 )
 
-// LoadDataset loads the held-out dataset of a task (DaemonConfig.Dataset:
-// a built-in task name, see internal/task) from dir ("" finds the MNIST files
-// in the default places).
-func LoadDataset(name, dir string) (*Samples, error) {
-	inputs, labels, err := task.LoadHeldOut(name, dir)
-	if err != nil {
-		return nil, fmt.Errorf("validator: dataset %s: %w", name, err)
-	}
-	return &Samples{Inputs: inputs, Labels: labels}, nil
-}
-
-// Pool4x4 averages the 4x4 blocks of a 28x28 image into 7x7 (task.Pool4x4).
-func Pool4x4(img []byte) []byte { return task.Pool4x4(img) }
-
 // DaemonHooks are optional callbacks of RunDaemon.
 type DaemonHooks struct {
 	// Logger gets the engine's log lines (discarded when nil).
@@ -56,9 +42,9 @@ func RunDaemon(ctx context.Context, dc DaemonConfig, hooks DaemonHooks) error {
 	if err != nil {
 		return fmt.Errorf("validator: hotkey %q: %w", dc.Hotkey, err)
 	}
-	data, err := LoadDataset(dc.Dataset, dc.DatasetDir)
+	data, err := task.LoadHeldOut(dc.Dataset, dc.DatasetDir)
 	if err != nil {
-		return err
+		return fmt.Errorf("validator: dataset %s: %w", dc.Dataset, err)
 	}
 	cc, err := NewChainClient(dc.Node, dc.Subnet, k.Private, ChainOptions{Fee: dc.Fee, TxTimeout: time.Duration(dc.TxTimeout)})
 	if err != nil {

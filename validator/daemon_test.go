@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/veritensor/veritensor/chain/keys"
+	"github.com/veritensor/veritensor/internal/task"
 )
 
 // TestDaemonConfigLayers: defaults, then the file, then Set (the flags);
@@ -140,7 +141,7 @@ func TestDaemonWithoutNode(t *testing.T) {
 // silently while the command rejected it.
 func TestConfigAgreesWithDaemonConfig(t *testing.T) {
 	base := Config{Hotkey: key(1), Home: t.TempDir(), Chain: &fakeChain{}, Submitter: submitter{},
-		Dataset: &Samples{Inputs: [][]int8{{0}}, Labels: []uint32{0}}}
+		Dataset: &task.Samples{Inputs: [][]int8{{0}}, Labels: []uint32{0}}}
 	got, err := base.withDefaults()
 	if err != nil {
 		t.Fatal(err)
@@ -157,10 +158,14 @@ func TestConfigAgreesWithDaemonConfig(t *testing.T) {
 	}{
 		{"latency target equal to the request timeout",
 			func(c *Config) { c.RequestTimeout, c.LatencyTarget = 5*time.Second, 5*time.Second },
-			func(c *DaemonConfig) { c.RequestTimeout, c.LatencyTarget = Duration(5*time.Second), Duration(5*time.Second) }},
+			func(c *DaemonConfig) {
+				c.RequestTimeout, c.LatencyTarget = Duration(5*time.Second), Duration(5*time.Second)
+			}},
 		{"latency target over the request timeout",
 			func(c *Config) { c.RequestTimeout, c.LatencyTarget = time.Second, 3*time.Second },
-			func(c *DaemonConfig) { c.RequestTimeout, c.LatencyTarget = Duration(time.Second), Duration(3*time.Second) }},
+			func(c *DaemonConfig) {
+				c.RequestTimeout, c.LatencyTarget = Duration(time.Second), Duration(3*time.Second)
+			}},
 		{"default latency target over a short request timeout",
 			func(c *Config) { c.RequestTimeout = time.Second },
 			func(c *DaemonConfig) { c.RequestTimeout = Duration(time.Second) }},

@@ -10,7 +10,7 @@ import (
 
 	"github.com/veritensor/veritensor/internal/mnist"
 	"github.com/veritensor/veritensor/internal/progress"
-	"github.com/veritensor/veritensor/validator"
+	"github.com/veritensor/veritensor/internal/task"
 	"github.com/veritensor/veritensor/zk"
 	"github.com/veritensor/veritensor/zk/train"
 )
@@ -100,7 +100,7 @@ func modelTrain(c *cli.Context) error {
 	}
 	cfg := train.Config{Arch: a, Seed: c.Uint64("seed"), Epochs: c.Int("epochs"), Steps: c.Int("steps"), LR: c.Float64("lr")}
 	if a.Inputs() == 49 { // the small architectures take 4x4-pooled 7x7 images, as the validator's mnist-7x7
-		trainSet, testSet = trainSet.Map(validator.Pool4x4), testSet.Map(validator.Pool4x4)
+		trainSet, testSet = trainSet.Map(task.Pool4x4), testSet.Map(task.Pool4x4)
 	} else if a.Inputs() != 784 {
 		return fmt.Errorf("arch %s: MNIST gives 784 inputs (28x28) or, pooled, 49 (7x7); not %d", a, a.Inputs())
 	}
@@ -198,7 +198,7 @@ func modelEval(c *cli.Context) error {
 	}
 	test = test.Head(c.Int("limit"))
 	if m.Arch.Inputs() == 49 {
-		test = test.Map(validator.Pool4x4)
+		test = test.Map(task.Pool4x4)
 	}
 	acc, err := train.QuantAccuracy(m, train.Data(test))
 	if err != nil {

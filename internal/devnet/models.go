@@ -8,7 +8,7 @@ import (
 
 	"github.com/veritensor/veritensor/internal/mnist"
 	"github.com/veritensor/veritensor/internal/progress"
-	"github.com/veritensor/veritensor/validator"
+	"github.com/veritensor/veritensor/internal/task"
 	"github.com/veritensor/veritensor/zk"
 	"github.com/veritensor/veritensor/zk/train"
 )
@@ -162,6 +162,6 @@ func trainModel(a zk.Arch, s modelSpec, trainSet, testSet mnist.Set, out io.Writ
 	return q, acc, nil
 }
 
-// pool reduces 28x28 images to 7x7 (validator.Pool4x4), the input of the
+// pool reduces 28x28 images to 7x7 (task.Pool4x4), the input of the
 // small test architectures.
-func pool(s mnist.Set) mnist.Set { return s.Map(validator.Pool4x4) }
+func pool(s mnist.Set) mnist.Set { return s.Map(task.Pool4x4) }
