@@ -12,6 +12,7 @@ import (
 
 	"github.com/veritensor/veritensor/chain"
 	"github.com/veritensor/veritensor/internal/conf"
+	"github.com/veritensor/veritensor/miner/fault"
 	"github.com/veritensor/veritensor/miner/server"
 )
 
@@ -81,8 +82,8 @@ type Config struct {
 
 	// Behavior is fault injection for tests and demos, never for
 	// production: "honest" (the default), "lazy", "forger", "copycat" or
-	// "offline" (see Behavior).
-	Behavior Behavior `json:"behavior"`
+	// "offline" (see package fault).
+	Behavior fault.Behavior `json:"behavior"`
 	// ForgeModel is the model a forger proves with (behavior "forger").
 	ForgeModel string `json:"forge-model"`
 	// CopyHotkey is the victim's hotkey, 64 hex digits of its ed25519
@@ -115,7 +116,7 @@ func DefaultConfig() Config {
 		RequestTimeout: Duration(sd.RequestTimeout), ShutdownTimeout: Duration(60 * time.Second),
 		ClockSkew: Duration(sd.Skew), MaxBody: sd.MaxBody, RateLimit: sd.CallerRate, RateBurst: sd.CallerBurst,
 		Hotkey: "hotkey", Fee: chain.DefaultParams().MinFee, TxTimeout: Duration(time.Minute),
-		Refresh: Duration(3 * time.Second), Poll: Duration(2 * time.Second), Behavior: Honest,
+		Refresh: Duration(3 * time.Second), Poll: Duration(2 * time.Second), Behavior: fault.Honest,
 		RegistrationWait: Duration(2 * time.Minute),
 	}
 }
@@ -170,16 +171,8 @@ func (c Config) Validate() error {
 	case c.TxTimeout <= 0 || c.Refresh <= 0 || c.Poll <= 0:
 		return bad("tx-timeout", "tx-timeout, refresh and poll must be positive")
 	}
-	if err := c.Behavior.Validate(); err != nil {
-		return bad("behavior", err.Error())
-	}
-	switch {
-	case c.Behavior == Forger && c.ForgeModel == "":
-		return bad("forge-model", "required with behavior forger: the model it proves with")
-	case c.Behavior == Copycat:
-		if _, err := parseHotkey(c.CopyHotkey); err != nil {
-			return bad("copy-hotkey", "required with behavior copycat: "+err.Error())
-		}
+	if _, err := c.Fault(); err != nil {
+		return err
 	}
 	if c.Advertise != "" {
 		if u, err := url.Parse(c.Advertise); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -199,6 +192,17 @@ func (c Config) Validate() error {
 		return bad("node", "want a URL like http://127.0.0.1:26657")
 	}
 	return nil
+}
+
+// Fault is the fault the configuration injects (keys behavior,
+// forge-model and copy-hotkey; see package fault), nil for an honest
+// miner.
+func (c Config) Fault() (fault.Fault, error) {
+	f, err := fault.New(c.Behavior, c.ForgeModel, c.CopyHotkey)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return f, nil
 }
 
 // ServerConfig is the part of server.Config that comes from this

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/veritensor/veritensor/chain"
+	"github.com/veritensor/veritensor/miner/fault"
 )
 
 func TestAdvertiseURL(t *testing.T) {
@@ -53,7 +54,7 @@ func TestRunDaemonRefusesBeforeTheChain(t *testing.T) {
 	if err := RunDaemon(context.Background(), cfg, DaemonHooks{}); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "behavior") {
 		t.Fatalf("bad behavior: %v", err)
 	}
-	cfg.Behavior = Honest
+	cfg.Behavior = fault.Honest
 	if err := RunDaemon(context.Background(), cfg, DaemonHooks{}); err == nil || !strings.Contains(err.Error(), `hotkey "hotkey"`) {
 		t.Fatalf("missing hotkey: %v", err)
 	}

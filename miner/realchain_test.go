@@ -24,6 +24,7 @@ import (
 	"github.com/veritensor/veritensor/internal/ceremonyverify"
 	"github.com/veritensor/veritensor/internal/keycache"
 	"github.com/veritensor/veritensor/miner/api"
+	"github.com/veritensor/veritensor/miner/fault"
 	"github.com/veritensor/veritensor/miner/hw"
 	"github.com/veritensor/veritensor/zk"
 )
@@ -258,13 +259,13 @@ func TestDaemonOnRealChain(t *testing.T) {
 	// Five daemons on subnet A.
 	honestCfg := base(key(11), idA, 1)
 	forgerCfg := base(key(12), idA, 0)
-	forgerCfg.Behavior, forgerCfg.ForgeModel = Forger, forgedPath
+	forgerCfg.Behavior, forgerCfg.ForgeModel = fault.Forger, forgedPath
 	copyCfg := base(key(13), idA, 0)
-	copyCfg.Behavior, copyCfg.CopyHotkey = Copycat, fmt.Sprintf("%x", pubOf(key(11)))
+	copyCfg.Behavior, copyCfg.CopyHotkey = fault.Copycat, fmt.Sprintf("%x", pubOf(key(11)))
 	lazyCfg := base(key(14), idA, 1)
-	lazyCfg.Behavior = Lazy
+	lazyCfg.Behavior = fault.Lazy
 	offCfg := base(key(15), idA, 1)
-	offCfg.Behavior = Offline
+	offCfg.Behavior = fault.Offline
 	ds := []*daemon{
 		startDaemon(ctx, "honest", honestCfg), startDaemon(ctx, "forger", forgerCfg), startDaemon(ctx, "copycat", copyCfg),
 		startDaemon(ctx, "lazy", lazyCfg), startDaemon(ctx, "offline", offCfg),

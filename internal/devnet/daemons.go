@@ -13,6 +13,7 @@ import (
 
 	"github.com/veritensor/veritensor/internal/task"
 	"github.com/veritensor/veritensor/miner"
+	"github.com/veritensor/veritensor/miner/fault"
 	"github.com/veritensor/veritensor/miner/hw"
 	"github.com/veritensor/veritensor/validator"
 )
@@ -107,18 +108,18 @@ func startMiners(ctx context.Context, d *daemons, o *Options, s *state, c *clust
 		mc.Model = ms.GoodPath
 		switch m.Behavior {
 		case Honest:
-			mc.Behavior = miner.Honest
+			mc.Behavior = fault.Honest
 		case Weak:
-			mc.Behavior, mc.Model = miner.Honest, ms.WeakPath
+			mc.Behavior, mc.Model = fault.Honest, ms.WeakPath
 		case Lazy:
-			mc.Behavior = miner.Lazy
+			mc.Behavior = fault.Lazy
 		case Forger:
-			mc.Behavior, mc.ForgeModel = miner.Forger, ms.WeakPath
+			mc.Behavior, mc.ForgeModel = fault.Forger, ms.WeakPath
 		case Copycat:
-			mc.Behavior = miner.Copycat
+			mc.Behavior = fault.Copycat
 			mc.CopyHotkey = hex.EncodeToString(minerHotkey(victim).Public().(ed25519.PublicKey))
 		case Offline:
-			mc.Behavior = miner.Offline
+			mc.Behavior = fault.Offline
 		}
 		l := log.With("miner", i, "behavior", string(m.Behavior))
 		d.go_(fmt.Sprintf("miner %d (%s)", i, m.Behavior), func() error {

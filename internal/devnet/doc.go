@@ -9,7 +9,7 @@
 // proofs of quantized MNIST models verified by validators and by every
 // node, and the chain's Yuma epoch paying miners and validators. The only
 // fakes are the cheaters, which are the miner daemon's fault-injection
-// behaviours (miner.Behavior).
+// behaviours (package miner/fault).
 //
 // A devnet lives in a home directory (devnet.json, the node homes under
 // chain/, one home per validator and miner daemon, the models under
