@@ -11,6 +11,10 @@
 // fakes are the cheaters, which are the miner daemon's fault-injection
 // behaviours (package miner/fault).
 //
+// Run goes through named stages, a file each: setup (setup.go), start and
+// wait (start.go), run (monitor.go), report (report.go) and cleanup
+// (run.go); the daemons are wired in daemons.go, the models in models.go.
+//
 // A devnet lives in a home directory (devnet.json, the node homes under
 // chain/, one home per validator and miner daemon, the models under
 // models/); a second Run with the same home restarts the nodes on fresh
