@@ -136,7 +136,7 @@ func setupDaemon(cfg Config, hooks DaemonHooks) (*daemonRun, error) {
 	if d.key, err = keys.Open(cfg.Home).Get(cfg.Hotkey); err != nil {
 		return nil, fmt.Errorf("miner: hotkey %q: %w", cfg.Hotkey, err)
 	}
-	d.pub = [32]byte(d.pub)
+	d.pub = [32]byte(d.key.Public())
 	d.cc, err = NewChainClient(cfg.Node, d.subnet, d.key.Private, ChainOptions{Fee: cfg.Fee, TxTimeout: time.Duration(cfg.TxTimeout)})
 	if err != nil {
 		return nil, err
