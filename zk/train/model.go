@@ -36,29 +36,27 @@ type Result struct {
 // architectures). It is deterministic for a seed on a given platform.
 func TrainModel(cfg Config, trainSet, test Data, progress func(Progress)) (*Result, error) {
 	var (
-		q        *zk.Model
-		floatAcc float64
-		err      error
+		q   *zk.Model
+		fm  interface{ Accuracy(Data) float64 } // the float model
+		err error
 	)
 	if cfg.Arch.IsCNN() {
-		m, err := TrainCNN(cfg, trainSet, progress)
-		if err != nil {
-			return nil, err
+		var m *CNN
+		if m, err = TrainCNN(cfg, trainSet, progress); err == nil {
+			q, err = QuantizeCNN(m, trainSet.Head(CalibrationCNN))
 		}
-		if q, err = QuantizeCNN(m, trainSet.Head(CalibrationCNN)); err != nil {
-			return nil, err
-		}
-		floatAcc = m.Accuracy(test)
+		fm = m
 	} else {
-		m, err := Train(cfg, trainSet, progress)
-		if err != nil {
-			return nil, err
+		var m *MLP
+		if m, err = Train(cfg, trainSet, progress); err == nil {
+			q, err = Quantize(m, trainSet.Head(CalibrationMLP))
 		}
-		if q, err = Quantize(m, trainSet.Head(CalibrationMLP)); err != nil {
-			return nil, err
-		}
-		floatAcc = m.Accuracy(test)
+		fm = m
 	}
+	if err != nil {
+		return nil, err
+	}
+	floatAcc := fm.Accuracy(test)
 	quantAcc, err := QuantAccuracy(q, test)
 	if err != nil {
 		return nil, err
