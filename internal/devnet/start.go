@@ -39,31 +39,44 @@ func (r *runner) startChain(ctx context.Context) error {
 		r.onCleanup(stop)
 		r.say("explorer: %s (while the devnet runs)", url)
 	}
-	sctx, scancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer scancel()
-	if err := r.cl.waitHeight(sctx, 2); err != nil {
+	if err := r.waitNodes(ctx, func(wctx context.Context) error { return r.cl.waitHeight(wctx, 2) }); err != nil {
 		return fmt.Errorf("devnet: the nodes make no blocks: %w", err)
 	}
 	var err error
 	if r.c, err = r.cl.client(0); err != nil {
 		return err
 	}
-	// The ceremony's own time is not bounded by sctx (minutes for
-	// 784-64-10): only Ctrl-C stops it.
+	// The ceremony's own time is not bounded (minutes for 784-64-10): only
+	// Ctrl-C stops it.
 	if err := ensureSubnet(ctx, r.c, s, r.o.Home, r.say); err != nil {
 		return err
 	}
 	// Every daemon follows its own node: wait until every node has
 	// executed the registrations and stakes node 0 has, so no daemon asks
 	// a node that has not seen its UID yet.
-	h, err := r.c.Height(sctx)
+	err = r.waitNodes(ctx, func(wctx context.Context) error {
+		h, err := r.c.Height(wctx)
+		if err != nil {
+			return err
+		}
+		return r.cl.waitHeight(wctx, int64(h))
+	})
 	if err != nil {
-		return err
-	}
-	if err := r.cl.waitHeight(sctx, int64(h)); err != nil {
 		return fmt.Errorf("devnet: waiting for every node to execute the registrations: %w", err)
 	}
 	return nil
+}
+
+// nodeWait bounds each wait on the nodes (blocks, registrations). Each wait
+// gets its own: a bound shared with the ceremony in between (an earlier
+// version) ran out on a busy machine before the second wait began.
+const nodeWait = 2 * time.Minute
+
+// waitNodes runs one wait on the nodes, bounded by nodeWait.
+func (r *runner) waitNodes(ctx context.Context, wait func(context.Context) error) error {
+	wctx, cancel := context.WithTimeout(ctx, nodeWait)
+	defer cancel()
+	return wait(wctx)
 }
 
 // startDaemons starts the miners, waits until every one serves, then
