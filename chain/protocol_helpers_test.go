@@ -86,7 +86,7 @@ func (e *env) ctx() BlockContext {
 func (e *env) tx(key ed25519.PrivateKey, msg Msg) error {
 	e.t.Helper()
 	raw := NewTx(testChainID, msg, key, e.s.Account(addrOf(key)).Nonce, RequiredFee(e.s.Params(), msg)).Marshal()
-	_, err := e.s.DeliverTx(e.ctx(), raw, nil)
+	_, err := e.s.ExecTx(e.ctx(), raw, nil)
 	return err
 }
 
