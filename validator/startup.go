@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/veritensor/veritensor/chain"
+	"github.com/veritensor/veritensor/chain/client"
 	"github.com/veritensor/veritensor/zk"
 )
 
@@ -84,7 +85,7 @@ func WaitReady(ctx context.Context, c Chain, subnet uint16, hotkey [32]byte, ds 
 				say("waiting for a validator permit (stake) to reach the node", "subnet", subnet, "uid", me.UID, "stake", me.Stake)
 			}
 		}
-		if sleep(ctx, poll) != nil {
+		if client.Sleep(ctx, poll) != nil {
 			return Snapshot{}, ctx.Err()
 		}
 	}
