@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/veritensor/veritensor/internal/keycache"
+	"github.com/veritensor/veritensor/internal/keycache/keycachetest"
 	"github.com/veritensor/veritensor/zk"
 )
 
@@ -38,7 +38,7 @@ func smallSetup(t testing.TB) zkKeys {
 			smallErr = err
 			return
 		}
-		k := keycache.ForTests(t, a) // machine-wide key cache: one real setup per machine
+		k := keycachetest.Get(t, a) // machine-wide key cache: one real setup per machine
 		p, err := zk.NewProver(a, k.PK)
 		smallKeys, smallErr = zkKeys{arch: a, vk: k.VK, pkHash: k.PKHash, prover: p}, err
 	})

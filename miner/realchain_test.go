@@ -22,7 +22,7 @@ import (
 	"github.com/veritensor/veritensor/chain/node"
 	"github.com/veritensor/veritensor/chain/testnet"
 	"github.com/veritensor/veritensor/internal/ceremonyverify"
-	"github.com/veritensor/veritensor/internal/keycache"
+	"github.com/veritensor/veritensor/internal/keycache/keycachetest"
 	"github.com/veritensor/veritensor/miner/api"
 	"github.com/veritensor/veritensor/miner/hw"
 	"github.com/veritensor/veritensor/zk"
@@ -139,7 +139,7 @@ func TestDaemonOnRealChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kset := keycache.ForTests(t, arch)
+	kset := keycachetest.Get(t, arch)
 	good, forged := randomModel(t, arch, 1), randomModel(t, arch, 2)
 	mdir := t.TempDir()
 	goodPath, forgedPath := writeModel(t, mdir, "good.vtm", good), writeModel(t, mdir, "forged.vtm", forged)
