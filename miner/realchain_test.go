@@ -221,7 +221,7 @@ func TestDaemonOnRealChain(t *testing.T) {
 
 	base := func(hot ed25519.PrivateKey, id uint16, nodeIdx int) Config {
 		cfg := DefaultConfig()
-		cfg.Home, cfg.Subnet, cfg.Model, cfg.Listen, cfg.Node = homeWith(t, hot), uint64(id), goodPath, "127.0.0.1:0", net.RPCAddress(nodeIdx)
+		cfg.Home, cfg.Subnet, cfg.Model, cfg.Listen, cfg.Node = homeWith(t, hot), id, goodPath, "127.0.0.1:0", net.RPCAddress(nodeIdx)
 		cfg.Workers, cfg.Queue, cfg.Fee = 1, 8, rcFee
 		cfg.TxTimeout, cfg.ShutdownTimeout = Duration(20*time.Second), Duration(20*time.Second)
 		cfg.Refresh, cfg.Poll = Duration(300*time.Millisecond), Duration(300*time.Millisecond)
