@@ -80,12 +80,7 @@ func (s *State) Tokenomics() Tokenomics {
 // total stake and, per hotkey, to the neuron's stake. It walks the whole
 // state: for tests and audits.
 func (s *State) CheckProtocolSupply() error {
-	total := s.FeePool()
-	var err error
-	s.Accounts(func(a Account) bool {
-		total, err = addU64(total, a.Balance)
-		return err == nil
-	})
+	total, err := s.balancesAndFeePool()
 	if err != nil {
 		return err
 	}
