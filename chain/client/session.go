@@ -40,12 +40,12 @@ func NewSession(addr string, subnet uint16, hotkey ed25519.PrivateKey, opts Opti
 	if len(hotkey) != ed25519.PrivateKeySize {
 		return nil, fmt.Errorf("%w: it has %d bytes", ErrHotkey, len(hotkey))
 	}
-	if !strings.Contains(addr, "://") {
-		addr = "tcp://" + addr
-	}
-	c, err := New(addr)
+	c, err := New(addr) // New reads the address as given
 	if err != nil {
 		return nil, err
+	}
+	if !strings.Contains(addr, "://") {
+		addr = "tcp://" + addr
 	}
 	pub := hotkey.Public().(ed25519.PublicKey)
 	s := &Session{c: c, addr: addr, subnet: subnet, key: hotkey, signer: chain.AddressFromPubKey(pub),
