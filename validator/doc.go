@@ -8,8 +8,7 @@
 // The engine talks to the chain only through two small interfaces, Chain
 // (reads) and WeightsSubmitter (transactions), so it runs the same against a
 // real node (ChainClient: ABCI queries and signed transactions over CometBFT's
-// RPC, new blocks over its websocket, on a chain/client.Session whose options,
-// retry policy and ErrNotRegistered the miner shares) and a test double. RunDaemon wires a
+// RPC, new blocks over its websocket) and a test double. RunDaemon wires a
 // DaemonConfig (flags and config file of `veritensor validator run`) to a
 // keyring, a dataset, a ChainClient, the engine and a /metrics endpoint. Everything it
 // must not forget across a restart (EMA scores, commits and their salts) is
@@ -33,4 +32,8 @@
 //     then commit-weights (or set-weights, within the rate limit). A
 //     shutdown mid-tempo discards the tempo instead (nothing scored or
 //     saved), and the restarted engine redoes it.
+//
+// ChainClient is a chain/client.Session (options, retry policy,
+// ErrNotRegistered) with the engine's reads and weight transactions; the
+// miner's ChainClient shares the same Session.
 package validator
