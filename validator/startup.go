@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/veritensor/veritensor/chain"
-	"github.com/veritensor/veritensor/chain/client"
 	"github.com/veritensor/veritensor/zk"
 )
 
@@ -85,7 +84,7 @@ func WaitReady(ctx context.Context, c Chain, subnet uint16, hotkey [32]byte, ds 
 				say("waiting for a validator permit (stake) to reach the node", "subnet", subnet, "uid", me.UID, "stake", me.Stake)
 			}
 		}
-		if client.Sleep(ctx, poll) != nil {
+		if sleep(ctx, poll) != nil {
 			return Snapshot{}, ctx.Err()
 		}
 	}
