@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/veritensor/veritensor/chain"
 )
@@ -83,4 +84,28 @@ func (s *Session) ChainID(ctx context.Context) (string, error) {
 	var id string
 	err := s.Retry(ctx, func() (err error) { id, err = s.c.ChainID(ctx); return err })
 	return id, err
+}
+
+// WaitChainID asks the node for its chain ID until it answers or ctx ends
+// (then it returns ctx.Err()): the daemons' start-up wait for their node.
+// It waits 1 s after the first failure, doubling up to 30 s; onRetry, if
+// not nil, hears each failure and the wait before the next try.
+func (s *Session) WaitChainID(ctx context.Context, onRetry func(err error, wait time.Duration)) (string, error) {
+	b := Backoff{Min: time.Second, Max: 30 * time.Second}
+	for {
+		id, err := s.ChainID(ctx)
+		if err == nil {
+			return id, nil
+		}
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		wait := b.Next()
+		if onRetry != nil {
+			onRetry(err, wait)
+		}
+		if err := Sleep(ctx, wait); err != nil {
+			return "", err
+		}
+	}
 }
