@@ -30,7 +30,7 @@ type Config struct {
 	// Home is the miner's directory: keys, cached proving keys.
 	Home string `json:"home"`
 	// Subnet is the subnet ID to mine on.
-	Subnet uint64 `json:"subnet"`
+	Subnet uint16 `json:"subnet"`
 	// Model is the path of the quantized model file.
 	Model string `json:"model"`
 	// Listen is the HTTP server's address, host:port.
@@ -164,8 +164,6 @@ func (c Config) Validate() error {
 		return bad("max-body", "must be at least 1024 bytes")
 	case c.RateLimit <= 0 || c.RateBurst < 1:
 		return bad("rate-limit", "rate-limit must be positive and rate-burst at least 1")
-	case c.Subnet > 65535:
-		return bad("subnet", "must be 0..65535")
 	case c.Hotkey == "":
 		return bad("hotkey", "required: the name of the miner's hotkey in <home>/keys")
 	case c.TxTimeout <= 0 || c.Refresh <= 0 || c.Poll <= 0:

@@ -2,8 +2,9 @@
 // the subnet's validators and submits one proof of model per epoch, from a
 // Config loaded from a file and overridden by flags.
 //
-// Its parts: ChainClient reaches the chain (chain/client) for the epoch,
-// submit-proof, serve and the metagraph; Follower keeps the permit set
+// Its parts: ChainClient reaches the chain for the epoch, submit-proof, serve
+// and the metagraph (a chain/client.Session: the options, retry policy and
+// ErrNotRegistered it shares with the validator); Follower keeps the permit set
 // (validators with a permit, refreshed from the metagraph) and the on-chain
 // endpoint and commitment in step; LoadProver loads the subnet's proving key
 // from the key cache, checked against the chain's pk_hash; EpochLoop proves

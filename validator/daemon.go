@@ -50,15 +50,11 @@ func RunDaemon(ctx context.Context, dc DaemonConfig, hooks DaemonHooks) error {
 	if err != nil {
 		return err
 	}
-	var chainID string
-	for back := time.Second; ; back = min(2*back, 30*time.Second) {
-		if chainID, err = cc.ChainID(ctx); err == nil {
-			break
-		}
-		log.Warn("node unreachable; retrying", "node", dc.Node, "err", err, "in", back)
-		if sleep(ctx, back) != nil {
-			return nil
-		}
+	chainID, err := cc.WaitChainID(ctx, func(err error, in time.Duration) {
+		log.Warn("node unreachable; retrying", "node", dc.Node, "err", err, "in", in)
+	})
+	if err != nil {
+		return nil // ctx ended
 	}
 	var hk [32]byte
 	copy(hk[:], k.Public())

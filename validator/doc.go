@@ -34,4 +34,8 @@
 //     then commit-weights (or set-weights, within the rate limit). A
 //     shutdown mid-tempo discards the tempo instead (nothing scored or
 //     saved), and the restarted engine redoes it.
+//
+// ChainClient is a chain/client.Session (options, retry policy,
+// ErrNotRegistered) with the engine's reads and weight transactions; the
+// miner's ChainClient shares the same Session.
 package validator

@@ -176,7 +176,7 @@ func startMiner(t testing.TB, k ed25519.PrivateKey, p server.Prover, validators 
 		permits[v] = 1000
 	}
 	s, err := server.New(server.Config{
-		ChainID: testChain, Miner: pub(k), Subnet: uint64(testNet), InputLen: 49,
+		ChainID: testChain, Miner: pub(k), Subnet: testNet, InputLen: 49,
 		Prover: p, Permits: server.NewPermitSet(permits), QueueCap: 1024,
 		RequestTimeout: 2 * time.Minute, CallerRate: 1e6, CallerBurst: 1e6, IPRate: 1e6, IPBurst: 1e6, Workers: 4,
 		Hardware: func() hw.Summary { return hw.Summary{CPUCores: 1, CPUOnly: true} },

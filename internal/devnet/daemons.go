@@ -24,7 +24,8 @@ type daemons struct {
 	errs chan error
 }
 
-func (d *daemons) go_(what string, f func() error) {
+// spawn runs f in a goroutine; its error, named by what, goes to errs.
+func (d *daemons) spawn(what string, f func() error) {
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
@@ -70,7 +71,7 @@ func startValidators(ctx context.Context, d *daemons, o *Options, s *state, c *c
 		// refused by a validator's default policy.
 		dc.AllowLoopbackEndpoints = true
 		l := log.With("validator", j)
-		d.go_(fmt.Sprintf("validator %d", j), func() error {
+		d.spawn(fmt.Sprintf("validator %d", j), func() error {
 			_, check := setupChecks(dc.Node, l)
 			return validator.RunDaemon(ctx, dc, validator.DaemonHooks{Logger: l, OnReport: func(r *validator.Report) { onReport(j, r) },
 				CheckSetup: check})
@@ -97,7 +98,7 @@ func startMiners(ctx context.Context, d *daemons, o *Options, s *state, c *clust
 			return err
 		}
 		mc := miner.DefaultConfig()
-		mc.Home, mc.Subnet, mc.Listen, mc.Node, mc.ChainID = home, uint64(s.Subnet), "127.0.0.1:0", c.rpc(i%len(c.nodes)), ChainID
+		mc.Home, mc.Subnet, mc.Listen, mc.Node, mc.ChainID = home, s.Subnet, "127.0.0.1:0", c.rpc(i%len(c.nodes)), ChainID
 		mc.Hotkey, mc.KeysDir, mc.Fee = "hotkey", o.KeysDir, fee
 		// One proof at a time per miner: the miners share the machine's
 		// cores, and gnark spreads each proof over all of them.
@@ -122,7 +123,7 @@ func startMiners(ctx context.Context, d *daemons, o *Options, s *state, c *clust
 			mc.Behavior = fault.Offline
 		}
 		l := log.With("miner", i, "behavior", string(m.Behavior))
-		d.go_(fmt.Sprintf("miner %d (%s)", i, m.Behavior), func() error {
+		d.spawn(fmt.Sprintf("miner %d (%s)", i, m.Behavior), func() error {
 			check, _ := setupChecks(mc.Node, l)
 			return miner.RunDaemon(ctx, mc, miner.DaemonHooks{Logger: l, Hardware: cpuOnly, CheckSetup: check,
 				OnReady: func(addr string) { onReady(i, addr) }, OnEpoch: func(r miner.EpochResult) { onEpoch(i, r) }})

@@ -35,7 +35,7 @@ type Config struct {
 	ChainID string
 	Miner   [32]byte
 	// Subnet is the subnet ID, for /v1/info and error messages.
-	Subnet uint64
+	Subnet uint16
 	// InputLen is the int8 input length of the subnet's task
 	// (api.MNISTInputLen when 0).
 	InputLen int
