@@ -243,6 +243,10 @@ func TestSubnetOnLoopbackNetwork(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The checks get their own deadline: the run's may be spent on a busy
+	// machine by the time the epochs are done.
+	ctx, cancelChecks := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancelChecks()
 	// Every node verified and recorded the same proofs.
 	for ni, cl := range cls {
 		for i, m := range miners {
