@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/veritensor/veritensor/chain"
+	"github.com/veritensor/veritensor/chain/client"
 	"github.com/veritensor/veritensor/chain/keys"
 	"github.com/veritensor/veritensor/miner/fault"
 	"github.com/veritensor/veritensor/miner/hw"
@@ -152,14 +153,10 @@ func setupDaemon(cfg Config, hooks DaemonHooks) (*daemonRun, error) {
 func (d *daemonRun) wait(ctx context.Context) error {
 	cfg, log := d.cfg, d.log
 	var err error
-	for back := time.Second; ; back = min(2*back, 30*time.Second) {
-		if d.chainID, err = d.cc.ChainID(ctx); err == nil {
-			break
-		}
-		log.Warn("node unreachable; retrying", "node", cfg.Node, "err", err, "in", back)
-		if sleep(ctx, back) != nil {
-			return nil
-		}
+	if d.chainID, err = d.cc.WaitChainID(ctx, func(err error, in time.Duration) {
+		log.Warn("node unreachable; retrying", "node", cfg.Node, "err", err, "in", in)
+	}); err != nil {
+		return nil // ctx ended
 	}
 	if cfg.ChainID != "" && cfg.ChainID != d.chainID {
 		return fmt.Errorf("%w: chain-id %q, but node %s is on %q", ErrConfig, cfg.ChainID, cfg.Node, d.chainID)
@@ -263,7 +260,8 @@ func (d *daemonRun) start(ctx context.Context) error {
 
 	d.follower = NewFollower(d.cc, permits, ServeSpec{Endpoint: endpoint, Commitment: commit, Hardware: d.hw().Canonical()},
 		time.Duration(cfg.Refresh), log)
-	for back := time.Second; ; back = min(2*back, 30*time.Second) {
+	back := client.Backoff{Min: time.Second, Max: 30 * time.Second}
+	for {
 		err := d.follower.Sync(ctx)
 		if err == nil {
 			break
@@ -274,8 +272,9 @@ func (d *daemonRun) start(ctx context.Context) error {
 		if errors.Is(err, ErrNotRegistered) {
 			return fmt.Errorf("miner: %w", err)
 		}
-		log.Warn("serving on chain; retrying", "err", err, "in", back)
-		if sleep(ctx, back) != nil {
+		wait := back.Next()
+		log.Warn("serving on chain; retrying", "err", err, "in", wait)
+		if sleep(ctx, wait) != nil {
 			return nil
 		}
 	}
