@@ -1,0 +1,118 @@
+package zk_test
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/backend/witness"
+	"github.com/consensys/gnark/constraint"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+
+	"github.com/veritensor/veritensor/zk"
+)
+
+// baselineCircuit is the reference R1CS of the prover-efficiency ratio
+// (issue 17): n constraints P_i = X_i * Y_i and one more, sum P_i = S, over
+// private X, Y. Plain gnark Groth16, no commitment. Its cost depends on the
+// witness: small non-negative values make every wire a small scalar in
+// gnark's multi-scalar multiplications, negative ones full-size field
+// elements (p - |v|).
+type baselineCircuit struct {
+	S    frontend.Variable `gnark:",public"`
+	X, Y []frontend.Variable
+}
+
+func (c *baselineCircuit) Define(api frontend.API) error {
+	terms := make([]frontend.Variable, len(c.X))
+	for i := range c.X {
+		terms[i] = api.Mul(c.X[i], c.Y[i])
+	}
+	// The long sum goes second, into C, as in our circuit.
+	api.AssertIsEqual(c.S, api.Add(terms[0], terms[1], terms[2:]...))
+	return nil
+}
+
+// baseline is the compiled reference circuit of n constraints with its keys
+// (a single-party setup: the key's origin does not change the prover's work).
+type baseline struct {
+	ccs constraint.ConstraintSystem
+	pk  groth16.ProvingKey
+	// nonneg: X in 0..127, Y in 0..255; int8: X, Y in -128..127.
+	nonneg, int8 witness.Witness
+}
+
+func newBaseline(tb testing.TB, n int) baseline {
+	tb.Helper()
+	shape := &baselineCircuit{X: make([]frontend.Variable, n-1), Y: make([]frontend.Variable, n-1)}
+	ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, shape, frontend.WithCompressThreshold(0))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pk, _, err := groth16.Setup(ccs)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	mk := func(lo, xs, ys int) witness.Witness {
+		a := &baselineCircuit{X: make([]frontend.Variable, n-1), Y: make([]frontend.Variable, n-1)}
+		var s int64
+		for i := range a.X {
+			x, y := int64(lo+r.IntN(xs)), int64(lo+r.IntN(ys))
+			a.X[i], a.Y[i] = x, y
+			s += x * y
+		}
+		a.S = s
+		w, err := frontend.NewWitness(a, ecc.BN254.ScalarField())
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return w
+	}
+	return baseline{ccs: ccs, pk: pk, nonneg: mk(0, 128, 256), int8: mk(-128, 256, 256)}
+}
+
+// BenchmarkEfficiency measures, interleaved in one loop, our single proof
+// (Prover.Prove of VERITENSOR_BENCH_ARCH, default 784-64-10) and plain gnark
+// Groth16 on the baseline R1CS with the same number of constraints, with
+// small non-negative and with signed int8 values. It reports each time per
+// proof and the efficiency ratio ours / baseline (non-negative).
+func BenchmarkEfficiency(b *testing.B) {
+	k := benchKeys(b)
+	m := zk.RandomTestModel(b, k.arch, 1)
+	x := zk.ChallengeInput([32]byte{9}, 1, k.arch.Inputs())
+	base := newBaseline(b, k.prover.NbConstraints())
+	if base.ccs.GetNbConstraints() != k.prover.NbConstraints() {
+		b.Fatalf("baseline has %d constraints, ours %d", base.ccs.GetNbConstraints(), k.prover.NbConstraints())
+	}
+	var ours, nonneg, signed time.Duration
+	n := 0
+	b.ResetTimer()
+	for b.Loop() {
+		t0 := time.Now()
+		if _, _, err := k.prover.Prove(m, x, zk.Binding{Epoch: 1}); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if _, err := groth16.Prove(base.ccs, base.pk, base.nonneg); err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		if _, err := groth16.Prove(base.ccs, base.pk, base.int8); err != nil {
+			b.Fatal(err)
+		}
+		t3 := time.Now()
+		ours, nonneg, signed = ours+t1.Sub(t0), nonneg+t2.Sub(t1), signed+t3.Sub(t2)
+		n++
+	}
+	s := func(d time.Duration) float64 { return d.Seconds() / float64(n) }
+	b.ReportMetric(s(ours), "ours-s")
+	b.ReportMetric(s(nonneg), "baseline-nonneg-s")
+	b.ReportMetric(s(signed), "baseline-int8-s")
+	b.ReportMetric(s(ours)/s(nonneg), "ratio")
+	b.ReportMetric(s(signed)/s(nonneg), "int8/nonneg")
+	b.ReportMetric(float64(k.prover.NbConstraints()), "constraints")
+}
