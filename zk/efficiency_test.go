@@ -76,19 +76,27 @@ func newBaseline(tb testing.TB, n int) baseline {
 }
 
 // BenchmarkEfficiency measures, interleaved in one loop, our single proof
-// (Prover.Prove of VERITENSOR_BENCH_ARCH, default 784-64-10) and plain gnark
-// Groth16 on the baseline R1CS with the same number of constraints, with
-// small non-negative and with signed int8 values. It reports each time per
-// proof and the efficiency ratio ours / baseline (non-negative).
+// (Prover.Prove of VERITENSOR_BENCH_ARCH, default 784-64-10: circuit version
+// 3, "before"), the batch circuit with k = 1 (BatchProver, offset wires,
+// "after"; two constraints more), and plain gnark Groth16 on the baseline
+// R1CS with the single circuit's number of constraints, with small
+// non-negative and with signed int8 values. It reports each time per proof
+// and the efficiency ratios ours / baseline (non-negative).
 func BenchmarkEfficiency(b *testing.B) {
 	k := benchKeys(b)
 	m := zk.RandomTestModel(b, k.arch, 1)
 	x := zk.ChallengeInput([32]byte{9}, 1, k.arch.Inputs())
+	bpk, _ := batchBenchKeys(b, k.arch, 1)
+	bp, err := zk.NewBatchProver(k.arch, 1, bpk)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bpk = nil
 	base := newBaseline(b, k.prover.NbConstraints())
 	if base.ccs.GetNbConstraints() != k.prover.NbConstraints() {
 		b.Fatalf("baseline has %d constraints, ours %d", base.ccs.GetNbConstraints(), k.prover.NbConstraints())
 	}
-	var ours, nonneg, signed time.Duration
+	var ours, batch1, nonneg, signed time.Duration
 	n := 0
 	b.ResetTimer()
 	for b.Loop() {
@@ -105,7 +113,11 @@ func BenchmarkEfficiency(b *testing.B) {
 			b.Fatal(err)
 		}
 		t3 := time.Now()
-		ours, nonneg, signed = ours+t1.Sub(t0), nonneg+t2.Sub(t1), signed+t3.Sub(t2)
+		if _, _, err := bp.Prove(m, [][]int8{x}, zk.Binding{Epoch: 1}); err != nil {
+			b.Fatal(err)
+		}
+		t4 := time.Now()
+		ours, nonneg, signed, batch1 = ours+t1.Sub(t0), nonneg+t2.Sub(t1), signed+t3.Sub(t2), batch1+t4.Sub(t3)
 		n++
 	}
 	s := func(d time.Duration) float64 { return d.Seconds() / float64(n) }
@@ -113,6 +125,8 @@ func BenchmarkEfficiency(b *testing.B) {
 	b.ReportMetric(s(nonneg), "baseline-nonneg-s")
 	b.ReportMetric(s(signed), "baseline-int8-s")
 	b.ReportMetric(s(ours)/s(nonneg), "ratio")
+	b.ReportMetric(s(batch1), "batch1-s")
+	b.ReportMetric(s(batch1)/s(nonneg), "batch1-ratio")
 	b.ReportMetric(s(signed)/s(nonneg), "int8/nonneg")
 	b.ReportMetric(float64(k.prover.NbConstraints()), "constraints")
 }

@@ -101,15 +101,24 @@ type Prover struct {
 
 // NewProver compiles a's circuit and parses pk (as written by Setup). It
 // checks that pk matches the circuit's size.
-func NewProver(a Arch, pk []byte) (p *Prover, err error) {
+func NewProver(a Arch, pk []byte) (*Prover, error) {
 	ccs, err := Compile(a)
 	if err != nil {
 		return nil, err
 	}
-	gpk := new(groth16bn254.ProvingKey)
+	gpk, err := parseProvingKey(ccs, pk, a.String())
+	if err != nil {
+		return nil, err
+	}
+	return &Prover{arch: a, ccs: ccs, pk: gpk}, nil
+}
+
+// parseProvingKey decodes pk and checks it fits ccs (named name in errors).
+func parseProvingKey(ccs constraint.ConstraintSystem, pk []byte, name string) (gpk *groth16bn254.ProvingKey, err error) {
+	gpk = new(groth16bn254.ProvingKey)
 	defer func() {
 		if r := recover(); r != nil {
-			p, err = nil, fmt.Errorf("%w: proving key: %v", ErrMalformedKey, r)
+			gpk, err = nil, fmt.Errorf("%w: proving key: %v", ErrMalformedKey, r)
 		}
 	}()
 	n, err := gpk.UnsafeReadFrom(bytes.NewReader(pk))
@@ -120,9 +129,9 @@ func NewProver(a Arch, pk []byte) (p *Prover, err error) {
 		return nil, fmt.Errorf("%w: proving key has %d trailing bytes", ErrMalformedKey, int64(len(pk))-n)
 	}
 	if gpk.Domain.Cardinality < uint64(ccs.GetNbConstraints()) || int(gpk.NbInfinityA+uint64(len(gpk.G1.A))) != ccs.GetNbInternalVariables()+ccs.GetNbPublicVariables()+ccs.GetNbSecretVariables() {
-		return nil, fmt.Errorf("%w: proving key is for another circuit than %s", ErrArchMismatch, a)
+		return nil, fmt.Errorf("%w: proving key is for another circuit than %s", ErrArchMismatch, name)
 	}
-	return &Prover{arch: a, ccs: ccs, pk: gpk}, nil
+	return gpk, nil
 }
 
 // Arch is the prover's architecture.
@@ -147,19 +156,28 @@ func (p *Prover) Prove(m *Model, x []int8, b Binding) (proof []byte, pub Public,
 	if err != nil {
 		return nil, Public{}, err
 	}
+	proof, err = prove(p.ccs, p.pk, assignment)
+	if err != nil {
+		return nil, Public{}, err
+	}
+	return proof, pub, nil
+}
+
+// prove proves assignment and encodes the proof.
+func prove(ccs constraint.ConstraintSystem, pk *groth16bn254.ProvingKey, assignment frontend.Circuit) ([]byte, error) {
 	w, err := frontend.NewWitness(assignment, ecc.BN254.ScalarField())
 	if err != nil {
-		return nil, Public{}, fmt.Errorf("%w: witness: %w", ErrProve, err)
+		return nil, fmt.Errorf("%w: witness: %w", ErrProve, err)
 	}
-	gp, err := groth16.Prove(p.ccs, p.pk, w)
+	gp, err := groth16.Prove(ccs, pk, w)
 	if err != nil {
-		return nil, Public{}, fmt.Errorf("%w: %w", ErrProve, err)
+		return nil, fmt.Errorf("%w: %w", ErrProve, err)
 	}
 	var buf bytes.Buffer
 	if _, err := gp.WriteTo(&buf); err != nil {
-		return nil, Public{}, fmt.Errorf("%w: encode proof: %w", ErrProve, err)
+		return nil, fmt.Errorf("%w: encode proof: %w", ErrProve, err)
 	}
-	return buf.Bytes(), pub, nil
+	return buf.Bytes(), nil
 }
 
 // Verifier checks proofs against one verifying key. It is safe for
@@ -171,19 +189,29 @@ type Verifier struct {
 // NewVerifier parses a verifying key (as written by Setup). It never panics:
 // oversized, truncated, garbled keys, keys on another curve or with another
 // number of public inputs return an error wrapping ErrMalformedKey.
-func NewVerifier(vk []byte) (v *Verifier, err error) {
+func NewVerifier(vk []byte) (*Verifier, error) {
+	gvk, err := parseVerifyingKey(vk, NumPublic)
+	if err != nil {
+		return nil, err
+	}
+	return &Verifier{vk: gvk}, nil
+}
+
+// parseVerifyingKey decodes vk, a key of a circuit of this family with
+// nPublic public inputs.
+func parseVerifyingKey(vk []byte, nPublic int) (gvk *groth16bn254.VerifyingKey, err error) {
 	if len(vk) > MaxVerifyingKeySize {
 		return nil, fmt.Errorf("%w: verifying key of %d bytes, at most %d", ErrMalformedKey, len(vk), MaxVerifyingKeySize)
 	}
-	if err := checkVKLayout(vk); err != nil {
+	if err := checkVKLayout(vk, nPublic); err != nil {
 		return nil, err
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			v, err = nil, fmt.Errorf("%w: verifying key: %v", ErrMalformedKey, r)
+			gvk, err = nil, fmt.Errorf("%w: verifying key: %v", ErrMalformedKey, r)
 		}
 	}()
-	gvk := new(groth16bn254.VerifyingKey)
+	gvk = new(groth16bn254.VerifyingKey)
 	n, err := gvk.ReadFrom(bytes.NewReader(vk))
 	if err != nil {
 		return nil, fmt.Errorf("%w: verifying key: %w", ErrMalformedKey, err)
@@ -196,13 +224,13 @@ func NewVerifier(vk []byte) (v *Verifier, err error) {
 	if len(gvk.PublicAndCommitmentCommitted) != 1 || len(gvk.CommitmentKeys) != 1 {
 		return nil, fmt.Errorf("%w: verifying key has %d commitments, want 1", ErrMalformedKey, len(gvk.CommitmentKeys))
 	}
-	if got := len(gvk.G1.K) - 1 - len(gvk.CommitmentKeys); got != NumPublic {
-		return nil, fmt.Errorf("%w: verifying key has %d public inputs, want %d", ErrMalformedKey, got, NumPublic)
+	if got := len(gvk.G1.K) - 1 - len(gvk.CommitmentKeys); got != nPublic {
+		return nil, fmt.Errorf("%w: verifying key has %d public inputs, want %d", ErrMalformedKey, got, nPublic)
 	}
 	if err := gvk.Precompute(); err != nil {
 		return nil, fmt.Errorf("%w: verifying key: %w", ErrMalformedKey, err)
 	}
-	return &Verifier{vk: gvk}, nil
+	return gvk, nil
 }
 
 // Verify checks proof against the public inputs. It never panics on hostile
@@ -223,6 +251,20 @@ func (v *Verifier) Verify(proof []byte, pub Public) (err error) {
 	if err := pub.Validate(); err != nil {
 		return err
 	}
+	return v.verifyVector(proof, pub.vector())
+}
+
+// verifyVector checks proof against the public witness vec.
+func (v *Verifier) verifyVector(proof []byte, vec fr.Vector) (err error) {
+	if len(proof) > MaxProofSize {
+		return fmt.Errorf("%w: %d bytes, at most %d", ErrMalformedProof, len(proof), MaxProofSize)
+	}
+	if len(proof) != ProofSize {
+		return fmt.Errorf("%w: %d bytes, want %d", ErrMalformedProof, len(proof), ProofSize)
+	}
+	if binary.BigEndian.Uint32(proof[128:132]) != 1 {
+		return fmt.Errorf("%w: commitment count is not 1", ErrMalformedProof)
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: %v", ErrMalformedProof, r)
@@ -239,7 +281,7 @@ func (v *Verifier) Verify(proof []byte, pub Public) (err error) {
 	if len(gp.Commitments) != len(v.vk.CommitmentKeys) {
 		return fmt.Errorf("%w: %d commitments, want %d", ErrMalformedProof, len(gp.Commitments), len(v.vk.CommitmentKeys))
 	}
-	if err := groth16bn254.Verify(gp, v.vk, pub.vector()); err != nil {
+	if err := groth16bn254.Verify(gp, v.vk, vec); err != nil {
 		return fmt.Errorf("%w: %w", ErrProofInvalid, err)
 	}
 	return nil
@@ -250,24 +292,25 @@ func (v *Verifier) Verify(proof []byte, pub Public) (err error) {
 // slice (u32 count, then 32 bytes per point).
 const (
 	vkPointsSize = 3*32 + 3*64
-	vkNumK       = NumPublic + 2 // constant one + public inputs + one commitment
 )
 
 // checkVKLayout checks the slice lengths gnark's decoder would trust (and
-// allocate) before it runs: K has vkNumK points, one public-committed list of
-// at most NumPublic entries, one commitment key.
-func checkVKLayout(vk []byte) error {
+// allocate) before it runs: K has nPublic + 2 points (the constant one, the
+// public inputs, one commitment), one public-committed list of at most
+// nPublic entries, one commitment key.
+func checkVKLayout(vk []byte, nPublic int) error {
+	vkNumK := uint32(nPublic + 2)
 	r := reader{b: vk}
 	r.next(vkPointsSize)
 	if n := r.u32(); r.err || n != vkNumK {
 		return fmt.Errorf("%w: verifying key has %d K points, want %d (another curve or circuit?)", ErrMalformedKey, n, vkNumK)
 	}
-	r.next(32 * vkNumK)
+	r.next(32 * int(vkNumK))
 	if n := r.u32(); r.err || n != 1 {
 		return fmt.Errorf("%w: verifying key has %d commitment lists, want 1", ErrMalformedKey, n)
 	}
 	n := r.u32()
-	if r.err || n > NumPublic {
+	if r.err || n > uint32(nPublic) {
 		return fmt.Errorf("%w: verifying key commits to %d public inputs", ErrMalformedKey, n)
 	}
 	r.next(8 * int(n))
