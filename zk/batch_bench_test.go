@@ -86,13 +86,53 @@ func batchSizes() []int {
 	return out
 }
 
-// BenchmarkBatch proves batches of k = 1, 4, 16 inputs of one model
+// BenchmarkBatch proves, after one single proof ("single", circuit version
+// 3, today's path) as the reference, batches of k = 1, 4, 16 inputs of one model
 // (VERITENSOR_BENCH_ARCH, default 784-64-10) side by side: wall and CPU time
 // per batch and per inference, inferences proved per second, verify time per
 // batch, proof size and the Go runtime's peak memory while proving.
 func BenchmarkBatch(b *testing.B) {
 	a := benchArch(b)
 	m := zk.RandomTestModel(b, a, 1)
+	// Today's single proof (circuit version 3), for the throughput ratio.
+	b.Run("single", func(b *testing.B) {
+		k := benchKeys(b)
+		x := zk.ChallengeInput([32]byte{9}, 0, a.Inputs())
+		v, err := zk.NewVerifier(k.vk)
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		debug.FreeOSMemory()
+		stop := peakHeap()
+		b.ResetTimer()
+		cpu0, n := cpuTime(), 0
+		var proof []byte
+		var pub zk.Public
+		start := time.Now()
+		for b.Loop() {
+			if proof, pub, err = k.prover.Prove(m, x, zk.Binding{Epoch: 1}); err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		wall, cpu, peak := time.Since(start), cpuTime()-cpu0, stop()
+		b.StopTimer()
+		const nv = 20
+		vstart := time.Now()
+		for range nv {
+			if err := v.Verify(proof, pub); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(wall.Seconds()/float64(n), "s/inference")
+		b.ReportMetric(float64(n)/wall.Seconds(), "inferences/s")
+		b.ReportMetric(cpu.Seconds()/float64(n), "cpu-s/inference")
+		b.ReportMetric(float64(time.Since(vstart).Microseconds())/nv/1000, "verify-ms/batch")
+		b.ReportMetric(float64(len(proof)), "proof-bytes")
+		b.ReportMetric(float64(peak)/(1<<20), "peak-MiB")
+		b.ReportMetric(float64(k.prover.NbConstraints()), "constraints")
+	})
 	for _, k := range batchSizes() {
 		b.Run(fmt.Sprintf("k=%d", k), func(b *testing.B) {
 			pk, vk := batchBenchKeys(b, a, k)
