@@ -1,7 +1,11 @@
 package zk_test
 
 import (
+	"bytes"
+	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -52,10 +56,7 @@ func newBaseline(tb testing.TB, n int) baseline {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	pk, _, err := groth16.Setup(ccs)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	pk := baselineKey(tb, ccs, n)
 	r := rand.New(rand.NewPCG(1, 2))
 	mk := func(lo, xs, ys int) witness.Witness {
 		a := &baselineCircuit{X: make([]frontend.Variable, n-1), Y: make([]frontend.Variable, n-1)}
@@ -73,6 +74,29 @@ func newBaseline(tb testing.TB, n int) baseline {
 		return w
 	}
 	return baseline{ccs: ccs, pk: pk, nonneg: mk(0, 128, 256), int8: mk(-128, 256, 256)}
+}
+
+// baselineKey is a single-party proving key of the baseline circuit of n
+// constraints, kept between runs under $TMPDIR/veritensor-bench-keys.
+func baselineKey(tb testing.TB, ccs constraint.ConstraintSystem, n int) groth16.ProvingKey {
+	tb.Helper()
+	path := filepath.Join(os.TempDir(), "veritensor-bench-keys", fmt.Sprintf("baseline-%d.pk", n))
+	if b, err := os.ReadFile(path); err == nil {
+		pk := groth16.NewProvingKey(ecc.BN254)
+		if _, err := pk.UnsafeReadFrom(bytes.NewReader(b)); err == nil {
+			return pk
+		}
+	}
+	pk, _, err := groth16.Setup(ccs)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := pk.WriteRawTo(&buf); err == nil && os.MkdirAll(filepath.Dir(path), 0o755) == nil {
+		_ = os.WriteFile(path+".tmp", buf.Bytes(), 0o644)
+		_ = os.Rename(path+".tmp", path)
+	}
+	return pk
 }
 
 // BenchmarkEfficiency measures, interleaved in one loop, our single proof
