@@ -58,7 +58,9 @@ func CheckBatchAnswer(ver *zk.BatchVerifier, n Neuron, chs []Challenge, epoch ui
 // queryMinerBatch sends n all its challenges in one batch within the
 // miner's time budget and checks the answer: all of them Valid, or all
 // with the batch's outcome (Failed, Invalid; Skipped when the validator's
-// own tempo ended). Latency is the batch's round trip, on every answer.
+// own tempo ended). Every answer's Latency is the batch's round trip over
+// k, the time per inference: a batch is proved at once, and scoring it as k
+// waits of the whole round trip would punish the cheaper way to answer.
 func (v *Validator) queryMinerBatch(ctx context.Context, ver *zk.BatchVerifier, n Neuron, chs []Challenge, epoch uint64, outputs int) []Answer {
 	out := make([]Answer, len(chs))
 	for i, ch := range chs {
@@ -84,7 +86,7 @@ func (v *Validator) queryMinerBatch(ctx context.Context, ver *zk.BatchVerifier, 
 	resp, err := c.InferBatch(rctx, req)
 	lat := v.cfg.Now().Sub(start)
 	for i := range out {
-		out[i].Latency = lat
+		out[i].Latency = lat / time.Duration(len(chs))
 	}
 	if err != nil && ctx.Err() != nil {
 		return all(Skipped, fmt.Errorf("cut off: the validator's tempo ended: %w", context.Cause(ctx)))
