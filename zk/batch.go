@@ -310,6 +310,11 @@ func (e *offArith) dot(w, x []ov) ov {
 		terms = append(terms, api.Mul(w[i].v, x[i].v))
 	}
 	a, b := w[0].off, x[0].off
+	for i := range w {
+		if w[i].off != a || x[i].off != b {
+			panic("zk: dot over values of mixed offsets") // a programming error in the circuit
+		}
+	}
 	if b != 0 {
 		terms = append(terms, api.Mul(e.vecSum(w), -b))
 	}
