@@ -160,3 +160,57 @@ func BenchmarkEfficiency(b *testing.B) {
 	b.ReportMetric(s(cpu[0])/s(cpu[1]), "cpu-ratio")
 	b.ReportMetric(s(cpu[3])/s(cpu[1]), "batch1-cpu-ratio")
 }
+
+// BenchmarkEfficiencyBatch is BenchmarkEfficiency for the batch circuits
+// of VERITENSOR_BENCH_BATCH sizes (default 4 and 16): each batch proof
+// against plain gnark Groth16 on the non-negative baseline R1CS with the
+// same number of constraints, interleaved, in wall and CPU time.
+func BenchmarkEfficiencyBatch(b *testing.B) {
+	a := benchArch(b)
+	m := zk.RandomTestModel(b, a, 1)
+	sizes := batchSizes()
+	if os.Getenv("VERITENSOR_BENCH_BATCH") == "" {
+		sizes = []int{4, 16}
+	}
+	for _, k := range sizes {
+		b.Run(fmt.Sprintf("k=%d", k), func(b *testing.B) {
+			pk, _ := batchBenchKeys(b, a, k)
+			p, err := zk.NewBatchProver(a, k, pk)
+			if err != nil {
+				b.Fatal(err)
+			}
+			pk = nil
+			base := newBaseline(b, p.NbConstraints())
+			xs := make([][]int8, k)
+			for j := range xs {
+				xs[j] = zk.ChallengeInput([32]byte{9}, uint32(j), a.Inputs())
+			}
+			var wall, cpu [2]time.Duration
+			provers := [2]func() error{
+				func() error { _, _, err := p.Prove(m, xs, zk.Binding{Epoch: 1}); return err },
+				func() error { _, err := groth16.Prove(base.ccs, base.pk, base.nonneg); return err },
+			}
+			n := 0
+			b.ResetTimer()
+			for b.Loop() {
+				for i, prove := range provers {
+					t0, c0 := time.Now(), cpuTime()
+					if err := prove(); err != nil {
+						b.Fatal(err)
+					}
+					wall[i] += time.Since(t0)
+					cpu[i] += cpuTime() - c0
+				}
+				n++
+			}
+			s := func(d time.Duration) float64 { return d.Seconds() / float64(n) }
+			b.ReportMetric(s(wall[0]), "batch-s")
+			b.ReportMetric(s(wall[1]), "baseline-nonneg-s")
+			b.ReportMetric(s(cpu[0]), "batch-cpu-s")
+			b.ReportMetric(s(cpu[1]), "baseline-nonneg-cpu-s")
+			b.ReportMetric(s(wall[0])/s(wall[1]), "ratio")
+			b.ReportMetric(s(cpu[0])/s(cpu[1]), "cpu-ratio")
+			b.ReportMetric(float64(p.NbConstraints()), "constraints")
+		})
+	}
+}
