@@ -58,7 +58,7 @@ func startBatchMiner(t testing.TB, k ed25519.PrivateKey, bp server.BatchProver, 
 		permits[v] = 1000
 	}
 	cfg := server.Config{
-		ChainID: testChain, Miner: pub(k), Subnet: uint64(testNet), InputLen: 49,
+		ChainID: testChain, Miner: pub(k), Subnet: testNet, InputLen: 49,
 		Prover: stallProver{}, Permits: server.NewPermitSet(permits), QueueCap: 64,
 		RequestTimeout: 2 * time.Minute, CallerRate: 1e6, CallerBurst: 1e6, IPRate: 1e6, IPBurst: 1e6, Workers: 2,
 		Hardware: func() hw.Summary { return hw.Summary{CPUCores: 1, CPUOnly: true} },
