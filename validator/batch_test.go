@@ -148,3 +148,49 @@ func TestBatchQueries(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchTempo runs a tempo with a batch verifier for Graded+Decoys = 4:
+// each miner gets one /v2/infer batch (the plan's graded and decoy inputs
+// mixed), and the scores come from it: the honest batch miner's 4 answers
+// are Valid with its graded ones scored, the one answering a wrong class
+// for one input gets 4 Invalid and no weight.
+func TestBatchTempo(t *testing.T) {
+	f := getFixture(t)
+	pk, vk, err := zk.SetupBatch(f.arch, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bp, err := zk.NewBatchProver(f.arch, 4, pk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bv, err := zk.NewBatchVerifier(vk, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	me := pub(key(100))
+	neurons := []Neuron{{UID: 0, Hotkey: me, ValidatorPermit: true, Stake: 1000}}
+	for i, flip := range []bool{false, true} {
+		k := key(byte(30 + i))
+		neurons = append(neurons, Neuron{UID: uint16(i + 1), Hotkey: pub(k), ModelCommitment: f.good.Commitment(),
+			Endpoint: startBatchMiner(t, k, &batchMiner{p: bp, m: f.good, hotkey: pub(k), flip: flip}, me)})
+	}
+	c := newFakeChain(f, neurons, false)
+	v := newValidator(t, t.TempDir(), c, me, func(cfg *Config) { cfg.BatchVerifiers = map[int]*zk.BatchVerifier{4: bv} })
+	rep, err := v.Step(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	honest, liar := rep.Miners[0], rep.Miners[1]
+	wantCorrect, graded := expectCorrect(t, v, c.snap, 1, f.good)
+	if honest.Valid != 4 || honest.Graded != graded || honest.Correct != wantCorrect {
+		t.Fatalf("honest batch miner: %+v, want 4 valid, %d/%d correct", honest, wantCorrect, graded)
+	}
+	if liar.Invalid != 4 || liar.Valid != 0 {
+		t.Fatalf("lying batch miner: %+v, want 4 invalid", liar)
+	}
+	if _, err := New(Config{ChainID: testChain, Subnet: testNet, Hotkey: key(100), Home: t.TempDir(), Chain: c,
+		Submitter: submitter{c: c, hk: me}, Dataset: f.data, BatchVerifiers: map[int]*zk.BatchVerifier{16: bv}}); err == nil {
+		t.Fatal("a k=4 verifier listed for 16 inputs accepted")
+	}
+}
