@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/veritensor/veritensor/internal/keycache"
 	"github.com/veritensor/veritensor/miner/api"
 	"github.com/veritensor/veritensor/zk"
 )
@@ -109,4 +110,31 @@ func (v *Validator) queryMinerBatch(ctx context.Context, ver *zk.BatchVerifier, 
 		out[i].Correct = ch.Graded && resp.Classes[i] == ch.Label
 	}
 	return out
+}
+
+// loadBatchVerifier reads the verifying key of the subnet's batch circuit
+// for graded+decoys inputs from the key cache in dc.KeysDir (stored there
+// from the batch circuit's ceremony: `veritensor ceremony verify --batch K
+// --store`). A miss is an error: batches are what the operator asked for.
+func loadBatchVerifier(snap Snapshot, dc DaemonConfig) (map[int]*zk.BatchVerifier, error) {
+	arch, err := zk.ParseArch(snap.Subnet.Arch)
+	if err != nil {
+		return nil, fmt.Errorf("%w: subnet %d architecture %q: %w", ErrConfig, snap.Subnet.ID, snap.Subnet.Arch, err)
+	}
+	k := dc.Graded + dc.Decoys
+	kc, err := keycache.New(dc.KeysDir)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := kc.LoadBatch(arch, k)
+	if err != nil {
+		return nil, fmt.Errorf("%w: batch: no verifying key of the %s batch circuit for %d inputs in %s "+
+			"(verify its ceremony with `veritensor ceremony verify --arch %s --batch %d --store`): %w",
+			ErrConfig, arch, k, kc.BatchPath(arch, k), arch, k, err)
+	}
+	bv, err := zk.NewBatchVerifier(keys.VK, k)
+	if err != nil {
+		return nil, fmt.Errorf("%w: batch: %s: %w", ErrConfig, kc.BatchPath(arch, k), err)
+	}
+	return map[int]*zk.BatchVerifier{k: bv}, nil
 }
