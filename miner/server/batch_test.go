@@ -94,6 +94,9 @@ func TestBatchProofsOverHTTP(t *testing.T) {
 	if wb, _ := want.MarshalBinary(); !bytes.Equal(wb, resp.Public) {
 		t.Fatal("public inputs sent differ from the rebuilt ones")
 	}
+	if info, err := c.Info(context.Background()); err != nil || !slices.Equal(info.BatchSizes, []int{4}) {
+		t.Fatalf("info batch sizes: %+v, %v", info.BatchSizes, err)
+	}
 	var se *api.StatusError
 	_, err = c.InferBatch(context.Background(), api.BatchInferRequest{ID: "b2", Epoch: 41, Inputs: inputs[:1]})
 	if !errors.As(err, &se) || se.Status != 400 {

@@ -281,7 +281,11 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 
 func (s *Server) handleInfo(w http.ResponseWriter, r *http.Request) {
 	h := s.hw.get()
-	writeJSON(w, http.StatusOK, api.Info{
+	var sizes []int
+	if s.cfg.Batch != nil {
+		sizes = s.cfg.Batch.Sizes()
+	}
+	writeJSON(w, http.StatusOK, api.Info{BatchSizes: sizes,
 		Hotkey: hex.EncodeToString(s.cfg.Miner[:]), ChainID: s.cfg.ChainID, Subnet: s.cfg.Subnet,
 		ModelCommitment: s.cfg.ModelCommitment, CircuitID: s.cfg.CircuitID, InputLen: s.cfg.InputLen,
 		Workers: s.cfg.Workers, QueueCap: s.cfg.QueueCap, Hardware: h, HardwareSummary: h.Canonical(),
