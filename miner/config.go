@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -62,6 +63,10 @@ type Config struct {
 	// KeysDir is the proving-key cache ("" is the machine-wide default,
 	// $VERITENSOR_KEYS_DIR or ~/.cache/veritensor/keys).
 	KeysDir string `json:"keys-dir"`
+	// Batch is the batch size served on POST /v2/infer (1, 4 or 16; 0
+	// serves no batches): the batch circuit's proving key for it must be in
+	// KeysDir (`veritensor ceremony verify --arch A --batch K --store`).
+	Batch int `json:"batch"`
 	// Advertise is the endpoint URL published on chain with serve ("" is
 	// http://<bound listen address>, with 127.0.0.1 for an unspecified
 	// host: set it when validators reach you through another address).
@@ -172,6 +177,8 @@ func (c Config) Validate() error {
 		return bad("rate-limit", "rate-limit must be positive and rate-burst at least 1")
 	case c.Hotkey == "":
 		return bad("hotkey", "required: the name of the miner's hotkey in <home>/keys")
+	case c.Batch != 0 && !slices.Contains(zk.BatchSizes, c.Batch):
+		return bad("batch", fmt.Sprintf("%d: want 0 (no batches) or one of %v", c.Batch, zk.BatchSizes))
 	case c.TxTimeout <= 0 || c.Refresh <= 0 || c.Poll <= 0:
 		return bad("tx-timeout", "tx-timeout, refresh and poll must be positive")
 	}

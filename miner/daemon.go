@@ -112,6 +112,7 @@ type daemonRun struct {
 	// backend and device are what the prover runs on, for /v1/info
 	// (zk.BackendCPU, or zk.BackendIcicleGPU and the GPU's name).
 	backend, device string
+	batch           *ZKBatchProver // nil: no /v2/infer
 	// start
 	srv      *server.Server
 	serveErr chan error
@@ -195,14 +196,33 @@ func (d *daemonRun) load() error {
 		return err
 	}
 	if d.fault == nil {
-		d.prover, err = d.zkProver(d.model, d.pub)
-		return err
+		if d.prover, err = d.zkProver(d.model, d.pub); err != nil || d.cfg.Batch == 0 {
+			return err
+		}
+		return d.loadBatch()
 	}
 	d.log.Warn("fault injection: this miner misbehaves on purpose (tests and demos only)", "behavior", d.fault.Behavior())
 	d.prover, err = d.fault.Prover(fault.Env{Classes: int(d.si.Task.OutputSize), Model: d.model, Hotkey: d.pub,
 		LoadModel: func(path string) (*zk.Model, error) { return LoadModel(path, d.si) },
 		Prover:    func(m *zk.Model, hotkey [32]byte) (server.Prover, error) { return d.zkProver(m, hotkey) }})
 	return err
+}
+
+// loadBatch loads the batch circuit's proving key for cfg.Batch inputs
+// (batchprover.go) for /v2/infer.
+func (d *daemonRun) loadBatch() error {
+	arch, err := zk.ParseArch(d.si.Task.Arch)
+	if err != nil {
+		return fmt.Errorf("%w: subnet %d architecture %q: %w", ErrProvingKey, d.si.ID, d.si.Task.Arch, err)
+	}
+	start := time.Now()
+	ps, err := LoadBatchProvers(d.keysDir, arch, []int{d.cfg.Batch})
+	if err != nil {
+		return err
+	}
+	d.batch = &ZKBatchProver{Provers: ps, Model: d.model, Hotkey: d.pub}
+	d.log.Info("batch proving key loaded", "arch", arch, "batch", d.cfg.Batch, "took", time.Since(start).Round(time.Millisecond))
+	return nil
 }
 
 // zkProver loads the subnet's proving key and returns the production
@@ -250,6 +270,9 @@ func (d *daemonRun) start(ctx context.Context) error {
 	scfg.ModelCommitment, scfg.CircuitID, scfg.Version = hex.EncodeToString(commit[:]), hex.EncodeToString(d.si.Task.CircuitID[:]), Version
 	scfg.Prover, scfg.Permits, scfg.Hardware, scfg.Logger = d.prover, permits, d.hw, log
 	scfg.Backend, scfg.BackendDevice = d.backend, d.device // "" (no zk prover): server's "cpu"
+	if d.batch != nil {
+		scfg.Batch = d.batch
+	}
 	if d.srv, err = server.New(scfg); err != nil {
 		l.Close()
 		d.stopped = true

@@ -9,6 +9,7 @@ import (
 
 	"github.com/veritensor/veritensor/internal/netguard"
 	"github.com/veritensor/veritensor/scoring"
+	"github.com/veritensor/veritensor/zk"
 )
 
 // Config configures a Validator engine. Zero values take the defaults
@@ -57,6 +58,12 @@ type Config struct {
 	Endpoints EndpointPolicy
 	// MaxResponse bounds the bytes read from one answer (64 KiB when 0).
 	MaxResponse int64
+	// BatchVerifiers are batch circuits' verifying keys by batch size (each
+	// a zk.BatchVerifier of that size). When one is for Graded+Decoys, every
+	// miner gets its challenges of a tempo, graded and decoys in the plan's
+	// shuffled order, in one POST /v2/infer and answers them with one batch
+	// proof (batch.go); MinerTimeout then bounds that one request.
+	BatchVerifiers map[int]*zk.BatchVerifier
 	// EMAAlphaPPM is the weight of a new tempo's score in each miner's EMA,
 	// parts per million (300,000 when 0).
 	EMAAlphaPPM uint32
@@ -127,6 +134,11 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.MaxResponse == 0 {
 		c.MaxResponse = 64 << 10
+	}
+	for k, bv := range c.BatchVerifiers {
+		if bv == nil || bv.K() != k {
+			return c, fmt.Errorf("%w: the batch verifier listed for %d inputs is not for %d", ErrConfig, k, k)
+		}
 	}
 	if c.EMAAlphaPPM == 0 {
 		c.EMAAlphaPPM = 300_000

@@ -58,7 +58,8 @@ func RunDaemon(ctx context.Context, dc DaemonConfig, hooks DaemonHooks) error {
 	}
 	var hk [32]byte
 	copy(hk[:], k.Public())
-	if _, err := WaitReady(ctx, cc, dc.Subnet, hk, data, time.Duration(dc.RegistrationWait), time.Duration(dc.Poll), log); err != nil {
+	snap, err := WaitReady(ctx, cc, dc.Subnet, hk, data, time.Duration(dc.RegistrationWait), time.Duration(dc.Poll), log)
+	if err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -68,6 +69,11 @@ func RunDaemon(ctx context.Context, dc DaemonConfig, hooks DaemonHooks) error {
 		return err
 	}
 	cfg := dc.engineConfig()
+	if dc.Batch {
+		if cfg.BatchVerifiers, err = loadBatchVerifier(snap, dc); err != nil {
+			return err
+		}
+	}
 	cfg.ChainID, cfg.Hotkey, cfg.Chain, cfg.Submitter, cfg.Dataset = chainID, k.Private, cc, cc, data
 	cfg.Logger, cfg.OnReport = log, hooks.OnReport
 	v, err := New(cfg)

@@ -5,12 +5,14 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/veritensor/veritensor/chain"
 	"github.com/veritensor/veritensor/internal/conf"
 	"github.com/veritensor/veritensor/internal/task"
+	"github.com/veritensor/veritensor/zk"
 )
 
 // Duration is a time.Duration written as Go duration text ("20s") in
@@ -70,6 +72,14 @@ type DaemonConfig struct {
 	RegistrationWait Duration `json:"registration-wait"`
 	// Poll is how often the head is read while the websocket is down.
 	Poll Duration `json:"poll"`
+	// Batch sends each miner its graded+decoys challenges of a tempo in one
+	// POST /v2/infer batch, verified with the batch circuit's verifying key
+	// for graded+decoys inputs from KeysDir (put there by `veritensor
+	// ceremony verify --batch K --store` from the batch circuit's ceremony).
+	Batch bool `json:"batch"`
+	// KeysDir is the key cache holding the batch keys ("" is the
+	// machine-wide default, as the miner's).
+	KeysDir string `json:"keys-dir"`
 }
 
 // DaemonConfigKeys are the keys of DaemonConfig, as flags and in files:
@@ -134,6 +144,8 @@ func (c DaemonConfig) Validate() error {
 		return bad("tx-timeout", "must be positive")
 	case c.RegistrationWait < 0:
 		return bad("registration-wait", "must not be negative")
+	case c.Batch && !slices.Contains(zk.BatchSizes, c.Graded+c.Decoys):
+		return bad("batch", fmt.Sprintf("graded+decoys is %d; a batch has one of %v inputs", c.Graded+c.Decoys, zk.BatchSizes))
 	}
 	if err := c.engineConfig().checkChallenges(); err != nil {
 		return err

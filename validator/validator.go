@@ -236,9 +236,13 @@ func (v *Validator) challengeAll(ctx context.Context, snap Snapshot, arch zk.Arc
 			defer wg.Done()
 			defer func() { <-sem }()
 			var answers []Answer
-			if err := v.cfg.Endpoints.CheckURL(j.n.Endpoint); err != nil {
+			bv := v.cfg.BatchVerifiers[len(j.chs)]
+			switch err := v.cfg.Endpoints.CheckURL(j.n.Endpoint); {
+			case err != nil:
 				answers = refused(j.chs, err)
-			} else {
+			case bv != nil && ver != nil: // one /v2/infer batch (batch.go)
+				answers = v.queryMinerBatch(ctx, bv, j.n, j.chs, snap.Epoch, arch.Outputs())
+			default:
 				answers = v.queryMiner(ctx, ver, j.n, j.chs, snap.Epoch, arch.Outputs())
 			}
 			out[j.idx] = v.scoreMiner(j.n, answers, arch.Outputs())

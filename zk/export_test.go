@@ -9,3 +9,7 @@ var (
 	MnistTest       = mnistTest
 	RandomTestModel = randomModel
 )
+
+// TestSetup is testSetup for the external tests: groth16.Setup, on the CPU
+// for BN254 even under the icicle tag.
+var TestSetup = testSetup

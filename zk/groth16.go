@@ -10,6 +10,7 @@ import (
 
 	"github.com/consensys/gnark-crypto/ecc"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"github.com/consensys/gnark/backend"
 	"github.com/consensys/gnark/backend/groth16"
 	groth16bn254 "github.com/consensys/gnark/backend/groth16/bn254"
 	"github.com/consensys/gnark/constraint"
@@ -118,13 +119,24 @@ func NewProver(a Arch, pk []byte, opts ...ProverOption) (p *Prover, err error) {
 	if err != nil {
 		return nil, err
 	}
-	key, gpk, err := newProvingKey(cfg.gpu)
+	gpk, err := parseProvingKey(ccs, pk, a.String(), cfg.gpu)
+	if err != nil {
+		return nil, err
+	}
+	return &Prover{arch: a, ccs: ccs, pk: gpk, cfg: cfg}, nil
+}
+
+// parseProvingKey decodes pk into a proving key of the build's type (see
+// newProvingKey; gpu selects the GPU backend) and checks it fits ccs (named
+// name in errors).
+func parseProvingKey(ccs constraint.ConstraintSystem, pk []byte, name string, gpu bool) (key groth16.ProvingKey, err error) {
+	key, gpk, err := newProvingKey(gpu)
 	if err != nil {
 		return nil, err
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			p, err = nil, fmt.Errorf("%w: proving key: %v", ErrMalformedKey, r)
+			key, err = nil, fmt.Errorf("%w: proving key: %v", ErrMalformedKey, r)
 		}
 	}()
 	n, err := gpk.UnsafeReadFrom(bytes.NewReader(pk))
@@ -135,9 +147,9 @@ func NewProver(a Arch, pk []byte, opts ...ProverOption) (p *Prover, err error) {
 		return nil, fmt.Errorf("%w: proving key has %d trailing bytes", ErrMalformedKey, int64(len(pk))-n)
 	}
 	if gpk.Domain.Cardinality < uint64(ccs.GetNbConstraints()) || int(gpk.NbInfinityA+uint64(len(gpk.G1.A))) != ccs.GetNbInternalVariables()+ccs.GetNbPublicVariables()+ccs.GetNbSecretVariables() {
-		return nil, fmt.Errorf("%w: proving key is for another circuit than %s", ErrArchMismatch, a)
+		return nil, fmt.Errorf("%w: proving key is for another circuit than %s", ErrArchMismatch, name)
 	}
-	return &Prover{arch: a, ccs: ccs, pk: key, cfg: cfg}, nil
+	return key, nil
 }
 
 // Backend is the prover's backend: BackendCPU or BackendIcicleGPU.
@@ -165,23 +177,32 @@ func (p *Prover) Prove(m *Model, x []int8, b Binding) (proof []byte, pub Public,
 	if err != nil {
 		return nil, Public{}, err
 	}
-	w, err := frontend.NewWitness(assignment, ecc.BN254.ScalarField())
-	if err != nil {
-		return nil, Public{}, fmt.Errorf("%w: witness: %w", ErrProve, err)
-	}
 	if p.cfg.gpu {
 		p.gpu.Lock()
 		defer p.gpu.Unlock()
 	}
-	gp, err := groth16.Prove(p.ccs, p.pk, w, p.cfg.proveOptions()...)
+	proof, err = prove(p.ccs, p.pk, assignment, p.cfg.proveOptions()...)
 	if err != nil {
-		return nil, Public{}, fmt.Errorf("%w: %w", ErrProve, err)
+		return nil, Public{}, err
+	}
+	return proof, pub, nil
+}
+
+// prove proves assignment and encodes the proof.
+func prove(ccs constraint.ConstraintSystem, pk groth16.ProvingKey, assignment frontend.Circuit, opts ...backend.ProverOption) ([]byte, error) {
+	w, err := frontend.NewWitness(assignment, ecc.BN254.ScalarField())
+	if err != nil {
+		return nil, fmt.Errorf("%w: witness: %w", ErrProve, err)
+	}
+	gp, err := groth16.Prove(ccs, pk, w, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrProve, err)
 	}
 	var buf bytes.Buffer
 	if _, err := gp.WriteTo(&buf); err != nil {
-		return nil, Public{}, fmt.Errorf("%w: encode proof: %w", ErrProve, err)
+		return nil, fmt.Errorf("%w: encode proof: %w", ErrProve, err)
 	}
-	return buf.Bytes(), pub, nil
+	return buf.Bytes(), nil
 }
 
 // Verifier checks proofs against one verifying key. It is safe for
@@ -193,19 +214,29 @@ type Verifier struct {
 // NewVerifier parses a verifying key (as written by Setup). It never panics:
 // oversized, truncated, garbled keys, keys on another curve or with another
 // number of public inputs return an error wrapping ErrMalformedKey.
-func NewVerifier(vk []byte) (v *Verifier, err error) {
+func NewVerifier(vk []byte) (*Verifier, error) {
+	gvk, err := parseVerifyingKey(vk, NumPublic)
+	if err != nil {
+		return nil, err
+	}
+	return &Verifier{vk: gvk}, nil
+}
+
+// parseVerifyingKey decodes vk, a key of a circuit of this family with
+// nPublic public inputs.
+func parseVerifyingKey(vk []byte, nPublic int) (gvk *groth16bn254.VerifyingKey, err error) {
 	if len(vk) > MaxVerifyingKeySize {
 		return nil, fmt.Errorf("%w: verifying key of %d bytes, at most %d", ErrMalformedKey, len(vk), MaxVerifyingKeySize)
 	}
-	if err := checkVKLayout(vk); err != nil {
+	if err := checkVKLayout(vk, nPublic); err != nil {
 		return nil, err
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			v, err = nil, fmt.Errorf("%w: verifying key: %v", ErrMalformedKey, r)
+			gvk, err = nil, fmt.Errorf("%w: verifying key: %v", ErrMalformedKey, r)
 		}
 	}()
-	gvk := new(groth16bn254.VerifyingKey)
+	gvk = new(groth16bn254.VerifyingKey)
 	n, err := gvk.ReadFrom(bytes.NewReader(vk))
 	if err != nil {
 		return nil, fmt.Errorf("%w: verifying key: %w", ErrMalformedKey, err)
@@ -218,13 +249,13 @@ func NewVerifier(vk []byte) (v *Verifier, err error) {
 	if len(gvk.PublicAndCommitmentCommitted) != 1 || len(gvk.CommitmentKeys) != 1 {
 		return nil, fmt.Errorf("%w: verifying key has %d commitments, want 1", ErrMalformedKey, len(gvk.CommitmentKeys))
 	}
-	if got := len(gvk.G1.K) - 1 - len(gvk.CommitmentKeys); got != NumPublic {
-		return nil, fmt.Errorf("%w: verifying key has %d public inputs, want %d", ErrMalformedKey, got, NumPublic)
+	if got := len(gvk.G1.K) - 1 - len(gvk.CommitmentKeys); got != nPublic {
+		return nil, fmt.Errorf("%w: verifying key has %d public inputs, want %d", ErrMalformedKey, got, nPublic)
 	}
 	if err := gvk.Precompute(); err != nil {
 		return nil, fmt.Errorf("%w: verifying key: %w", ErrMalformedKey, err)
 	}
-	return &Verifier{vk: gvk}, nil
+	return gvk, nil
 }
 
 // Verify checks proof against the public inputs. It never panics on hostile
@@ -245,6 +276,20 @@ func (v *Verifier) Verify(proof []byte, pub Public) (err error) {
 	if err := pub.Validate(); err != nil {
 		return err
 	}
+	return v.verifyVector(proof, pub.vector())
+}
+
+// verifyVector checks proof against the public witness vec.
+func (v *Verifier) verifyVector(proof []byte, vec fr.Vector) (err error) {
+	if len(proof) > MaxProofSize {
+		return fmt.Errorf("%w: %d bytes, at most %d", ErrMalformedProof, len(proof), MaxProofSize)
+	}
+	if len(proof) != ProofSize {
+		return fmt.Errorf("%w: %d bytes, want %d", ErrMalformedProof, len(proof), ProofSize)
+	}
+	if binary.BigEndian.Uint32(proof[128:132]) != 1 {
+		return fmt.Errorf("%w: commitment count is not 1", ErrMalformedProof)
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("%w: %v", ErrMalformedProof, r)
@@ -261,7 +306,7 @@ func (v *Verifier) Verify(proof []byte, pub Public) (err error) {
 	if len(gp.Commitments) != len(v.vk.CommitmentKeys) {
 		return fmt.Errorf("%w: %d commitments, want %d", ErrMalformedProof, len(gp.Commitments), len(v.vk.CommitmentKeys))
 	}
-	if err := groth16bn254.Verify(gp, v.vk, pub.vector()); err != nil {
+	if err := groth16bn254.Verify(gp, v.vk, vec); err != nil {
 		return fmt.Errorf("%w: %w", ErrProofInvalid, err)
 	}
 	return nil
@@ -272,24 +317,25 @@ func (v *Verifier) Verify(proof []byte, pub Public) (err error) {
 // slice (u32 count, then 32 bytes per point).
 const (
 	vkPointsSize = 3*32 + 3*64
-	vkNumK       = NumPublic + 2 // constant one + public inputs + one commitment
 )
 
 // checkVKLayout checks the slice lengths gnark's decoder would trust (and
-// allocate) before it runs: K has vkNumK points, one public-committed list of
-// at most NumPublic entries, one commitment key.
-func checkVKLayout(vk []byte) error {
+// allocate) before it runs: K has nPublic + 2 points (the constant one, the
+// public inputs, one commitment), one public-committed list of at most
+// nPublic entries, one commitment key.
+func checkVKLayout(vk []byte, nPublic int) error {
+	vkNumK := uint32(nPublic + 2)
 	r := reader{b: vk}
 	r.next(vkPointsSize)
 	if n := r.u32(); r.err || n != vkNumK {
 		return fmt.Errorf("%w: verifying key has %d K points, want %d (another curve or circuit?)", ErrMalformedKey, n, vkNumK)
 	}
-	r.next(32 * vkNumK)
+	r.next(32 * int(vkNumK))
 	if n := r.u32(); r.err || n != 1 {
 		return fmt.Errorf("%w: verifying key has %d commitment lists, want 1", ErrMalformedKey, n)
 	}
 	n := r.u32()
-	if r.err || n > NumPublic {
+	if r.err || n > uint32(nPublic) {
 		return fmt.Errorf("%w: verifying key commits to %d public inputs", ErrMalformedKey, n)
 	}
 	r.next(8 * int(n))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/veritensor/veritensor/internal/ceremonydir"
 	"github.com/veritensor/veritensor/internal/ceremonyverify"
+	"github.com/veritensor/veritensor/internal/keycache"
 	"github.com/veritensor/veritensor/internal/progress"
 	"github.com/veritensor/veritensor/zk"
 	"github.com/veritensor/veritensor/zk/ceremony"
@@ -25,6 +26,10 @@ var ceremonyDirFlag = &cli.StringFlag{
 }
 
 var ceremonyArchFlag = &cli.StringFlag{Name: "arch", Usage: "layer sizes of the circuit, e.g. 784-64-10"}
+
+// ceremonyBatchFlag picks the batch circuit of k inputs of --arch (its own
+// phase 2, named by zk.BatchCircuitID).
+var ceremonyBatchFlag = &cli.IntFlag{Name: "batch", Usage: "batch size k: the batch circuit of k inputs of --arch (docs/zk.md, \"Batch proofs\"); 0 is the single circuit"}
 
 // ceremonyLiveVerify, when set by the chain side (an init function in
 // another file of this package), audits a live subnet's ceremony:
@@ -41,10 +46,12 @@ var ceremonyVerifyCmd = &cli.Command{
 		"compiled from --arch, and re-seals phase 2 to the keys. Without --beacon1/--beacon2 the beacons the\n" +
 		"sealed files claim are used (and printed): compare them with the chain's.",
 	Flags: []cli.Flag{
-		ceremonyDirFlag, ceremonyArchFlag,
+		ceremonyDirFlag, ceremonyArchFlag, ceremonyBatchFlag,
 		&cli.StringFlag{Name: "beacon1", Usage: "expected phase-1 beacon, hex (default: the one in the sealed file)"},
 		&cli.StringFlag{Name: "beacon2", Usage: "expected phase-2 beacon, hex (default: the one in the sealed file)"},
 		&cli.BoolFlag{Name: "cache", Usage: "use and fill the machine-wide verdict cache (<keys dir>/ceremonies)"},
+		&cli.BoolFlag{Name: "store", Usage: "store the verified keys in the key cache (--keys-dir), where the daemons load them (batch circuits' keys for /v2/infer); verifies afresh"},
+		keysDirFlag,
 		outputFlag,
 	},
 	Action: ceremonyVerify,
@@ -62,13 +69,15 @@ func init() {
 			"  veritensor ceremony init --phase 2 --arch 49-16-10\n" +
 			"  veritensor ceremony contribute                    # each participant, in turn\n" +
 			"  veritensor ceremony seal --beacon HEX --arch 49-16-10   # writes <hex>.pk and <hex>.vk\n" +
-			"  veritensor ceremony verify --arch 49-16-10",
+			"  veritensor ceremony verify --arch 49-16-10\n" +
+			"A batch circuit (--batch K, with --arch) has its own phase 2 on the same sealed phase 1;\n" +
+			"`verify --batch K --store` puts its keys in the key cache for the miner's /v2/infer and validators.",
 		Subcommands: []*cli.Command{
 			{
 				Name:  "init",
 				Usage: "start phase 1 (--log2 or --arch) or phase 2 of --arch on the sealed phase 1 in --dir",
 				Flags: []cli.Flag{
-					ceremonyDirFlag, ceremonyArchFlag,
+					ceremonyDirFlag, ceremonyArchFlag, ceremonyBatchFlag,
 					&cli.IntFlag{Name: "phase", Value: 1, Usage: "1 or 2"},
 					&cli.IntFlag{Name: "log2", Usage: fmt.Sprintf("phase-1 size 2^log2 (%d..%d); default: what --arch needs", ceremony.MinLog2, ceremony.MaxLog2)},
 					outputFlag,
@@ -78,14 +87,14 @@ func init() {
 			{
 				Name:   "contribute",
 				Usage:  "add a contribution with fresh OS randomness to the latest file and print its SHA-256",
-				Flags:  []cli.Flag{ceremonyDirFlag, &cli.StringFlag{Name: "arch", Usage: "circuit whose phase 2 to contribute to, if --dir holds several"}, outputFlag},
+				Flags:  []cli.Flag{ceremonyDirFlag, &cli.StringFlag{Name: "arch", Usage: "circuit whose phase 2 to contribute to, if --dir holds several"}, ceremonyBatchFlag, outputFlag},
 				Action: ceremonyContribute,
 			},
 			{
 				Name:  "seal",
 				Usage: "apply the beacon to the open phase; phase 2 also writes the keys (<hex>.pk, <hex>.vk)",
 				Flags: []cli.Flag{
-					ceremonyDirFlag, ceremonyArchFlag,
+					ceremonyDirFlag, ceremonyArchFlag, ceremonyBatchFlag,
 					&cli.StringFlag{Name: "beacon", Usage: "beacon bytes, hex"},
 					&cli.StringFlag{Name: "block-hash", Usage: "derive the beacon from this block hash (hex) with --chain-id and --ceremony-id (ceremony.Beacon)"},
 					&cli.StringFlag{Name: "chain-id", Usage: "chain ID for --block-hash"},
@@ -99,7 +108,7 @@ func init() {
 				Name:      "inspect",
 				Usage:     "list a transcript's files in order (or one file's header)",
 				ArgsUsage: "[FILE]",
-				Flags:     []cli.Flag{ceremonyDirFlag, &cli.StringFlag{Name: "arch", Usage: "circuit whose phase 2 to list, if --dir holds several"}, outputFlag},
+				Flags:     []cli.Flag{ceremonyDirFlag, &cli.StringFlag{Name: "arch", Usage: "circuit whose phase 2 to list, if --dir holds several"}, ceremonyBatchFlag, outputFlag},
 				Action:    ceremonyInspect,
 			},
 		},
@@ -127,6 +136,9 @@ func ceremonyCircuit(c *cli.Context) (*ceremony.Circuit, error) {
 	if err != nil {
 		return nil, err
 	}
+	if k := c.Int("batch"); k != 0 {
+		return ceremony.CompileBatchCircuit(a, k)
+	}
 	return ceremony.CompileCircuit(a)
 }
 
@@ -139,6 +151,9 @@ func loadChain(c *cli.Context) (*ceremonydir.Chain, error) {
 			return nil, err
 		}
 		cid := ceremony.CircuitID(a)
+		if k := c.Int("batch"); k != 0 {
+			cid = zk.BatchCircuitID(a, k)
+		}
 		id = &cid
 	}
 	return ceremonydir.Load(c.String("dir"), id)
@@ -465,7 +480,7 @@ func ceremonyVerify(c *cli.Context) error {
 		return ceremony.Verify(circuit, ch.Transcript(b1, b2), ceremonyProgress())
 	}
 	var res *ceremony.Result
-	if c.Bool("cache") {
+	if c.Bool("cache") && !c.Bool("store") {
 		vc, err := ceremonyverify.NewCache("")
 		if err != nil {
 			return err
@@ -483,8 +498,26 @@ func ceremonyVerify(c *cli.Context) error {
 		id := res.ID(b1, b2)
 		out.Transcript = hex.EncodeToString(id[:])
 		out.PKSHA256, out.VKSHA256 = hex.EncodeToString(res.Keys.PKHash[:]), hex.EncodeToString(res.Keys.VKHash[:])
+		if c.Bool("store") {
+			err = storeCeremonyKeys(c, circuit, res.Keys)
+		}
 	}
 	return finishVerify(c, out, err, start)
+}
+
+// storeCeremonyKeys puts a verified transcript's keys in the --keys-dir
+// cache, under the single or the batch circuit's entry.
+func storeCeremonyKeys(c *cli.Context, circuit *ceremony.Circuit, k *ceremony.Keys) error {
+	kc, err := keycache.New(c.String("keys-dir"))
+	if err != nil {
+		return err
+	}
+	if circuit.Batch > 0 {
+		_, err = kc.StoreBatch(circuit.Arch, circuit.Batch, k.PK, k.VK)
+	} else {
+		_, err = kc.Store(circuit.Arch, k.PK, k.VK)
+	}
+	return err
 }
 
 func finishVerify(c *cli.Context, out verifyOut, err error, start time.Time) error {

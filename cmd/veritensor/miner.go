@@ -53,6 +53,7 @@ func minerFlags() []cli.Flag {
 		&cli.StringFlag{Name: "chain-id", Usage: "expected chain ID (default: whatever the node says)"},
 		&cli.StringFlag{Name: "hotkey", Value: d.Hotkey, Usage: "name of the miner's hotkey in <home>/keys (registered on the subnet, funded for fees)"},
 		&cli.StringFlag{Name: "keys-dir", Usage: "proving-key cache directory (default $VERITENSOR_KEYS_DIR or ~/.cache/veritensor/keys)"},
+		&cli.IntFlag{Name: "batch", Usage: "batch size served on /v2/infer (1, 4 or 16; 0: none); its batch circuit's proving key must be in --keys-dir"},
 		&cli.StringFlag{Name: "advertise", Usage: "endpoint URL published on chain (default http://<listen address>, 127.0.0.1 for an unspecified host)"},
 		&cli.IntFlag{Name: "workers", Value: d.Workers, Usage: "proofs computed at once"},
 		&cli.IntFlag{Name: "queue", Value: d.Queue, Usage: "requests that may wait for a worker (past it: 503)"},

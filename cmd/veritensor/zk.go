@@ -45,9 +45,11 @@ func init() {
 		Usage: "Groth16 proofs of quantized MLP inference: setup, prove, verify, inspect",
 		Subcommands: []*cli.Command{
 			{
-				Name:   "setup",
-				Usage:  "run (or load from the key cache) the Groth16 setup of an architecture's circuit",
-				Flags:  []cli.Flag{&cli.StringFlag{Name: "arch", Value: "784-64-10", Usage: "layer sizes, e.g. 784-64-10"}, keysDirFlag, outputFlag},
+				Name:  "setup",
+				Usage: "run (or load from the key cache) the Groth16 setup of an architecture's circuit",
+				Flags: []cli.Flag{&cli.StringFlag{Name: "arch", Value: "784-64-10", Usage: "layer sizes, e.g. 784-64-10"},
+					&cli.IntFlag{Name: "batch", Usage: "batch size k: set up the batch circuit of k inputs (single-party: tests and local devnets; subnets use 'ceremony ... --batch')"},
+					keysDirFlag, outputFlag},
 				Action: zkSetup,
 			},
 			{
@@ -121,11 +123,26 @@ func zkSetup(c *cli.Context) error {
 		return err
 	}
 	start := time.Now()
-	kc, k, err := cacheKeys(c, a)
+	var kc *keycache.Cache
+	var k *keycache.Keys
+	dir := ""
+	if b := c.Int("batch"); b != 0 {
+		if kc, err = keycache.New(c.String("keys-dir")); err != nil {
+			return err
+		}
+		bar := newStageTimer(os.Stderr)
+		k, err = kc.GetBatch(a, b, func(s string) { bar.stage(fmt.Sprintf("setup %s batch %d: %s", a, b, s)) })
+		dir = kc.BatchPath(a, b)
+	} else {
+		kc, k, err = cacheKeys(c, a)
+		if kc != nil {
+			dir = kc.Path(a)
+		}
+	}
 	if err != nil {
 		return err
 	}
-	res := setupResult{Arch: a.String(), CircuitID: hex.EncodeToString(k.CircuitID[:]), Dir: kc.Path(a),
+	res := setupResult{Arch: a.String(), CircuitID: hex.EncodeToString(k.CircuitID[:]), Dir: dir,
 		PKBytes: len(k.PK), VKBytes: len(k.VK), PKSHA256: hex.EncodeToString(k.PKHash[:]),
 		VKSHA256: hex.EncodeToString(k.VKHash[:]), Seconds: time.Since(start).Seconds()}
 	return render(c, res, func(w io.Writer) error {

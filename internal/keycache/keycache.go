@@ -66,7 +66,10 @@ func New(dir string) (*Cache, error) {
 
 // Keys is one architecture's key pair with its content hashes.
 type Keys struct {
-	Arch      zk.Arch
+	Arch zk.Arch
+	// Batch is the batch size of a batch circuit's keys (zk.BatchCircuit),
+	// 0 for the single circuit.
+	Batch     int
 	CircuitID [32]byte
 	PK, VK    []byte
 	PKHash    [32]byte // zk.KeyHash(PK)
@@ -78,6 +81,7 @@ type manifest struct {
 	Arch           string `json:"arch"`
 	CircuitID      string `json:"circuit_id"`
 	CircuitVersion int    `json:"circuit_version"`
+	Batch          int    `json:"batch,omitempty"`
 	PKSHA256       string `json:"proving_key_sha256"`
 	VKSHA256       string `json:"verifying_key_sha256"`
 	PKBytes        int    `json:"proving_key_bytes"`
@@ -92,8 +96,24 @@ func (c *Cache) Path(a zk.Arch) string {
 
 // Load reads a's keys and checks their hashes. It returns ErrMiss when the
 // entry is absent or incomplete, ErrCorrupt when it does not check out.
-func (c *Cache) Load(a zk.Arch) (*Keys, error) {
-	dir := c.Path(a)
+func (c *Cache) Load(a zk.Arch) (*Keys, error) { return c.load(a, 0) }
+
+// circuitID is the ID of a's single circuit (batch 0) or batch circuit.
+func circuitID(a zk.Arch, batch int) [32]byte {
+	if batch > 0 {
+		return zk.BatchCircuitID(a, batch)
+	}
+	return a.CircuitID()
+}
+
+// entryPath is the directory of a's single (batch 0) or batch circuit.
+func (c *Cache) entryPath(a zk.Arch, batch int) string {
+	id := circuitID(a, batch)
+	return filepath.Join(c.Dir, hex.EncodeToString(id[:]))
+}
+
+func (c *Cache) load(a zk.Arch, batch int) (*Keys, error) {
+	dir := c.entryPath(a, batch)
 	mb, err := os.ReadFile(filepath.Join(dir, manifestFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s (%s)", ErrMiss, a, dir)
@@ -105,11 +125,11 @@ func (c *Cache) Load(a zk.Arch) (*Keys, error) {
 	if err := json.Unmarshal(mb, &man); err != nil {
 		return nil, fmt.Errorf("%w: %s: manifest: %w", ErrCorrupt, dir, err)
 	}
-	id := a.CircuitID()
-	if man.CircuitID != hex.EncodeToString(id[:]) || man.Arch != a.String() {
+	id := circuitID(a, batch)
+	if man.CircuitID != hex.EncodeToString(id[:]) || man.Arch != a.String() || man.Batch != batch {
 		return nil, fmt.Errorf("%w: %s: manifest is for %s (%s)", ErrCorrupt, dir, man.Arch, man.CircuitID)
 	}
-	k := &Keys{Arch: a, CircuitID: id}
+	k := &Keys{Arch: a, Batch: batch, CircuitID: id}
 	for _, f := range []struct {
 		name string
 		want string
@@ -130,14 +150,20 @@ func (c *Cache) Load(a zk.Arch) (*Keys, error) {
 }
 
 // Store writes a key pair for a atomically and returns it.
-func (c *Cache) Store(a zk.Arch, pk, vk []byte) (*Keys, error) {
-	dir := c.Path(a)
+func (c *Cache) Store(a zk.Arch, pk, vk []byte) (*Keys, error) { return c.store(a, 0, pk, vk) }
+
+func (c *Cache) store(a zk.Arch, batch int, pk, vk []byte) (*Keys, error) {
+	dir := c.entryPath(a, batch)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("keycache: %w", err)
 	}
-	id := a.CircuitID()
-	k := &Keys{Arch: a, CircuitID: id, PK: pk, VK: vk, PKHash: zk.KeyHash(pk), VKHash: zk.KeyHash(vk)}
-	man := manifest{Arch: a.String(), CircuitID: hex.EncodeToString(id[:]), CircuitVersion: zk.CircuitVersion,
+	id := circuitID(a, batch)
+	version := zk.CircuitVersion
+	if batch > 0 {
+		version = zk.BatchCircuitVersion
+	}
+	k := &Keys{Arch: a, Batch: batch, CircuitID: id, PK: pk, VK: vk, PKHash: zk.KeyHash(pk), VKHash: zk.KeyHash(vk)}
+	man := manifest{Arch: a.String(), CircuitID: hex.EncodeToString(id[:]), CircuitVersion: version, Batch: batch,
 		PKSHA256: hex.EncodeToString(k.PKHash[:]), VKSHA256: hex.EncodeToString(k.VKHash[:]), PKBytes: len(pk), VKBytes: len(vk)}
 	mb, err := json.MarshalIndent(man, "", "  ")
 	if err != nil {
@@ -172,34 +198,47 @@ func (c *Cache) LockPath(a zk.Arch) string { return c.Path(a) + ".lock" }
 // nodes), wait for the first setup and then load its keys instead of each
 // running their own; progress hears "wait for <lock path>" while it waits.
 func (c *Cache) Get(a zk.Arch, progress func(stage string)) (*Keys, error) {
-	k, err := c.Load(a)
+	return c.get(a, 0, progress)
+}
+
+func (c *Cache) get(a zk.Arch, batch int, progress func(stage string)) (*Keys, error) {
+	k, err := c.load(a, batch)
 	if err == nil || !errors.Is(err, ErrMiss) {
 		return k, err
 	}
 	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("keycache: %w", err)
 	}
-	unlock, err := lockFile(c.LockPath(a), func() {
+	lock := c.entryPath(a, batch) + ".lock"
+	unlock, err := lockFile(lock, func() {
 		if progress != nil {
-			progress("wait for " + c.LockPath(a))
+			progress("wait for " + lock)
 		}
 	})
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	k, err = c.Load(a)
+	k, err = c.load(a, batch)
 	if err == nil || !errors.Is(err, ErrMiss) {
 		return k, err
 	}
-	pk, vk, err := zk.Setup(a, progress)
+	var pk, vk []byte
+	if batch > 0 {
+		if progress != nil {
+			progress("setup")
+		}
+		pk, vk, err = zk.SetupBatch(a, batch)
+	} else {
+		pk, vk, err = zk.Setup(a, progress)
+	}
 	if err != nil {
 		return nil, err
 	}
 	if progress != nil {
-		progress("write " + c.Path(a))
+		progress("write " + c.entryPath(a, batch))
 	}
-	return c.Store(a, pk, vk)
+	return c.store(a, batch, pk, vk)
 }
 
 // writeAtomic writes b over path through atomicfile.Write.

@@ -69,6 +69,9 @@ type Info struct {
 	CircuitID string `json:"circuit_id"`
 	// InputLen is the number of int8 values InferRequest.Input must hold.
 	InputLen int `json:"input_len"`
+	// BatchSizes are the batch sizes POST /v2/infer proves (none: the miner
+	// serves no batches).
+	BatchSizes []int `json:"batch_sizes,omitempty"`
 	// Workers is the number of proofs the miner computes at once.
 	Workers int `json:"workers"`
 	// QueueCap is how many requests may wait for a worker.

@@ -21,6 +21,14 @@ type Prover interface {
 	Prove(ctx context.Context, input []int8, epoch uint64) (class uint32, proof []byte, public []byte, err error)
 }
 
+// BatchProver proves k inputs in one proof (POST /v2/infer): classes in
+// input order, the proof and zk.BatchPublic's encoding. Sizes are the batch
+// sizes it has keys for. It must be safe for concurrent use, as Prover.
+type BatchProver interface {
+	Sizes() []int
+	ProveBatch(ctx context.Context, inputs [][]int8, epoch uint64) (classes []uint32, proof []byte, public []byte, err error)
+}
+
 // Permits is the validator set of the miner's subnet: Permit reports whether
 // hotkey holds a validator permit there, and its stake in base units. It
 // must be safe for concurrent use and cheap (it runs on every request).
@@ -51,6 +59,10 @@ type Config struct {
 	// Prover proves requests; Permits lists who may send them. Required.
 	Prover  Prover
 	Permits Permits
+	// Batch, when set, serves POST /v2/infer (404 otherwise); MaxBatchBody
+	// bounds its body (1 MiB when 0: 16 inputs of 784 values in JSON).
+	Batch        BatchProver
+	MaxBatchBody int64
 
 	// Workers is the number of proofs computed at once (runtime.NumCPU()
 	// when 0). gnark's CPU prover already spreads one proof over every
@@ -133,6 +145,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MaxBody == 0 {
 		c.MaxBody = d.MaxBody
 	}
+	if c.MaxBatchBody == 0 {
+		c.MaxBatchBody = 1 << 20
+	}
 	if c.CallerRate == 0 {
 		c.CallerRate, c.CallerBurst = d.CallerRate, d.CallerBurst
 	}
@@ -162,7 +177,7 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	switch {
 	case c.InputLen < 0, c.Workers < 0, c.QueueCap < 0, c.RequestTimeout < 0, c.Skew < time.Second, c.MaxBody < 0,
-		c.CallerRate < 0, c.CallerBurst < 0, c.IPRate < 0, c.IPBurst < 0, c.ReplayCap < 0:
+		c.MaxBatchBody < 0, c.CallerRate < 0, c.CallerBurst < 0, c.IPRate < 0, c.IPBurst < 0, c.ReplayCap < 0:
 		return c, fmt.Errorf("%w: negative limit (or skew under 1 s)", ErrConfig)
 	}
 	return c, nil

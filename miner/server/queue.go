@@ -22,6 +22,8 @@ type job struct {
 	seq   uint64 // arrival order
 	input []int8
 	epoch uint64
+	// prove, when set, replaces Prover.Prove (a batch: /v2/infer).
+	prove func(ctx context.Context) result
 	ctx   context.Context
 	done  chan result // buffered 1: exactly one result is sent
 	index int         // position in the heap; -1 once taken out
@@ -29,6 +31,7 @@ type job struct {
 
 type result struct {
 	class         uint32
+	classes       []uint32 // a batch's
 	proof, public []byte
 	err           error
 	took          time.Duration
@@ -169,6 +172,10 @@ func (p *pool) run(j *job) (r result) {
 		r.took = time.Since(start)
 		p.proved(r.took, r.err)
 	}()
+	if j.prove != nil {
+		r = j.prove(j.ctx)
+		return r
+	}
 	r.class, r.proof, r.public, r.err = p.prover.Prove(j.ctx, j.input, j.epoch)
 	return r
 }

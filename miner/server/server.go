@@ -65,12 +65,16 @@ func New(cfg Config) (*Server, error) {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+api.PathInfer, s.handleInfer)
+	if cfg.Batch != nil {
+		mux.HandleFunc("POST "+api.PathInferBatch, s.handleInferBatch)
+	}
 	mux.HandleFunc("GET "+api.PathInfo, s.handleInfo)
 	mux.HandleFunc("GET "+api.PathHealth, s.handleHealth)
 	mux.Handle("GET "+api.PathMetrics, promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case api.PathInfer, api.PathInfo, api.PathHealth, api.PathMetrics:
+		switch {
+		case r.URL.Path == api.PathInfer, r.URL.Path == api.PathInfo, r.URL.Path == api.PathHealth, r.URL.Path == api.PathMetrics,
+			r.URL.Path == api.PathInferBatch && cfg.Batch != nil:
 			writeError(w, http.StatusMethodNotAllowed, api.CodeMethod, r.Method+" is not allowed on "+r.URL.Path)
 		default:
 			writeError(w, http.StatusNotFound, api.CodeNotFound, "no such endpoint: "+r.URL.Path)
@@ -158,7 +162,7 @@ func (s *Server) retryAfter() time.Duration {
 }
 
 func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
-	stake, body, ok := s.authenticate(w, r)
+	stake, body, ok := s.authenticate(w, r, s.cfg.MaxBody)
 	if !ok {
 		return
 	}
@@ -174,15 +178,26 @@ func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 	defer cancel()
 	j := &job{stake: stake, input: req.Input, epoch: req.Epoch, ctx: ctx, done: make(chan result, 1)}
+	if res, ok := s.runJob(w, j); ok {
+		writeJSON(w, http.StatusOK, api.InferResponse{
+			ID: req.ID, Epoch: req.Epoch, Class: res.class, Proof: res.proof, Public: res.public,
+			ProveMillis: res.took.Milliseconds(),
+		})
+	}
+}
+
+// runJob queues j and waits for its result; on any failure it answers and
+// returns ok=false.
+func (s *Server) runJob(w http.ResponseWriter, j *job) (res result, ok bool) {
+	ctx := j.ctx
 	switch err := s.pool.submit(j); {
 	case errors.Is(err, errClosed):
 		writeRetry(w, http.StatusServiceUnavailable, api.CodeBusy, "miner is shutting down", s.retryAfter())
-		return
+		return res, false
 	case err != nil:
 		writeRetry(w, http.StatusServiceUnavailable, api.CodeBusy, "proving queue is full", s.retryAfter())
-		return
+		return res, false
 	}
-	var res result
 	select {
 	case res = <-j.done:
 	case <-ctx.Done():
@@ -191,10 +206,7 @@ func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case res.err == nil:
-		writeJSON(w, http.StatusOK, api.InferResponse{
-			ID: req.ID, Epoch: req.Epoch, Class: res.class, Proof: res.proof, Public: res.public,
-			ProveMillis: res.took.Milliseconds(),
-		})
+		return res, true
 	case errors.Is(res.err, errBusy):
 		writeRetry(w, http.StatusServiceUnavailable, api.CodeBusy, "displaced from the proving queue by a higher-stake validator", s.retryAfter())
 	case errors.Is(res.err, context.DeadlineExceeded):
@@ -207,11 +219,12 @@ func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeError(w, http.StatusInternalServerError, api.CodeInternal, "proving failed: "+res.err.Error())
 	}
+	return res, false
 }
 
 // authenticate runs the checks before the queue and returns the caller's
 // stake and the body; it answers and returns ok=false on the first failure.
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (stake uint64, body []byte, ok bool) {
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, maxBody int64) (stake uint64, body []byte, ok bool) {
 	a, err := s.verifier.CheckFresh(r.Header)
 	if err != nil {
 		writeError(w, http.StatusUnauthorized, api.CodeUnauthorized, err.Error())
@@ -223,11 +236,11 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (stake uin
 			fmt.Sprintf("hotkey %s is not a validator with a permit on subnet %d", hex.EncodeToString(a.Hotkey[:]), s.cfg.Subnet))
 		return 0, nil, false
 	}
-	body, err = readBody(w, r, s.cfg.MaxBody)
+	body, err = readBody(w, r, maxBody)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			writeError(w, http.StatusRequestEntityTooLarge, api.CodeTooLarge, fmt.Sprintf("body over %d bytes", s.cfg.MaxBody))
+			writeError(w, http.StatusRequestEntityTooLarge, api.CodeTooLarge, fmt.Sprintf("body over %d bytes", maxBody))
 		} else {
 			writeError(w, http.StatusBadRequest, api.CodeBadRequest, "reading body: "+err.Error())
 		}
@@ -268,7 +281,11 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 
 func (s *Server) handleInfo(w http.ResponseWriter, r *http.Request) {
 	h := s.hw.get()
-	writeJSON(w, http.StatusOK, api.Info{
+	var sizes []int
+	if s.cfg.Batch != nil {
+		sizes = s.cfg.Batch.Sizes()
+	}
+	writeJSON(w, http.StatusOK, api.Info{BatchSizes: sizes,
 		Hotkey: hex.EncodeToString(s.cfg.Miner[:]), ChainID: s.cfg.ChainID, Subnet: s.cfg.Subnet,
 		ModelCommitment: s.cfg.ModelCommitment, CircuitID: s.cfg.CircuitID, InputLen: s.cfg.InputLen,
 		Workers: s.cfg.Workers, QueueCap: s.cfg.QueueCap, Hardware: h, HardwareSummary: h.Canonical(),
@@ -307,7 +324,7 @@ func (s *Server) count(next http.Handler) http.Handler {
 		next.ServeHTTP(rec, r)
 		path := r.URL.Path
 		switch path {
-		case api.PathInfer, api.PathInfo, api.PathHealth, api.PathMetrics:
+		case api.PathInfer, api.PathInferBatch, api.PathInfo, api.PathHealth, api.PathMetrics:
 		default:
 			path = "other" // bounded label cardinality
 		}

@@ -49,7 +49,10 @@ type FileInfo struct {
 type Circuit struct {
 	// Arch is the architecture; zero for circuits built by tests.
 	Arch zk.Arch
-	// ID is CircuitID(Arch).
+	// Batch is the batch size of a batch circuit (zk.BatchCircuit), 0 for
+	// the single-inference circuit.
+	Batch int
+	// ID is CircuitID(Arch), or zk.BatchCircuitID(Arch, Batch).
 	ID [32]byte
 	// Log2 is the smallest domain that holds the constraints: 2^Log2 >=
 	// NbConstraints. A phase 1 of at least this size can serve the circuit.
@@ -62,6 +65,9 @@ type Circuit struct {
 func (c *Circuit) name() string {
 	if len(c.Arch.Sizes) == 0 {
 		return "a circuit built by hand"
+	}
+	if c.Batch > 0 {
+		return fmt.Sprintf("arch %s, batch of %d, batch circuit version %d", c.Arch, c.Batch, zk.BatchCircuitVersion)
 	}
 	return fmt.Sprintf("arch %s, circuit version %d", c.Arch, zk.CircuitVersion)
 }
@@ -86,6 +92,26 @@ func CompileCircuit(a zk.Arch) (*Circuit, error) {
 		return nil, err
 	}
 	c.Arch = a
+	return c, nil
+}
+
+// CompileBatchCircuit compiles the batch circuit of k inputs of a
+// (zk.CompileBatch), named by zk.BatchCircuitID: a batch circuit has its own
+// phase 2 (a sealed phase 1 of at least its size serves it).
+func CompileBatchCircuit(a zk.Arch, k int) (*Circuit, error) {
+	ccs, err := zk.CompileBatch(a, k)
+	if err != nil {
+		return nil, err
+	}
+	r, ok := ccs.(*cs.R1CS)
+	if !ok {
+		return nil, fmt.Errorf("ceremony: %s batch %d compiles to %T, want a BN254 R1CS", a, k, ccs)
+	}
+	c, err := newCircuit(zk.BatchCircuitID(a, k), r)
+	if err != nil {
+		return nil, err
+	}
+	c.Arch, c.Batch = a, k
 	return c, nil
 }
 

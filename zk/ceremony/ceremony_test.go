@@ -165,3 +165,58 @@ func testNothingCircuit(t *testing.T, r *run) {
 		t.Log(err)
 	}
 }
+
+// TestBatchCeremonyProves runs a 1+2-party ceremony for the batch circuit
+// of 16-8-4 with k = 4 and proves and verifies a batch with its keys; the
+// single circuit's phase 2 cannot stand in for it.
+func TestBatchCeremonyProves(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 2^12 ceremony")
+	}
+	a := zk.Arch{Sizes: []int{16, 8, 4}}
+	c, err := CompileBatchCircuit(a, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ID != zk.BatchCircuitID(a, 4) || c.ID == a.CircuitID() {
+		t.Fatal("batch circuit ID")
+	}
+	t.Logf("16-8-4 batch 4: %d constraints, 2^%d", c.NbConstraints, c.Log2)
+	r := newRun(t, c, c.Log2, 1, 2)
+	res, err := Verify(c, r.transcript(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	single, err := CompileCircuit(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := r.transcript()
+	if _, err := VerifyPhase2(single, BytesOpener(r.sealed1), tr.Phase2, tr.Beacon2, nil); !errors.Is(err, ErrWrongCircuit) {
+		t.Fatalf("batch transcript verified for the single circuit: %v", err)
+	}
+	m, err := zk.RandomModel(a, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := zk.NewBatchProver(a, 4, res.Keys.PK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := zk.NewBatchVerifier(res.Keys.VK, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xs := [][]int8{zk.ChallengeInput([32]byte{1}, 1, 16), zk.ChallengeInput([32]byte{1}, 2, 16), zk.ChallengeInput([32]byte{1}, 3, 16), zk.ChallengeInput([32]byte{1}, 4, 16)}
+	proof, pub, err := p.Prove(m, xs, zk.Binding{Epoch: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Verify(proof, pub); err != nil {
+		t.Fatal(err)
+	}
+	pub.Outputs[1] = (pub.Outputs[1] + 1) % 4
+	if err := v.Verify(proof, pub); !errors.Is(err, zk.ErrProofInvalid) {
+		t.Fatalf("a wrong output verifies: %v", err)
+	}
+}

@@ -1,0 +1,40 @@
+package server
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/veritensor/veritensor/miner/api"
+)
+
+// handleInferBatch serves POST /v2/infer: the checks of /v1/infer (with
+// MaxBatchBody), one queued job per batch, one proof for its k inputs. A
+// batch counts as one request against the caller's rate limit.
+func (s *Server) handleInferBatch(w http.ResponseWriter, r *http.Request) {
+	stake, body, ok := s.authenticate(w, r, s.cfg.MaxBatchBody)
+	if !ok {
+		return
+	}
+	req, err := api.DecodeBatchInferRequest(body, s.cfg.InputLen, s.cfg.Batch.Sizes())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, api.CodeBadRequest, err.Error())
+		return
+	}
+	if s.draining.Load() {
+		writeRetry(w, http.StatusServiceUnavailable, api.CodeBusy, "miner is shutting down", s.retryAfter())
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+	defer cancel()
+	prove := func(ctx context.Context) (res result) {
+		res.classes, res.proof, res.public, res.err = s.cfg.Batch.ProveBatch(ctx, req.Inputs, req.Epoch)
+		return res
+	}
+	j := &job{stake: stake, epoch: req.Epoch, prove: prove, ctx: ctx, done: make(chan result, 1)}
+	if res, ok := s.runJob(w, j); ok {
+		writeJSON(w, http.StatusOK, api.BatchInferResponse{
+			ID: req.ID, Epoch: req.Epoch, Classes: res.classes, Proof: res.proof, Public: res.public,
+			ProveMillis: res.took.Milliseconds(),
+		})
+	}
+}

@@ -1,0 +1,120 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/veritensor/veritensor/miner/api"
+	"github.com/veritensor/veritensor/zk"
+)
+
+// zkBatchProver adapts zk.BatchProver (one per batch size) to BatchProver
+// for these tests.
+type zkBatchProver struct {
+	ps    map[int]*zk.BatchProver
+	m     *zk.Model
+	miner [32]byte
+}
+
+func (z *zkBatchProver) Sizes() []int {
+	var out []int
+	for k := range z.ps {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (z *zkBatchProver) ProveBatch(ctx context.Context, in [][]int8, epoch uint64) ([]uint32, []byte, []byte, error) {
+	p, ok := z.ps[len(in)]
+	if !ok {
+		return nil, nil, nil, fmt.Errorf("%w: no batch of %d", api.ErrBadInput, len(in))
+	}
+	proof, pub, err := p.Prove(z.m, in, zk.Binding{HotkeyHash: zk.HotkeyHash(z.miner[:]), Epoch: epoch})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	pb, err := pub.MarshalBinary()
+	return pub.Outputs, proof, pb, err
+}
+
+// TestBatchProofsOverHTTP serves a real batch proof over loopback on
+// /v2/infer and verifies it as a validator would, against public inputs it
+// rebuilds (the inputs it sent, in order, the classes answered, the miner's
+// hotkey, the epoch); a batch size without keys, and a body over the batch
+// limit, are refused; a miner without batches answers 404.
+func TestBatchProofsOverHTTP(t *testing.T) {
+	a, err := zk.ParseArch("16-8-4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, vk, err := zk.SetupBatch(a, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bp, err := zk.NewBatchProver(a, 4, pk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ver, err := zk.NewBatchVerifier(vk, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := smallModel(t, a)
+	ts := start(t, func(c *Config) {
+		c.InputLen = 16
+		c.Batch = &zkBatchProver{ps: map[int]*zk.BatchProver{4: bp}, m: m, miner: testMiner}
+		c.MaxBatchBody = 1 << 10
+	})
+	c := &api.Client{BaseURL: ts.url, Miner: testMiner, Signer: &api.Signer{ChainID: testChain, Key: high}}
+	inputs := make([][]int8, 4)
+	for j := range inputs {
+		inputs[j] = zk.ChallengeInput([32]byte{byte(j)}, 1, 16)
+	}
+	resp, err := c.InferBatch(context.Background(), api.BatchInferRequest{ID: "b1", Epoch: 41, Inputs: inputs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	classes, err := m.InferBatch(inputs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(resp.Classes, classes) || resp.ID != "b1" || resp.Epoch != 41 {
+		t.Fatalf("answer %+v, native classes %v", resp, classes)
+	}
+	want := zk.BatchPublic{ModelCommitment: m.Commitment(), InputsHash: zk.BatchInputsHash(inputs), Outputs: resp.Classes,
+		HotkeyHash: zk.HotkeyHash(testMiner[:]), Epoch: 41}
+	if err := ver.Verify(resp.Proof, want); err != nil {
+		t.Fatalf("batch proof does not verify: %v", err)
+	}
+	if wb, _ := want.MarshalBinary(); !bytes.Equal(wb, resp.Public) {
+		t.Fatal("public inputs sent differ from the rebuilt ones")
+	}
+	if info, err := c.Info(context.Background()); err != nil || !slices.Equal(info.BatchSizes, []int{4}) {
+		t.Fatalf("info batch sizes: %+v, %v", info.BatchSizes, err)
+	}
+	var se *api.StatusError
+	_, err = c.InferBatch(context.Background(), api.BatchInferRequest{ID: "b2", Epoch: 41, Inputs: inputs[:1]})
+	if !errors.As(err, &se) || se.Status != 400 {
+		t.Fatalf("a batch of 1 to a miner with k=4 keys only: %v, want 400", err)
+	}
+	big := make([][]int8, 16)
+	for j := range big {
+		big[j] = slices.Repeat([]int8{-100}, 16)
+	}
+	_, err = c.InferBatch(context.Background(), api.BatchInferRequest{ID: "b3", Epoch: 41, Inputs: big})
+	if !errors.As(err, &se) || se.Status != 413 {
+		t.Fatalf("a body over MaxBatchBody: %v, want 413", err)
+	}
+
+	plain := start(t, nil)
+	pc := &api.Client{BaseURL: plain.url, Miner: testMiner, Signer: &api.Signer{ChainID: testChain, Key: high}}
+	_, err = pc.InferBatch(context.Background(), api.BatchInferRequest{ID: "b4", Epoch: 1, Inputs: [][]int8{make([]int8, 8)}})
+	if !errors.As(err, &se) || se.Status != 404 {
+		t.Fatalf("a miner without batches: %v, want 404", err)
+	}
+}

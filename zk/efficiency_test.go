@@ -1,0 +1,216 @@
+package zk_test
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/backend/groth16"
+	"github.com/consensys/gnark/backend/witness"
+	"github.com/consensys/gnark/constraint"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/frontend/cs/r1cs"
+
+	"github.com/veritensor/veritensor/zk"
+)
+
+// baselineCircuit is the reference R1CS of the prover-efficiency ratio
+// (issue 17): n constraints P_i = X_i * Y_i and one more, sum P_i = S, over
+// private X, Y. Plain gnark Groth16, no commitment. Its cost depends on the
+// witness: small non-negative values make every wire a small scalar in
+// gnark's multi-scalar multiplications, negative ones full-size field
+// elements (p - |v|).
+type baselineCircuit struct {
+	S    frontend.Variable `gnark:",public"`
+	X, Y []frontend.Variable
+}
+
+func (c *baselineCircuit) Define(api frontend.API) error {
+	terms := make([]frontend.Variable, len(c.X))
+	for i := range c.X {
+		terms[i] = api.Mul(c.X[i], c.Y[i])
+	}
+	// The long sum goes second, into C, as in our circuit.
+	api.AssertIsEqual(c.S, api.Add(terms[0], terms[1], terms[2:]...))
+	return nil
+}
+
+// baseline is the compiled reference circuit of n constraints with its keys
+// (a single-party setup: the key's origin does not change the prover's work).
+type baseline struct {
+	ccs constraint.ConstraintSystem
+	pk  groth16.ProvingKey
+	// nonneg: X in 0..127, Y in 0..255; int8: X, Y in -128..127.
+	nonneg, int8 witness.Witness
+}
+
+func newBaseline(tb testing.TB, n int) baseline {
+	tb.Helper()
+	shape := &baselineCircuit{X: make([]frontend.Variable, n-1), Y: make([]frontend.Variable, n-1)}
+	ccs, err := frontend.Compile(ecc.BN254.ScalarField(), r1cs.NewBuilder, shape, frontend.WithCompressThreshold(0))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	pk := baselineKey(tb, ccs, n)
+	r := rand.New(rand.NewPCG(1, 2))
+	mk := func(lo, xs, ys int) witness.Witness {
+		a := &baselineCircuit{X: make([]frontend.Variable, n-1), Y: make([]frontend.Variable, n-1)}
+		var s int64
+		for i := range a.X {
+			x, y := int64(lo+r.IntN(xs)), int64(lo+r.IntN(ys))
+			a.X[i], a.Y[i] = x, y
+			s += x * y
+		}
+		a.S = s
+		w, err := frontend.NewWitness(a, ecc.BN254.ScalarField())
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return w
+	}
+	return baseline{ccs: ccs, pk: pk, nonneg: mk(0, 128, 256), int8: mk(-128, 256, 256)}
+}
+
+// baselineKey is a single-party proving key of the baseline circuit of n
+// constraints, kept between runs under $TMPDIR/veritensor-bench-keys.
+func baselineKey(tb testing.TB, ccs constraint.ConstraintSystem, n int) groth16.ProvingKey {
+	tb.Helper()
+	path := filepath.Join(os.TempDir(), "veritensor-bench-keys", fmt.Sprintf("baseline-%d.pk", n))
+	if b, err := os.ReadFile(path); err == nil {
+		pk := groth16.NewProvingKey(ecc.BN254)
+		if _, err := pk.UnsafeReadFrom(bytes.NewReader(b)); err == nil {
+			return pk
+		}
+	}
+	pk, _, err := zk.TestSetup(ccs)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := pk.WriteRawTo(&buf); err == nil && os.MkdirAll(filepath.Dir(path), 0o755) == nil {
+		_ = os.WriteFile(path+".tmp", buf.Bytes(), 0o644)
+		_ = os.Rename(path+".tmp", path)
+	}
+	return pk
+}
+
+// BenchmarkEfficiency measures, interleaved in one loop, our single proof
+// (Prover.Prove of VERITENSOR_BENCH_ARCH, default 784-64-10: circuit version
+// 3, "before"), the batch circuit with k = 1 (BatchProver, offset wires,
+// "after"; two constraints more), and plain gnark Groth16 on the baseline
+// R1CS with the single circuit's number of constraints, with small
+// non-negative and with signed int8 values. It reports each time per proof
+// and the efficiency ratios ours / baseline (non-negative).
+func BenchmarkEfficiency(b *testing.B) {
+	k := benchKeys(b)
+	m := zk.RandomTestModel(b, k.arch, 1)
+	x := zk.ChallengeInput([32]byte{9}, 1, k.arch.Inputs())
+	bpk, _ := batchBenchKeys(b, k.arch, 1)
+	bp, err := zk.NewBatchProver(k.arch, 1, bpk)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bpk = nil
+	base := newBaseline(b, k.prover.NbConstraints())
+	if base.ccs.GetNbConstraints() != k.prover.NbConstraints() {
+		b.Fatalf("baseline has %d constraints, ours %d", base.ccs.GetNbConstraints(), k.prover.NbConstraints())
+	}
+	// Wall and process CPU time (user+sys) of each prover, interleaved so
+	// that load from other processes hits all four alike; CPU time is the
+	// figure a shared machine distorts least.
+	var wall, cpu [4]time.Duration
+	provers := [4]func() error{
+		func() error { _, _, err := k.prover.Prove(m, x, zk.Binding{Epoch: 1}); return err },
+		func() error { _, err := groth16.Prove(base.ccs, base.pk, base.nonneg); return err },
+		func() error { _, err := groth16.Prove(base.ccs, base.pk, base.int8); return err },
+		func() error { _, _, err := bp.Prove(m, [][]int8{x}, zk.Binding{Epoch: 1}); return err },
+	}
+	n := 0
+	b.ResetTimer()
+	for b.Loop() {
+		for i, prove := range provers {
+			t0, c0 := time.Now(), cpuTime()
+			if err := prove(); err != nil {
+				b.Fatal(err)
+			}
+			wall[i] += time.Since(t0)
+			cpu[i] += cpuTime() - c0
+		}
+		n++
+	}
+	ours, nonneg, signed, batch1 := wall[0], wall[1], wall[2], wall[3]
+	s := func(d time.Duration) float64 { return d.Seconds() / float64(n) }
+	b.ReportMetric(s(ours), "ours-s")
+	b.ReportMetric(s(nonneg), "baseline-nonneg-s")
+	b.ReportMetric(s(signed), "baseline-int8-s")
+	b.ReportMetric(s(ours)/s(nonneg), "ratio")
+	b.ReportMetric(s(batch1), "batch1-s")
+	b.ReportMetric(s(batch1)/s(nonneg), "batch1-ratio")
+	b.ReportMetric(s(signed)/s(nonneg), "int8/nonneg")
+	b.ReportMetric(float64(k.prover.NbConstraints()), "constraints")
+	b.ReportMetric(s(cpu[0]), "ours-cpu-s")
+	b.ReportMetric(s(cpu[1]), "baseline-nonneg-cpu-s")
+	b.ReportMetric(s(cpu[2]), "baseline-int8-cpu-s")
+	b.ReportMetric(s(cpu[3]), "batch1-cpu-s")
+	b.ReportMetric(s(cpu[0])/s(cpu[1]), "cpu-ratio")
+	b.ReportMetric(s(cpu[3])/s(cpu[1]), "batch1-cpu-ratio")
+}
+
+// BenchmarkEfficiencyBatch is BenchmarkEfficiency for the batch circuits
+// of VERITENSOR_BENCH_BATCH sizes (default 4 and 16): each batch proof
+// against plain gnark Groth16 on the non-negative baseline R1CS with the
+// same number of constraints, interleaved, in wall and CPU time.
+func BenchmarkEfficiencyBatch(b *testing.B) {
+	a := benchArch(b)
+	m := zk.RandomTestModel(b, a, 1)
+	sizes := batchSizes()
+	if os.Getenv("VERITENSOR_BENCH_BATCH") == "" {
+		sizes = []int{4, 16}
+	}
+	for _, k := range sizes {
+		b.Run(fmt.Sprintf("k=%d", k), func(b *testing.B) {
+			pk, _ := batchBenchKeys(b, a, k)
+			p, err := zk.NewBatchProver(a, k, pk)
+			if err != nil {
+				b.Fatal(err)
+			}
+			pk = nil
+			base := newBaseline(b, p.NbConstraints())
+			xs := make([][]int8, k)
+			for j := range xs {
+				xs[j] = zk.ChallengeInput([32]byte{9}, uint32(j), a.Inputs())
+			}
+			var wall, cpu [2]time.Duration
+			provers := [2]func() error{
+				func() error { _, _, err := p.Prove(m, xs, zk.Binding{Epoch: 1}); return err },
+				func() error { _, err := groth16.Prove(base.ccs, base.pk, base.nonneg); return err },
+			}
+			n := 0
+			b.ResetTimer()
+			for b.Loop() {
+				for i, prove := range provers {
+					t0, c0 := time.Now(), cpuTime()
+					if err := prove(); err != nil {
+						b.Fatal(err)
+					}
+					wall[i] += time.Since(t0)
+					cpu[i] += cpuTime() - c0
+				}
+				n++
+			}
+			s := func(d time.Duration) float64 { return d.Seconds() / float64(n) }
+			b.ReportMetric(s(wall[0]), "batch-s")
+			b.ReportMetric(s(wall[1]), "baseline-nonneg-s")
+			b.ReportMetric(s(cpu[0]), "batch-cpu-s")
+			b.ReportMetric(s(cpu[1]), "baseline-nonneg-cpu-s")
+			b.ReportMetric(s(wall[0])/s(wall[1]), "ratio")
+			b.ReportMetric(s(cpu[0])/s(cpu[1]), "cpu-ratio")
+			b.ReportMetric(float64(p.NbConstraints()), "constraints")
+		})
+	}
+}
