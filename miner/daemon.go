@@ -103,9 +103,16 @@ func RunDaemon(ctx context.Context, cfg Config, hooks DaemonHooks) error {
 			"it is a validator's hotkey; give the miner its own (veritensor keys add miner --home <miner home>) and register that",
 			ErrConfig, k.Address(), cfg.Hotkey, cfg.Home, me.UID, me.Stake, subnet)
 	}
-	keysDir, err := checkSetup(ctx, hooks.CheckSetup, si, cfg.KeysDir)
-	if err != nil {
-		return fmt.Errorf("miner: refusing to serve subnet %d: %w", si.ID, err)
+	if err := checkTask(ctx, cc, si, log); err != nil {
+		return err
+	}
+	// A proof-less subnet has no ceremony, keys or epoch proofs.
+	proofless := si.Task.Proofless
+	keysDir := cfg.KeysDir
+	if !proofless {
+		if keysDir, err = checkSetup(ctx, hooks.CheckSetup, si, cfg.KeysDir); err != nil {
+			return fmt.Errorf("miner: refusing to serve subnet %d: %w", si.ID, err)
+		}
 	}
 
 	// What it serves and what it proves with.
@@ -125,7 +132,9 @@ func RunDaemon(ctx context.Context, cfg Config, hooks DaemonHooks) error {
 		bind, _ = parseHotkey(cfg.CopyHotkey) // checked by Validate
 	}
 	var prover server.Prover = lazyProver{classes: int(si.Task.OutputSize)}
-	if cfg.Behavior.proves() {
+	if cfg.Behavior.proves() && proofless {
+		prover = NativeProver{Model: proveModel}
+	} else if cfg.Behavior.proves() {
 		start := time.Now()
 		zp, err := LoadProver(keysDir, si)
 		if err != nil {
@@ -212,7 +221,7 @@ func RunDaemon(ctx context.Context, cfg Config, hooks DaemonHooks) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); f.Run(rctx) }()
-	if cfg.Behavior.submits() {
+	if cfg.Behavior.submits() && !proofless {
 		loop := &EpochLoop{Source: cc, Prover: prover, Submitter: cc, Poll: time.Duration(cfg.Poll), Logger: log,
 			OnResult: hooks.OnEpoch, Challenge: challengeFunc(f, int(si.Task.InputSize))}
 		wg.Add(1)
