@@ -32,7 +32,10 @@ const testArch = "49-16-10"
 //     chain, offline did not answer;
 //   - both validators earned dividends (paid as stake);
 //   - every node has the same app hash at every height of the run, and
-//     supply = genesis + minted - burned on every node.
+//     supply = genesis + minted - burned on every node;
+//   - the proof-less subnet run next to it (no ceremony, answers without
+//     proofs, graded on outputs) pays its honest and weak miners and not
+//     its lazy one, which answers random classes.
 //
 // A second run on the same home resumes: same subnet and UIDs, no new
 // registration, and it pays again.
@@ -47,7 +50,7 @@ func TestDevnetEndToEnd(t *testing.T) {
 	_ = arch // the keys come from the devnet's own ceremony
 	home := t.TempDir()
 	opts := Options{Home: home, Nodes: 3, Epochs: 2, Arch: testArch, Tempo: 30, BlockTime: 300 * time.Millisecond,
-		Graded: 6, Decoys: 0, Timeout: 8 * time.Minute, Verbose: os.Getenv("DEVNET_VERBOSE") != ""}
+		Graded: 6, Decoys: 0, Timeout: 8 * time.Minute, Verbose: os.Getenv("DEVNET_VERBOSE") != "", ProoflessSubnet: true}
 	var log strings.Builder
 	w := &syncWriter{w: &log}
 	start := time.Now()
@@ -60,6 +63,7 @@ func TestDevnetEndToEnd(t *testing.T) {
 	_ = res.WriteText(&table)
 	t.Logf("first run in %v:\n%s", time.Since(start), table.String())
 	checkOutcome(t, res, 2, true)
+	checkProofless(t, res, 2)
 	if res.Resumed {
 		t.Fatal("a fresh home reported resumed")
 	}
@@ -91,6 +95,34 @@ func TestDevnetEndToEnd(t *testing.T) {
 	// restart (the validators keep their commits' salts on disk), so only
 	// who is paid is checked, not the validators' fresh measurements.
 	checkOutcome(t, res2, 1, false)
+	checkProofless(t, res2, 1)
+}
+
+// checkProofless: the proof-less subnet paid its honest and weak miners,
+// whose answers all checked out without proofs, and not the lazy one.
+func checkProofless(t *testing.T, res *Result, paid int) {
+	t.Helper()
+	p := res.Proofless
+	if p == nil || p.PaidEpochs < paid || p.Subnet == res.Subnet || len(p.Miners) != len(DefaultProoflessBehaviors) {
+		t.Fatalf("proof-less subnet: %+v", p)
+	}
+	var lowest uint64 = 1 << 63
+	for _, m := range p.Miners {
+		if m.Behavior != Lazy {
+			lowest = min(lowest, m.Emission)
+			if m.Emission == 0 || m.ProofsInvalid != 0 {
+				t.Fatalf("proof-less subnet: %s miner %+v: want paid, every answer valid", m.Behavior, m)
+			}
+		}
+	}
+	for _, m := range p.Miners {
+		// Random answers: chance-corrected quality about 0, so at most a
+		// sliver of what an honest miner earns (100 graded challenges a
+		// tempo: a lucky tempo is rare and worth little).
+		if m.Behavior == Lazy && m.Emission*20 > lowest {
+			t.Fatalf("proof-less subnet: lazy miner %+v earned more than 5%% of an honest one's %d", m, lowest)
+		}
+	}
 }
 
 // checkOutcome checks who earned what; with scored, also that the

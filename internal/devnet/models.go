@@ -26,6 +26,10 @@ type modelSpec struct {
 // could out-score the good one by luck, and "the better model earns more"
 // must hold on every run.
 func modelSpecs(arch string) (good, weak modelSpec) {
+	if a, err := zk.ParseArch(arch); err == nil && a.IsCNN() {
+		// LeNet-style CNN (task mnist-cnn): CNN_GOOD_NOTE
+		return modelSpec{"good", 1, 600}, modelSpec{"weak", 2, 8}
+	}
 	if arch == "784-64-10" {
 		return modelSpec{"good", 1, 4000}, modelSpec{"weak", 2, 12}
 	}
@@ -143,12 +147,23 @@ func sharedModelPath(arch string, s modelSpec) string {
 
 func trainModel(a zk.Arch, s modelSpec, trainSet, testSet mnist.Set, out io.Writer) (*zk.Model, float64, error) {
 	bar := progress.New(out, fmt.Sprintf("train %s model (%s, %d steps)", s.name, a, s.steps))
-	fm, err := train.Train(train.Config{Arch: a, Seed: s.seed, Steps: s.steps}, train.Data(trainSet),
-		func(p train.Progress) { bar.Update(p.Step, p.Steps, "") })
-	if err != nil {
-		return nil, 0, err
+	cfg, report := train.Config{Arch: a, Seed: s.seed, Steps: s.steps}, func(p train.Progress) { bar.Update(p.Step, p.Steps, "") }
+	var fm interface{ Accuracy(train.Data) float64 }
+	var q *zk.Model
+	var err error
+	if a.IsCNN() {
+		var cm *train.CNN
+		if cm, err = train.TrainCNN(cfg, train.Data(trainSet), report); err == nil {
+			fm = cm
+			q, err = train.QuantizeCNN(cm, train.Data(trainSet.Head(2000)))
+		}
+	} else {
+		var mm *train.MLP
+		if mm, err = train.Train(cfg, train.Data(trainSet), report); err == nil {
+			fm = mm
+			q, err = train.Quantize(mm, train.Data(trainSet.Head(5000)))
+		}
 	}
-	q, err := train.Quantize(fm, train.Data(trainSet.Head(5000)))
 	if err != nil {
 		return nil, 0, err
 	}

@@ -157,6 +157,10 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 	if err := ensureSubnet(ctx, c, s, o.Home, say); err != nil {
 		return nil, stopErr(ctx, err)
 	}
+	side, err := ensureProofless(ctx, c, s, &o, say)
+	if err != nil {
+		return nil, stopErr(ctx, err)
+	}
 	// Every daemon follows its own node: wait until every node has
 	// executed the registrations and stakes node 0 has, so no daemon asks
 	// a node that has not seen its UID yet.
@@ -179,7 +183,7 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 	rctx, rcancel := context.WithTimeout(ctx, o.Timeout)
 	defer rcancel()
 	dctx, stopDaemons := context.WithCancel(rctx)
-	d := &daemons{errs: make(chan error, 2*(len(s.Miners)+len(s.Validators)))}
+	d := &daemons{errs: make(chan error, 2*(len(s.Miners)+len(s.Validators)+sideDaemons(s)))}
 	var once sync.Once
 	stopAll := func() {
 		once.Do(func() {
@@ -235,12 +239,21 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 	if err != nil {
 		return nil, stopErr(ctx, err)
 	}
+	if side != nil {
+		if err := side.start(dctx, d, &o, cl, ms, log, say); err != nil {
+			return nil, stopErr(ctx, err)
+		}
+		go side.watch(dctx, c, startHeight, say)
+	}
 	say("daemons started at height %d: %d validators (%d graded + %d decoy challenges per miner per tempo), %d miners",
 		startHeight, len(s.Validators), o.Graded, o.Decoys, len(s.Miners))
 
 	acc := &accounts{emission: map[uint16]uint64{}, proofs: map[uint16]int{}}
 	mon := &monitor{c: c, s: s, acc: acc, startHeight: startHeight, epochs: o.Epochs, say: say}
 	runErr := mon.run(rctx, d.errs)
+	if runErr == nil && side != nil {
+		runErr = side.wait(rctx, o.Epochs, d.errs)
+	}
 	t.close()
 	stopAll()
 	if runErr != nil && ctx.Err() != nil {
@@ -259,6 +272,9 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 	res.GoodAccuracy, res.WeakAccuracy, res.Resumed = ms.GoodAccuracy, ms.WeakAccuracy, resumed
 	if cs, err := ceremonySummary(fctx, c, s.Subnet); err == nil {
 		res.Ceremony = cs
+	}
+	if side != nil {
+		res.Proofless = side.result()
 	}
 	res.Seconds = time.Since(begin).Seconds()
 	say("done: %d epochs paid, nodes stopping", res.PaidEpochs)
