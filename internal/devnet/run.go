@@ -161,6 +161,10 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 	if err != nil {
 		return nil, stopErr(ctx, err)
 	}
+	// The setup above (ceremony included) may outlast sctx on a loaded
+	// machine: the wait below gets its own 2 minutes.
+	sctx, scancel = context.WithTimeout(ctx, 2*time.Minute)
+	defer scancel()
 	// Every daemon follows its own node: wait until every node has
 	// executed the registrations and stakes node 0 has, so no daemon asks
 	// a node that has not seen its UID yet.
