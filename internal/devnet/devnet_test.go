@@ -203,12 +203,15 @@ func TestParseBehaviors(t *testing.T) {
 
 func TestOptionsRejected(t *testing.T) {
 	for name, o := range map[string]Options{
-		"no home":         {},
-		"copycat alone":   {Home: "x", Behaviors: []Behavior{Copycat, Weak}},
-		"short tempo":     {Home: "x", Tempo: 5},
-		"not mnist":       {Home: "x", Arch: "16-8-4"},
-		"too many nodes":  {Home: "x", Nodes: 17},
-		"negative graded": {Home: "x", Graded: -1},
+		"no home":           {},
+		"copycat alone":     {Home: "x", Behaviors: []Behavior{Copycat, Weak}},
+		"short tempo":       {Home: "x", Tempo: 5},
+		"not mnist":         {Home: "x", Arch: "16-8-4"},
+		"too many nodes":    {Home: "x", Nodes: 17},
+		"negative graded":   {Home: "x", Graded: -1},
+		"unknown task":      {Home: "x", Task: "cifar"},
+		"task vs arch":      {Home: "x", Task: "mnist-cnn", Arch: "784-64-10"},
+		"proof-less forger": {Home: "x", ProoflessSubnet: true, ProoflessBehaviors: []Behavior{Honest, Forger}},
 	} {
 		if err := o.defaults(); !errors.Is(err, ErrOptions) {
 			t.Errorf("%s: %v, want ErrOptions", name, err)
@@ -217,6 +220,12 @@ func TestOptionsRejected(t *testing.T) {
 	o := Options{Home: "x"}
 	if err := o.defaults(); err != nil || o.Nodes != 4 || len(o.Behaviors) != 7 || o.Tempo != DefaultTempo("784-64-10") {
 		t.Fatalf("defaults: %+v %v", o, err)
+	}
+	// --task mnist-cnn runs the CNN with the heavy circuit's defaults.
+	o = Options{Home: "x", Task: "mnist-cnn", ProoflessSubnet: true}
+	if err := o.defaults(); err != nil || o.Arch != "28x28-c8k5-mp2-c16k5-mp2-10" || o.Tempo != DefaultTempo("784-64-10") ||
+		o.Graded != 2 || len(o.ProoflessBehaviors) != len(DefaultProoflessBehaviors) {
+		t.Fatalf("task mnist-cnn: %+v %v", o, err)
 	}
 }
 
