@@ -223,7 +223,7 @@ func TestOptionsRejected(t *testing.T) {
 	}
 	// --task mnist-cnn runs the CNN with the heavy circuit's defaults.
 	o = Options{Home: "x", Task: "mnist-cnn", ProoflessSubnet: true}
-	if err := o.defaults(); err != nil || o.Arch != "28x28-c8k5-mp2-c16k5-mp2-10" || o.Tempo != DefaultTempo("784-64-10") ||
+	if err := o.defaults(); err != nil || o.Arch != "28x28-c8k5-mp2-c16k5-mp2-10" || o.Tempo != 300 ||
 		o.Graded != 2 || len(o.ProoflessBehaviors) != len(DefaultProoflessBehaviors) {
 		t.Fatalf("task mnist-cnn: %+v %v", o, err)
 	}

@@ -113,6 +113,12 @@ type Options struct {
 // 784-64-10 proof takes a few seconds on 2 cores and the miners share
 // them) and commit within the epoch.
 func DefaultTempo(arch string) uint64 {
+	if a, err := zk.ParseArch(arch); err == nil && a.IsCNN() {
+		// A CNN proof is ~3x a 784-64-10 one (509,376 constraints, ~5.3
+		// CPU s): the ~25 proofs of a default devnet's tempo take ~70 s
+		// on 2 cores.
+		return 300
+	}
 	if heavyArch(arch) {
 		return 100
 	}
