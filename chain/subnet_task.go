@@ -16,10 +16,6 @@ const TxSubnetCreateTask TxType = 20
 // spec is about 400 bytes).
 const MaxTaskSpecLen = 4096
 
-// prefixSubnetTask + id -> the subnet's task spec, its canonical encoding
-// (internal/task, Spec.Marshal); TaskSpec.TaskHash is its SHA-256.
-const prefixSubnetTask = "sntask/"
-
 // MsgSubnetCreateTask creates a subnet owned by the signer whose task is the
 // given spec file (internal/task), stored on chain and addressed by its
 // SHA-256. Body: name (string) | task (bytes, <= MaxTaskSpecLen, the

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"github.com/veritensor/veritensor/chain"
+	"github.com/veritensor/veritensor/chain/client"
 	"github.com/veritensor/veritensor/zk"
 )
 
@@ -30,8 +31,8 @@ func (n NativeProver) Prove(ctx context.Context, input []int8, _ uint64) (uint32
 // hash the subnet records (client.SubnetSpec) and the subnet's arch, so the
 // miner knows what it is asked to compute before it serves.
 func checkTask(ctx context.Context, cc *ChainClient, si chain.SubnetInfo, log *slog.Logger) error {
-	ss, err := cc.c.SubnetSpec(ctx, si.ID)
-	if err != nil {
+	var ss client.SubnetSpec
+	if err := cc.Retry(ctx, func() (err error) { ss, err = cc.Client().SubnetSpec(ctx, si.ID); return err }); err != nil {
 		return fmt.Errorf("miner: subnet %d task: %w", si.ID, err)
 	}
 	if ss.Spec.Model.Arch != si.Task.Arch {

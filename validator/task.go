@@ -18,8 +18,8 @@ import (
 // source, preprocessing, shape, classes and held-out format.
 func (cc *ChainClient) CheckTask(ctx context.Context, dataset string, log *slog.Logger) error {
 	var ss client.SubnetSpec
-	if err := cc.retry(ctx, func() (err error) { ss, err = cc.c.SubnetSpec(ctx, cc.subnet); return err }); err != nil {
-		return fmt.Errorf("validator: subnet %d task: %w", cc.subnet, err)
+	if err := cc.Retry(ctx, func() (err error) { ss, err = cc.Client().SubnetSpec(ctx, cc.SubnetID()); return err }); err != nil {
+		return fmt.Errorf("validator: subnet %d task: %w", cc.SubnetID(), err)
 	}
 	have, err := task.Resolve(dataset)
 	if err != nil {
@@ -35,7 +35,7 @@ func (cc *ChainClient) CheckTask(ctx context.Context, dataset string, log *slog.
 		}
 		return fmt.Errorf("%w: dataset %s (%s, %s, shape %v) does not fit subnet %d's task %s (%s, %s, shape %v)%s",
 			ErrNotReady, dataset, have.Input.Source, have.Input.Preprocess, have.Input.Shape,
-			cc.subnet, want.Name, want.Input.Source, want.Input.Preprocess, want.Input.Shape, hint)
+			cc.SubnetID(), want.Name, want.Input.Source, want.Input.Preprocess, want.Input.Shape, hint)
 	}
 	log.Info("subnet task", "task", want.Name, "hash", hex.EncodeToString(ss.Hash[:]), "on_chain", ss.OnChain, "require_proof", ss.RequireProof)
 	return nil

@@ -13,6 +13,7 @@ import (
 
 	"github.com/veritensor/veritensor/internal/task"
 	"github.com/veritensor/veritensor/miner"
+	"github.com/veritensor/veritensor/miner/fault"
 	"github.com/veritensor/veritensor/miner/hw"
 	"github.com/veritensor/veritensor/validator"
 )
@@ -23,7 +24,8 @@ type daemons struct {
 	errs chan error
 }
 
-func (d *daemons) go_(what string, f func() error) {
+// spawn runs f in a goroutine; its error, named by what, goes to errs.
+func (d *daemons) spawn(what string, f func() error) {
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
@@ -69,7 +71,7 @@ func startValidators(ctx context.Context, d *daemons, o *Options, s *state, c *c
 		// refused by a validator's default policy.
 		dc.AllowLoopbackEndpoints = true
 		l := log.With("validator", j)
-		d.go_(fmt.Sprintf("validator %d", j), func() error {
+		d.spawn(fmt.Sprintf("validator %d", j), func() error {
 			_, check := setupChecks(dc.Node, l)
 			return validator.RunDaemon(ctx, dc, validator.DaemonHooks{Logger: l, OnReport: func(r *validator.Report) { onReport(j, r) },
 				CheckSetup: check})
@@ -96,7 +98,7 @@ func startMiners(ctx context.Context, d *daemons, o *Options, s *state, c *clust
 			return err
 		}
 		mc := miner.DefaultConfig()
-		mc.Home, mc.Subnet, mc.Listen, mc.Node, mc.ChainID = home, uint64(s.Subnet), "127.0.0.1:0", c.rpc(i%len(c.nodes)), ChainID
+		mc.Home, mc.Subnet, mc.Listen, mc.Node, mc.ChainID = home, s.Subnet, "127.0.0.1:0", c.rpc(i%len(c.nodes)), ChainID
 		mc.Hotkey, mc.KeysDir, mc.Fee = "hotkey", o.KeysDir, fee
 		// One proof at a time per miner: the miners share the machine's
 		// cores, and gnark spreads each proof over all of them.
@@ -107,21 +109,21 @@ func startMiners(ctx context.Context, d *daemons, o *Options, s *state, c *clust
 		mc.Model = ms.GoodPath
 		switch m.Behavior {
 		case Honest:
-			mc.Behavior = miner.Honest
+			mc.Behavior = fault.Honest
 		case Weak:
-			mc.Behavior, mc.Model = miner.Honest, ms.WeakPath
+			mc.Behavior, mc.Model = fault.Honest, ms.WeakPath
 		case Lazy:
-			mc.Behavior = miner.Lazy
+			mc.Behavior = fault.Lazy
 		case Forger:
-			mc.Behavior, mc.ForgeModel = miner.Forger, ms.WeakPath
+			mc.Behavior, mc.ForgeModel = fault.Forger, ms.WeakPath
 		case Copycat:
-			mc.Behavior = miner.Copycat
+			mc.Behavior = fault.Copycat
 			mc.CopyHotkey = hex.EncodeToString(minerHotkey(victim).Public().(ed25519.PublicKey))
 		case Offline:
-			mc.Behavior = miner.Offline
+			mc.Behavior = fault.Offline
 		}
 		l := log.With("miner", i, "behavior", string(m.Behavior))
-		d.go_(fmt.Sprintf("miner %d (%s)", i, m.Behavior), func() error {
+		d.spawn(fmt.Sprintf("miner %d (%s)", i, m.Behavior), func() error {
 			check, _ := setupChecks(mc.Node, l)
 			return miner.RunDaemon(ctx, mc, miner.DaemonHooks{Logger: l, Hardware: cpuOnly, CheckSetup: check,
 				OnReady: func(addr string) { onReady(i, addr) }, OnEpoch: func(r miner.EpochResult) { onEpoch(i, r) }})

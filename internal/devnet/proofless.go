@@ -16,6 +16,7 @@ import (
 	"github.com/veritensor/veritensor/chain/client"
 	"github.com/veritensor/veritensor/internal/task"
 	"github.com/veritensor/veritensor/miner"
+	"github.com/veritensor/veritensor/miner/fault"
 	"github.com/veritensor/veritensor/validator"
 )
 
@@ -204,22 +205,22 @@ func (sd *side) start(ctx context.Context, d *daemons, o *Options, cl *cluster, 
 			return err
 		}
 		mc := miner.DefaultConfig()
-		mc.Home, mc.Subnet, mc.Listen, mc.Node, mc.ChainID = home, uint64(ps.Subnet), "127.0.0.1:0", cl.rpc(i%len(cl.nodes)), ChainID
+		mc.Home, mc.Subnet, mc.Listen, mc.Node, mc.ChainID = home, ps.Subnet, "127.0.0.1:0", cl.rpc(i%len(cl.nodes)), ChainID
 		mc.Hotkey, mc.KeysDir, mc.Fee = "hotkey", o.KeysDir, fee
 		mc.Workers, mc.Queue = 1, 256
 		mc.RequestTimeout, mc.ShutdownTimeout = miner.Duration(30*time.Second), miner.Duration(5*time.Second)
 		mc.Refresh, mc.Poll = miner.Duration(time.Second), miner.Duration(time.Second)
 		mc.RateLimit, mc.RateBurst = 10_000, 10_000
-		mc.Model, mc.Behavior = ms.GoodPath, miner.Honest
+		mc.Model, mc.Behavior = ms.GoodPath, fault.Honest
 		switch m.Behavior {
 		case Weak:
 			mc.Model = ms.WeakPath
 		case Lazy:
-			mc.Behavior = miner.Lazy
+			mc.Behavior = fault.Lazy
 		}
 		l := log.With("subnet", ps.Subnet, "miner", i, "behavior", string(m.Behavior))
 		uid, b := m.UID, m.Behavior
-		d.go_(fmt.Sprintf("proof-less miner %d (%s)", i, b), func() error {
+		d.spawn(fmt.Sprintf("proof-less miner %d (%s)", i, b), func() error {
 			return miner.RunDaemon(ctx, mc, miner.DaemonHooks{Logger: l, Hardware: cpuOnly,
 				OnReady: func(addr string) {
 					say("proof-less subnet %d: miner uid %d (%s) serving on %s", ps.Subnet, uid, b, addr)
@@ -251,7 +252,7 @@ func (sd *side) start(ctx context.Context, d *daemons, o *Options, cl *cluster, 
 		dc.Poll = validator.Duration(time.Second)
 		dc.AllowLoopbackEndpoints = true
 		l := log.With("subnet", ps.Subnet, "validator", j)
-		d.go_(fmt.Sprintf("proof-less validator %d", j), func() error {
+		d.spawn(fmt.Sprintf("proof-less validator %d", j), func() error {
 			return validator.RunDaemon(ctx, dc, validator.DaemonHooks{Logger: l, OnReport: func(r *validator.Report) {
 				if sd.tally.report(j, r) {
 					say("proof-less subnet %d, epoch %d: validator %d graded %d miners without proofs; weights %s %s",
