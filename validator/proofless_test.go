@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/veritensor/veritensor/miner/api"
 	"github.com/veritensor/veritensor/scoring"
@@ -72,7 +73,12 @@ func TestProoflessSubnetScoresOutputs(t *testing.T) {
 	}
 	c := newFakeChain(f, neurons, true)
 	c.snap.Subnet.VerifyingKey, c.snap.Subnet.Proofless = nil, true
-	v := newValidator(t, t.TempDir(), c, vk, func(cfg *Config) { cfg.Graded, cfg.Decoys = 30, 0 })
+	// The miner that proves anyway makes 30 real proofs: on a loaded
+	// machine that outlasts the default tempo budget, so give it room.
+	v := newValidator(t, t.TempDir(), c, vk, func(cfg *Config) {
+		cfg.Graded, cfg.Decoys = 30, 0
+		cfg.BlockTime, cfg.MinerTimeout = time.Minute, 10*time.Minute
+	})
 	rep, err := v.Step(context.Background())
 	if err != nil {
 		t.Fatal(err)
