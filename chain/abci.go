@@ -14,8 +14,10 @@ import (
 // AppVersion is the application protocol version reported in Info. 2: IAVL
 // app hash, economics and cost bounds, min validator stake, setup
 // ceremonies (tx types 40-42) and subnet-create naming a ceremony
-// (docs/protocol.md, "Versions").
-const AppVersion uint64 = 2
+// (docs/protocol.md, "Versions"). 3: subnets carry their task spec
+// (subnet-create-task, tx type 20; sntask/ keys; TaskSpec task_hash and
+// proofless) and proof-less subnets.
+const AppVersion uint64 = 3
 
 // Codespace is the ABCI codespace of every non-zero code (see errors.go).
 const Codespace = "veritensor"
@@ -118,7 +120,7 @@ func (a *App) runTx(st *State, ctx BlockContext, raw []byte) (*TxResult, error) 
 // Info reports the last committed height and app hash, so that after a crash
 // CometBFT replays exactly the blocks the store lacks.
 func (a *App) Info(context.Context, *abci.RequestInfo) (*abci.ResponseInfo, error) {
-	return &abci.ResponseInfo{Data: "veritensor", Version: "2", AppVersion: AppVersion,
+	return &abci.ResponseInfo{Data: "veritensor", Version: "3", AppVersion: AppVersion,
 		LastBlockHeight: a.meta.Height, LastBlockAppHash: a.meta.AppHash}, nil
 }
 

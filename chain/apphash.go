@@ -2,8 +2,10 @@ package chain
 
 // AppHashVersion identifies the app hash definition (docs/protocol.md, "App
 // hash"). Version 1 was a hash chain over change sets; version 2 is the root
-// of an IAVL tree over the whole state.
-const AppHashVersion = 2
+// of an IAVL tree over the whole state. Version 3 is version 2's tree over
+// protocol version 3's state (sntask/ keys, TaskSpec task_hash and
+// proofless): the tree is the same, its inputs differ.
+const AppHashVersion = 3
 
 // The app hash after a block is the root hash of an IAVL tree
 // (github.com/cosmos/iavl v1, ics23 IavlSpec) holding every state key with its

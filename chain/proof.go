@@ -182,6 +182,9 @@ func (m *MsgSubmitProof) Execute(tc *TxContext) error {
 	if err != nil {
 		return err
 	}
+	if sn.Task.Proofless {
+		return fmt.Errorf("%w: subnet %d's task is proof-less: it has no verifying key", ErrProofInvalid, sn.ID)
+	}
 	if m.Epoch != sn.Epoch || sn.Seed.IsZero() {
 		return fmt.Errorf("%w: proof for epoch %d, subnet %d is in epoch %d (seed known: %v)", ErrProofEpoch, m.Epoch, sn.ID, sn.Epoch, !sn.Seed.IsZero())
 	}

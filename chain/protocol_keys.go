@@ -13,6 +13,7 @@ import "encoding/binary"
 const (
 	prefixSubnet          = "sn/"     // + id -> JSON Subnet
 	prefixSubnetVK        = "snvk/"   // + id -> verifying key bytes
+	prefixSubnetTask      = "sntask/" // + id -> task spec, canonical encoding (subnet-create-task)
 	prefixPending         = "snpend/" // + id -> u64 emission accrued this epoch
 	keySubnetNext         = "sn_next" // u64: the next subnet ID
 	prefixNeuron          = "nrn/"    // + id + uid -> binary Neuron (encodeNeuron)

@@ -74,6 +74,14 @@ type TaskSpec struct {
 	DatasetCommitment Hash32 `json:"dataset_commitment"`
 	// ScoringRule is ScoringYuma or ScoringYuma3.
 	ScoringRule string `json:"scoring_rule"`
+	// TaskHash is the SHA-256 of the subnet's task spec (internal/task,
+	// stored under sntask/<id>); absent for subnets made by subnet-create
+	// (arch only), whose task is task.ForArch(Arch).
+	TaskHash *Hash32 `json:"task_hash,omitempty"`
+	// Proofless: the task declares require_proof=false. Miners answer
+	// without proofs, there is no ceremony or verifying key, and
+	// require_proof stays false.
+	Proofless bool `json:"proofless,omitempty"`
 }
 
 // Hyperparams are a subnet's tunable parameters; the owner may change them
@@ -410,6 +418,9 @@ func (m *MsgSubnetUpdate) Execute(tc *TxContext) error {
 	}
 	if m.Hyper.EmissionShare != sn.Hyper.EmissionShare {
 		return fmt.Errorf("%w: emission_share is fixed at creation (%d)", ErrHyperparams, sn.Hyper.EmissionShare)
+	}
+	if m.Hyper.RequireProof && sn.Task.Proofless {
+		return fmt.Errorf("%w: require_proof: subnet %d's task is proof-less (no verifying key)", ErrHyperparams, sn.ID)
 	}
 	sn.Hyper = m.Hyper
 	if err := s.putSubnet(sn); err != nil {

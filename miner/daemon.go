@@ -182,6 +182,13 @@ func (d *daemonRun) wait(ctx context.Context) error {
 			"it is a validator's hotkey; give the miner its own (veritensor keys add miner --home <miner home>) and register that",
 			ErrConfig, k.Address(), cfg.Hotkey, cfg.Home, d.me.UID, d.me.Stake, subnet)
 	}
+	if err := checkTask(ctx, d.cc, d.si, d.log); err != nil {
+		return err
+	}
+	d.keysDir = cfg.KeysDir
+	if d.si.Task.Proofless {
+		return nil // a proof-less subnet has no ceremony, keys or epoch proofs
+	}
 	if d.keysDir, err = checkSetup(ctx, d.hooks.CheckSetup, d.si, cfg.KeysDir); err != nil {
 		return fmt.Errorf("miner: refusing to serve subnet %d: %w", d.si.ID, err)
 	}
@@ -228,6 +235,9 @@ func (d *daemonRun) loadBatch() error {
 // zkProver loads the subnet's proving key and returns the production
 // prover of model, its proofs bound to hotkey.
 func (d *daemonRun) zkProver(model *zk.Model, hotkey [32]byte) (server.Prover, error) {
+	if d.si.Task.Proofless {
+		return NativeProver{Model: model}, nil // answers without proofs
+	}
 	start := time.Now()
 	var opts []zk.ProverOption
 	if d.cfg.GPU {
@@ -331,7 +341,7 @@ func (d *daemonRun) run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); d.follower.Run(rctx) }()
-	if d.fault == nil || d.fault.Submits() {
+	if (d.fault == nil || d.fault.Submits()) && !d.si.Task.Proofless {
 		loop := &EpochLoop{Source: d.cc, Prover: d.prover, Submitter: d.cc, Poll: time.Duration(d.cfg.Poll), Logger: d.log,
 			OnResult: d.hooks.OnEpoch, Challenge: challengeFunc(d.follower, int(d.si.Task.InputSize))}
 		wg.Add(1)

@@ -81,8 +81,11 @@ type Subnet struct {
 	// Arch is the task's model architecture, e.g. "784-64-10".
 	Arch string
 	// VerifyingKey is the subnet's Groth16 verifying key (zk.Setup's
-	// encoding).
+	// encoding); empty on a proof-less subnet.
 	VerifyingKey []byte
+	// Proofless: the subnet's task has require_proof false. Answers are
+	// graded without proofs (a proof sent anyway is ignored).
+	Proofless bool
 	// Tempo is the epoch length in blocks.
 	Tempo uint64
 	// MaxWeightLimit caps any one weight at MaxWeightLimit/65535 of a row's

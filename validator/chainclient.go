@@ -62,14 +62,17 @@ func (cc *ChainClient) Snapshot(ctx context.Context) (Snapshot, error) {
 	if err := cc.Retry(ctx, func() (err error) { mg, err = cc.Client().Metagraph(ctx, cc.SubnetID()); return err }); err != nil {
 		return Snapshot{}, err
 	}
-	vk, err := cc.verifyingKey(ctx, mg.Subnet.Task.VKHash)
-	if err != nil {
-		return Snapshot{}, err
+	var vk []byte
+	if !mg.Subnet.Task.Proofless { // a proof-less subnet has no key
+		var err error
+		if vk, err = cc.verifyingKey(ctx, mg.Subnet.Task.VKHash); err != nil {
+			return Snapshot{}, err
+		}
 	}
 	sn := mg.Subnet
 	snap := Snapshot{
 		Head: Head{Height: mg.Epoch.Height, Epoch: mg.Epoch.Epoch, Seed: mg.Epoch.Seed, NextEpochHeight: mg.Epoch.NextEpochHeight},
-		Subnet: Subnet{ID: sn.ID, Arch: sn.Task.Arch, VerifyingKey: vk, Tempo: sn.Hyper.Tempo,
+		Subnet: Subnet{ID: sn.ID, Arch: sn.Task.Arch, VerifyingKey: vk, Proofless: sn.Task.Proofless, Tempo: sn.Hyper.Tempo,
 			// The chain caps no single weight: chain.Hyperparams has no
 			// max_weight_limit.
 			MaxWeightLimit: 65535, MinAllowedWeights: sn.Hyper.MinAllowedWeights,

@@ -65,6 +65,9 @@ func RunDaemon(ctx context.Context, dc DaemonConfig, hooks DaemonHooks) error {
 		}
 		return err
 	}
+	if err := cc.CheckTask(ctx, dc.Dataset, log); err != nil {
+		return err
+	}
 	if err := checkSetup(ctx, hooks.CheckSetup, cc, dc.Subnet); err != nil {
 		return err
 	}

@@ -78,6 +78,11 @@ func ExpectedPublic(n Neuron, input []int8, class uint32, epoch uint64) zk.Publi
 // echoed ID and epoch, the class range, then the proof against
 // ExpectedPublic with ver. The public inputs the miner sent are only
 // compared, never trusted. nil means Valid.
+//
+// ver is nil only for a proof-less subnet (Subnet.Proofless): the answer is
+// then checked without a proof (ID, epoch, class range; quality is graded
+// against the labels) and a proof sent anyway is ignored. With a verifier,
+// an answer without a proof is invalid (ErrNoProof).
 func CheckAnswer(ver *zk.Verifier, n Neuron, ch Challenge, epoch uint64, outputs int, resp api.InferResponse) error {
 	switch {
 	case resp.ID != ch.ID:
@@ -86,6 +91,8 @@ func CheckAnswer(ver *zk.Verifier, n Neuron, ch Challenge, epoch uint64, outputs
 		return fmt.Errorf("%w: epoch %d, asked %d", ErrBadAnswer, resp.Epoch, epoch)
 	case resp.Class >= uint32(outputs):
 		return fmt.Errorf("%w: class %d, the task has %d", ErrBadAnswer, resp.Class, outputs)
+	case ver == nil:
+		return nil
 	case len(resp.Proof) == 0:
 		return ErrNoProof
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/veritensor/veritensor/chain"
+	"github.com/veritensor/veritensor/internal/task"
 	"github.com/veritensor/veritensor/zk"
 )
 
@@ -101,11 +102,8 @@ func checkDataset(snap Snapshot, ds Dataset) error {
 	}
 	if x, _ := ds.Sample(0); len(x) != arch.Inputs() {
 		hint := ""
-		switch arch.Inputs() {
-		case 784:
-			hint = " (use --dataset mnist)"
-		case 49:
-			hint = " (use --dataset mnist-7x7)"
+		if fit, err := task.ForArch(arch.String()); err == nil {
+			hint = fmt.Sprintf(" (use --dataset %s)", fit.Name)
 		}
 		return fmt.Errorf("%w: the dataset's samples have %d inputs but subnet %d's task %s takes %d%s",
 			ErrNotReady, len(x), snap.Subnet.ID, snap.Subnet.Arch, arch.Inputs(), hint)

@@ -127,13 +127,14 @@ func hyperFromFlags(c *cli.Context, base chain.Hyperparams, all bool) chain.Hype
 func subnetCreateCommand(name string) *cli.Command {
 	return &cli.Command{
 		Name:  name,
-		Usage: "create a subnet whose keys are a sealed setup ceremony's (--ceremony), burn the creation fee",
+		Usage: "create a subnet whose keys are a sealed setup ceremony's (--ceremony), burn the creation fee; --task puts a task spec on chain (a proof-less one needs no ceremony)",
 		Flags: txFlags(append([]cli.Flag{
 			&cli.StringFlag{Name: "name", Required: true, Usage: "subnet name (printable ASCII, <= 64 bytes)"},
 			&cli.StringFlag{Name: "arch", Value: "784-64-10", Usage: "model architecture of the task, e.g. 784-64-10"},
 			&cli.StringFlag{Name: "scoring-rule", Value: chain.ScoringYuma, Usage: "yuma (subtensor's original bonds) or yuma3 (per-pair bonds)"},
 			&cli.StringFlag{Name: "dataset-commitment", Usage: "32-byte hex commitment to the validators' dataset (default zero)"},
-			&cli.UintFlag{Name: "ceremony", Required: true, Usage: "sealed phase-2 setup ceremony of the arch's circuit (see 'veritensor query ceremonies')"},
+			&cli.UintFlag{Name: "ceremony", Usage: "sealed phase-2 setup ceremony of the arch's circuit (see 'veritensor query ceremonies'); required unless --task is proof-less"},
+			&cli.StringFlag{Name: "task", Usage: "task spec file (veritensor task init): stored on chain with its hash (subnet-create-task); its arch replaces --arch"},
 		}, hyperFlags(false)...)...),
 		Action: subnetCreate,
 	}
@@ -158,15 +159,22 @@ func init() {
 }
 
 func subnetCreate(c *cli.Context) error {
-	arch, err := zk.ParseArch(c.String("arch"))
-	if err != nil {
-		return err
-	}
 	var dataset chain.Hash32
 	if s := c.String("dataset-commitment"); s != "" {
+		var err error
 		if dataset, err = chain.ParseHash32(s); err != nil {
 			return err
 		}
+	}
+	if c.IsSet("task") {
+		return subnetCreateTask(c, dataset)
+	}
+	if !c.IsSet("ceremony") {
+		return fmt.Errorf("--ceremony is required (the sealed phase-2 ceremony of the arch's circuit)")
+	}
+	arch, err := zk.ParseArch(c.String("arch"))
+	if err != nil {
+		return err
 	}
 	return sendMsg(c, &chain.MsgSubnetCreate{Name: c.String("name"), Arch: arch.String(), Ceremony: uint32(c.Uint("ceremony")),
 		DatasetCommitment: dataset, ScoringRule: c.String("scoring-rule"),

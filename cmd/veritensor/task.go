@@ -35,10 +35,12 @@ func init() {
 			},
 			{
 				Name:      "inspect",
-				Usage:     "print a task spec's fields and content hash",
-				ArgsUsage: "SPEC.json",
-				Flags:     []cli.Flag{outputFlag},
-				Action:    taskInspect,
+				Usage:     "print a task spec's fields and content hash: of a file, or of a subnet's task on chain (--subnet N --node URL, checked against the subnet's task hash)",
+				ArgsUsage: "SPEC.json | --subnet N",
+				Flags: []cli.Flag{outputFlag,
+					&cli.IntFlag{Name: "subnet", Value: -1, Usage: "read the task of this subnet from --node (instead of a file)"},
+					nodeFlag, timeoutFlag},
+				Action: taskInspect,
 			},
 			{
 				Name:      "validate",
@@ -52,7 +54,11 @@ func init() {
 }
 
 type taskResult struct {
-	File      string    `json:"file,omitempty"`
+	File string `json:"file,omitempty"`
+	// Subnet and OnChain: the task was read from a subnet (OnChain false:
+	// the subnet predates task specs and runs the built-in task of its arch).
+	Subnet    *int      `json:"subnet,omitempty"`
+	OnChain   bool      `json:"on_chain,omitempty"`
 	Hash      string    `json:"hash"`
 	Canonical bool      `json:"canonical"`
 	Spec      task.Spec `json:"spec"`
@@ -121,17 +127,53 @@ func readSpec(c *cli.Context) (taskResult, error) {
 }
 
 func taskInspect(c *cli.Context) error {
-	res, err := readSpec(c)
+	read := readSpec
+	if c.IsSet("subnet") {
+		read = readSubnetSpec
+	}
+	res, err := read(c)
 	if err != nil {
 		return err
 	}
 	s := res.Spec
 	return render(c, res, func(w io.Writer) error {
-		_, err := fmt.Fprintf(w, "task:          %s\ndescription:   %s\nhash:          %s\ninput:         %s, preprocessing %s, shape %v, quantized %s\nlabels:        %d classes\nheld-out data: %s (%s split)\narch:          %s\ncircuit id:    %s\nmetric:        %s\nrequire proof: %v\ncanonical:     %v\n",
+		_, err := fmt.Fprintf(w, "task:          %s\ndescription:   %s\nhash:          %s\ninput:         %s, preprocessing %s, shape %v, quantized %s\nlabels:        %d classes\nheld-out data: %s (%s split)\narch:          %s\ncircuit id:    %s\nmetric:        %s\nrequire proof: %v\ncanonical:     %v\n%s",
 			s.Name, s.Description, res.Hash, s.Input.Source, s.Input.Preprocess, s.Input.Shape, s.Input.Quantize,
-			s.Labels.Classes, s.Dataset.Format, s.Dataset.Split, s.Model.Arch, s.Model.CircuitID, s.Metric, s.RequireProof, res.Canonical)
+			s.Labels.Classes, s.Dataset.Format, s.Dataset.Split, s.Model.Arch, s.Model.CircuitID, s.Metric, s.RequireProof, res.Canonical, subnetLine(res))
 		return err
 	})
+}
+
+func subnetLine(res taskResult) string {
+	switch {
+	case res.Subnet == nil:
+		return ""
+	case res.OnChain:
+		return fmt.Sprintf("subnet:        %d (spec on chain, hash checked against the subnet's task_hash)\n", *res.Subnet)
+	}
+	return fmt.Sprintf("subnet:        %d (created with subnet-create, no spec on chain: the built-in task of its arch)\n", *res.Subnet)
+}
+
+// readSubnetSpec reads the task of --subnet from --node
+// (client.SubnetSpec: the spec's hash is checked against the subnet's).
+func readSubnetSpec(c *cli.Context) (taskResult, error) {
+	if c.NArg() != 0 {
+		return taskResult{}, fmt.Errorf("--subnet reads the task from the chain: give no spec file (got %q)", c.Args().First())
+	}
+	id := c.Int("subnet")
+	if id < 0 || id > 0xffff {
+		return taskResult{}, fmt.Errorf("--subnet %d: want 0..65535", id)
+	}
+	cl, ctx, cancel, err := dial(c)
+	if err != nil {
+		return taskResult{}, err
+	}
+	defer cancel()
+	ss, err := cl.SubnetSpec(ctx, uint16(id))
+	if err != nil {
+		return taskResult{}, err
+	}
+	return taskResult{Subnet: &id, OnChain: ss.OnChain, Hash: hex.EncodeToString(ss.Hash[:]), Canonical: true, Spec: ss.Spec}, nil
 }
 
 func taskValidate(c *cli.Context) error {

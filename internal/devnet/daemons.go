@@ -39,7 +39,7 @@ func (d *daemons) spawn(what string, f func() error) {
 // queued behind every other validator's challenges to the same miner, on a
 // machine every miner shares.
 func requestTimeout(arch string) time.Duration {
-	if arch == "784-64-10" {
+	if heavyArch(arch) {
 		return 4 * time.Minute
 	}
 	return 30 * time.Second

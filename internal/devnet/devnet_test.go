@@ -32,7 +32,10 @@ const testArch = "49-16-10"
 //     chain, offline did not answer;
 //   - both validators earned dividends (paid as stake);
 //   - every node has the same app hash at every height of the run, and
-//     supply = genesis + minted - burned on every node.
+//     supply = genesis + minted - burned on every node;
+//   - the proof-less subnet run next to it (no ceremony, answers without
+//     proofs, graded on outputs) pays its honest and weak miners and not
+//     its lazy one, which answers random classes.
 //
 // A second run on the same home resumes: same subnet and UIDs, no new
 // registration, and it pays again.
@@ -47,7 +50,7 @@ func TestDevnetEndToEnd(t *testing.T) {
 	_ = arch // the keys come from the devnet's own ceremony
 	home := t.TempDir()
 	opts := Options{Home: home, Nodes: 3, Epochs: 2, Arch: testArch, Tempo: 30, BlockTime: 300 * time.Millisecond,
-		Graded: 6, Decoys: 0, Timeout: 8 * time.Minute, Verbose: os.Getenv("DEVNET_VERBOSE") != ""}
+		Graded: 6, Decoys: 0, Timeout: 8 * time.Minute, Verbose: os.Getenv("DEVNET_VERBOSE") != "", ProoflessSubnet: true}
 	var log strings.Builder
 	w := &syncWriter{w: &log}
 	start := time.Now()
@@ -60,6 +63,7 @@ func TestDevnetEndToEnd(t *testing.T) {
 	_ = res.WriteText(&table)
 	t.Logf("first run in %v:\n%s", time.Since(start), table.String())
 	checkOutcome(t, res, 2, true)
+	checkProofless(t, res, 2)
 	if res.Resumed {
 		t.Fatal("a fresh home reported resumed")
 	}
@@ -91,6 +95,34 @@ func TestDevnetEndToEnd(t *testing.T) {
 	// restart (the validators keep their commits' salts on disk), so only
 	// who is paid is checked, not the validators' fresh measurements.
 	checkOutcome(t, res2, 1, false)
+	checkProofless(t, res2, 1)
+}
+
+// checkProofless: the proof-less subnet paid its honest and weak miners,
+// whose answers all checked out without proofs, and not the lazy one.
+func checkProofless(t *testing.T, res *Result, paid int) {
+	t.Helper()
+	p := res.Proofless
+	if p == nil || p.PaidEpochs < paid || p.Subnet == res.Subnet || len(p.Miners) != len(DefaultProoflessBehaviors) {
+		t.Fatalf("proof-less subnet: %+v", p)
+	}
+	var lowest uint64 = 1 << 63
+	for _, m := range p.Miners {
+		if m.Behavior != Lazy {
+			lowest = min(lowest, m.Emission)
+			if m.Emission == 0 || m.ProofsInvalid != 0 {
+				t.Fatalf("proof-less subnet: %s miner %+v: want paid, every answer valid", m.Behavior, m)
+			}
+		}
+	}
+	for _, m := range p.Miners {
+		// Random answers: chance-corrected quality about 0, so at most a
+		// sliver of what an honest miner earns (100 graded challenges a
+		// tempo: a lucky tempo is rare and worth little).
+		if m.Behavior == Lazy && m.Emission*20 > lowest {
+			t.Fatalf("proof-less subnet: lazy miner %+v earned more than 5%% of an honest one's %d", m, lowest)
+		}
+	}
 }
 
 // checkOutcome checks who earned what; with scored, also that the
@@ -171,12 +203,15 @@ func TestParseBehaviors(t *testing.T) {
 
 func TestOptionsRejected(t *testing.T) {
 	for name, o := range map[string]Options{
-		"no home":         {},
-		"copycat alone":   {Home: "x", Behaviors: []Behavior{Copycat, Weak}},
-		"short tempo":     {Home: "x", Tempo: 5},
-		"not mnist":       {Home: "x", Arch: "16-8-4"},
-		"too many nodes":  {Home: "x", Nodes: 17},
-		"negative graded": {Home: "x", Graded: -1},
+		"no home":           {},
+		"copycat alone":     {Home: "x", Behaviors: []Behavior{Copycat, Weak}},
+		"short tempo":       {Home: "x", Tempo: 5},
+		"not mnist":         {Home: "x", Arch: "16-8-4"},
+		"too many nodes":    {Home: "x", Nodes: 17},
+		"negative graded":   {Home: "x", Graded: -1},
+		"unknown task":      {Home: "x", Task: "cifar"},
+		"task vs arch":      {Home: "x", Task: "mnist-cnn", Arch: "784-64-10"},
+		"proof-less forger": {Home: "x", ProoflessSubnet: true, ProoflessBehaviors: []Behavior{Honest, Forger}},
 	} {
 		if err := o.defaults(); !errors.Is(err, ErrOptions) {
 			t.Errorf("%s: %v, want ErrOptions", name, err)
@@ -185,6 +220,12 @@ func TestOptionsRejected(t *testing.T) {
 	o := Options{Home: "x"}
 	if err := o.defaults(); err != nil || o.Nodes != 4 || len(o.Behaviors) != 7 || o.Tempo != DefaultTempo("784-64-10") {
 		t.Fatalf("defaults: %+v %v", o, err)
+	}
+	// --task mnist-cnn runs the CNN with the heavy circuit's defaults.
+	o = Options{Home: "x", Task: "mnist-cnn", ProoflessSubnet: true}
+	if err := o.defaults(); err != nil || o.Arch != "28x28-c8k5-mp2-c16k5-mp2-10" || o.Tempo != 300 ||
+		o.Graded != 2 || len(o.ProoflessBehaviors) != len(DefaultProoflessBehaviors) {
+		t.Fatalf("task mnist-cnn: %+v %v", o, err)
 	}
 }
 

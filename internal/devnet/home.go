@@ -54,6 +54,8 @@ type state struct {
 	Subnet        uint16   `json:"subnet"`
 	Validators    []member `json:"validators"`
 	Miners        []member `json:"miners"`
+	// Proofless is the proof-less subnet's setup (Options.ProoflessSubnet).
+	Proofless *sideState `json:"proofless,omitempty"`
 }
 
 func loadState(home string) (*state, error) {
@@ -146,14 +148,15 @@ func ensureSubnet(ctx context.Context, c *client.Client, s *state, home string, 
 			if err != nil {
 				return err
 			}
-			if _, err := c.CreateSubnet(ctx, owner, &chain.MsgSubnetCreate{Name: SubnetName, Arch: s.Arch,
-				Ceremony: cer, ScoringRule: chain.ScoringYuma, Hyper: h}, fee); err != nil {
+			spec, err := createTaskSubnet(ctx, c, SubnetName, s.Arch, true, cer, h)
+			if err != nil {
 				return fmt.Errorf("devnet: create the subnet: %w", err)
 			}
 			if id, found, err = findSubnet(ctx, c, addr(owner)); err != nil || !found {
 				return fmt.Errorf("devnet: the created subnet is not listed: %v", err)
 			}
-			say("subnet %d created: %s, tempo %d blocks, proofs required, commit-reveal on", id, s.Arch, s.Tempo)
+			say("subnet %d created: %s, task %s (hash %s...) on chain, tempo %d blocks, proofs required, commit-reveal on",
+				id, s.Arch, spec.Name, taskHash(spec), s.Tempo)
 		}
 		s.Subnet, s.SubnetCreated = id, true
 		if err := s.save(home); err != nil {

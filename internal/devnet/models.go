@@ -26,6 +26,11 @@ type modelSpec struct {
 // could out-score the good one by luck, and "the better model earns more"
 // must hold on every run.
 func modelSpecs(arch string) (good, weak modelSpec) {
+	if a, err := zk.ParseArch(arch); err == nil && a.IsCNN() {
+		// LeNet-style CNN (task mnist-cnn): 600 steps give 96.9% (28 CPU s;
+		// the shipped model, 5,625 steps, 98.97%); 20 steps give 49.3%.
+		return modelSpec{"good", 1, 600}, modelSpec{"weak", 2, 20}
+	}
 	if arch == "784-64-10" {
 		return modelSpec{"good", 1, 4000}, modelSpec{"weak", 2, 12}
 	}

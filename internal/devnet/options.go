@@ -75,6 +75,18 @@ type Options struct {
 	// Arch is the subnet's model architecture ("784-64-10"; "49-16-10" runs
 	// on 4x4-pooled 7x7 MNIST images, for fast tests).
 	Arch string
+	// Task, when set, is a built-in task ("mnist", "mnist-7x7",
+	// "mnist-cnn") whose arch the subnet runs (Arch must then be empty or
+	// the same). Every devnet subnet carries its task spec on chain.
+	Task string
+	// ProoflessSubnet also runs a proof-less subnet next to the proven one
+	// (same nodes and scoring validators, the same arch, require_proof
+	// false): ProoflessBehaviors miners answer without proofs and the
+	// validators grade their outputs only.
+	ProoflessSubnet bool
+	// ProoflessBehaviors are its miners (DefaultProoflessBehaviors); only
+	// honest, weak and lazy make sense without proofs.
+	ProoflessBehaviors []Behavior
 	// BlockTime is the nodes' timeout_commit (500 ms).
 	BlockTime time.Duration
 	// Graded and Decoys are each validator's challenges per miner per tempo
@@ -101,7 +113,13 @@ type Options struct {
 // 784-64-10 proof takes a few seconds on 2 cores and the miners share
 // them) and commit within the epoch.
 func DefaultTempo(arch string) uint64 {
-	if arch == "784-64-10" {
+	if a, err := zk.ParseArch(arch); err == nil && a.IsCNN() {
+		// A CNN proof is ~3x a 784-64-10 one (509,376 constraints, ~5.3
+		// CPU s): the ~25 proofs of a default devnet's tempo take ~70 s
+		// on 2 cores.
+		return 300
+	}
+	if heavyArch(arch) {
 		return 100
 	}
 	return 30
@@ -111,7 +129,7 @@ func DefaultTempo(arch string) uint64 {
 // for arch: fewer for the large circuit, where every challenge is a proof
 // of a few seconds.
 func DefaultChallenges(arch string) (graded, decoys int) {
-	if arch == "784-64-10" {
+	if heavyArch(arch) {
 		return 2, 0
 	}
 	return 6, 1
@@ -130,8 +148,14 @@ func (o *Options) defaults() error {
 	if o.Epochs == 0 {
 		o.Epochs = 3
 	}
+	if err := o.applyTask(); err != nil {
+		return err
+	}
 	if o.Arch == "" {
 		o.Arch = "784-64-10"
+	}
+	if o.ProoflessSubnet && len(o.ProoflessBehaviors) == 0 {
+		o.ProoflessBehaviors = DefaultProoflessBehaviors
 	}
 	if o.Tempo == 0 {
 		o.Tempo = DefaultTempo(o.Arch)
@@ -163,6 +187,11 @@ func (o *Options) defaults() error {
 		return fmt.Errorf("%w: tempo %d blocks is too short for commit-reveal and proofs (at least 10)", ErrOptions, o.Tempo)
 	case o.Graded < 0 || o.Decoys < 0:
 		return fmt.Errorf("%w: negative challenge count", ErrOptions)
+	}
+	for _, b := range o.ProoflessBehaviors {
+		if b != Honest && b != Weak && b != Lazy {
+			return fmt.Errorf("%w: proof-less subnet miner %q: want honest, weak or lazy (the others cheat on proofs)", ErrOptions, b)
+		}
 	}
 	for _, b := range o.Behaviors {
 		if b == Copycat && !hasHonest(o.Behaviors) {

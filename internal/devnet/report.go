@@ -24,6 +24,9 @@ func (r *runner) report() (*Result, error) {
 	if cs, err := ceremonySummary(fctx, r.c, r.s.Subnet); err == nil {
 		res.Ceremony = cs
 	}
+	if r.side != nil {
+		res.Proofless = r.side.result()
+	}
 	res.Seconds = time.Since(r.begin).Seconds()
 	r.say("done: %d epochs paid, nodes stopping", res.PaidEpochs)
 	return res, nil

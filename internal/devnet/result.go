@@ -48,6 +48,9 @@ type Result struct {
 	Resumed bool `json:"resumed"`
 	// Seconds is the run's wall time, setup included.
 	Seconds float64 `json:"seconds"`
+	// Proofless is the proof-less subnet run next to the proven one
+	// (Options.ProoflessSubnet), nil without one.
+	Proofless *SubnetResult `json:"proofless,omitempty"`
 }
 
 // MinerResult is one miner over the run.
@@ -137,6 +140,9 @@ func (r *Result) WriteText(w io.Writer) error {
 		if len(short) > 16 {
 			short = short[:16] + "..."
 		}
+	}
+	if r.Proofless != nil {
+		r.Proofless.writeText(w)
 	}
 	_, err := fmt.Fprintf(w, "\napp hashes of %d nodes at heights %d-%d: %s (%s); supply %d: %s (genesis %d + minted %d - burned %d)\n",
 		r.Nodes, r.StartHeight, r.Height, agree, short, r.Tokenomics.Supply, conserved, r.GenesisSupply, r.Tokenomics.Minted, r.Tokenomics.Burned)

@@ -81,6 +81,9 @@ type runner struct {
 	startHeight int64
 	// run
 	acc *accounts
+	// side is the proof-less subnet (Options.ProoflessSubnet; proofless.go),
+	// nil without one.
+	side *side
 
 	cleanups []func() // run last first by cleanup
 }
@@ -106,7 +109,10 @@ func (r *runner) cleanup() {
 func (r *runner) run(rctx context.Context) error {
 	r.acc = &accounts{emission: map[uint16]uint64{}, proofs: map[uint16]int{}}
 	mon := &monitor{c: r.c, s: r.s, acc: r.acc, startHeight: r.startHeight, epochs: r.o.Epochs, say: r.say}
-	return mon.run(rctx, r.d.errs)
+	if err := mon.run(rctx, r.d.errs); err != nil || r.side == nil {
+		return err
+	}
+	return r.side.wait(rctx, r.o.Epochs, r.d.errs)
 }
 
 // stopErr prefers the caller's cancellation over the error it caused.

@@ -51,6 +51,9 @@ func (r *runner) startChain(ctx context.Context) error {
 	if err := ensureSubnet(ctx, r.c, s, r.o.Home, r.say); err != nil {
 		return err
 	}
+	if r.side, err = ensureProofless(ctx, r.c, s, &r.o, r.say); err != nil {
+		return err
+	}
 	// Every daemon follows its own node: wait until every node has
 	// executed the registrations and stakes node 0 has, so no daemon asks
 	// a node that has not seen its UID yet.
@@ -90,7 +93,7 @@ func (r *runner) startDaemons(rctx context.Context) error {
 		r.uidOf[i] = m.UID
 	}
 	dctx, cancel := context.WithCancel(rctx)
-	r.d = &daemons{errs: make(chan error, 2*(len(s.Miners)+len(s.Validators)))}
+	r.d = &daemons{errs: make(chan error, 2*(len(s.Miners)+len(s.Validators)+sideDaemons(s)))}
 	var once sync.Once
 	r.stopDaemons = func() {
 		once.Do(func() {
@@ -125,6 +128,12 @@ func (r *runner) startDaemons(rctx context.Context) error {
 	var err error
 	if r.startHeight, err = r.c.Height(rctx); err != nil {
 		return err
+	}
+	if r.side != nil {
+		if err := r.side.start(dctx, r.d, &r.o, r.cl, r.ms, r.log, r.say); err != nil {
+			return err
+		}
+		go r.side.watch(dctx, r.c, r.startHeight, r.say)
 	}
 	r.say("daemons started at height %d: %d validators (%d graded + %d decoy challenges per miner per tempo), %d miners",
 		r.startHeight, len(s.Validators), r.o.Graded, r.o.Decoys, len(s.Miners))

@@ -340,3 +340,24 @@ func Known(name string) bool {
 	_, err := Builtin(name)
 	return err == nil
 }
+
+// ErrHashMismatch: spec bytes fetched for a subnet do not hash to the task
+// hash the chain records.
+var ErrHashMismatch = errors.New("task: spec does not match the subnet's task hash")
+
+// Verify parses spec bytes fetched from anywhere (a node, a file, a web
+// server) and checks they are the canonical encoding whose SHA-256 is want,
+// the task hash a subnet records on chain.
+func Verify(data []byte, want [32]byte) (Spec, error) {
+	if got := sha256.Sum256(data); got != want {
+		return Spec{}, fmt.Errorf("%w: the %d bytes hash to %x, the chain records %x", ErrHashMismatch, len(data), got, want)
+	}
+	s, canonical, err := Parse(data)
+	if err != nil {
+		return Spec{}, err
+	}
+	if !canonical {
+		return Spec{}, fmt.Errorf("%w: not the canonical encoding", ErrBadSpec)
+	}
+	return s, nil
+}

@@ -45,12 +45,15 @@ type InferResponse struct {
 	Epoch uint64 `json:"epoch"`
 	// Class is the model's output (the argmax class for MNIST: 0..9).
 	Class uint32 `json:"class"`
-	// Proof is the serialized proof (base64 in JSON).
-	Proof []byte `json:"proof"`
+	// Proof is the serialized proof (base64 in JSON). It is optional only
+	// on a proof-less subnet (its task's require_proof is false), where a
+	// miner omits it (validators ignore one sent anyway); on every other
+	// subnet an answer without it is invalid.
+	Proof []byte `json:"proof,omitempty"`
 	// Public is the proof's public inputs in the zk package's fixed-size
 	// encoding (base64 in JSON): model commitment, input hash, output,
-	// miner hotkey hash, epoch.
-	Public []byte `json:"public"`
+	// miner hotkey hash, epoch. Omitted with Proof.
+	Public []byte `json:"public,omitempty"`
 	// ProveMillis is how long proving took on the miner, in milliseconds.
 	ProveMillis int64 `json:"prove_ms"`
 }
