@@ -38,7 +38,9 @@ func init() {
 			&cli.DurationFlag{Name: "block-time", Usage: "the nodes' timeout_commit (0: 500ms)"},
 			&cli.DurationFlag{Name: "timeout-propose", Usage: "the nodes' timeout_propose: how long a height waits for a proposer that is down (0: node default, 3s)"},
 			&cli.DurationFlag{Name: "recovery-bound", Usage: "longest stall of any node's height after a heal before the check fails (0: 60s)"},
-			&cli.IntFlag{Name: "senders", Usage: "load accounts, each with one transfer in flight (0: 8)"},
+			&cli.IntFlag{Name: "senders", Usage: "load accounts (0: 128)"},
+			&cli.Float64Flag{Name: "rate", Usage: "offered load, transfers per second, open-loop (0: 1000)"},
+			&cli.IntFlag{Name: "depth", Usage: "transfers each sender keeps in flight, consecutive nonces (0: 32)"},
 			&cli.StringFlag{Name: "dir", Usage: "directory for the homes, logs and report.json, kept (default: a temporary one, removed after a passing run)"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print progress lines to stderr"},
 			outputFlag,
@@ -59,7 +61,7 @@ func runChaos(c *cli.Context) error {
 		Nodes: c.Int("nodes"), Seed: c.Int64("seed"), Duration: c.Duration("duration"),
 		Hold: c.Duration("hold"), Baseline: c.Duration("baseline"), BlockTime: c.Duration("block-time"),
 		TimeoutPropose: c.Duration("timeout-propose"),
-		RecoveryBound:  c.Duration("recovery-bound"), Senders: c.Int("senders"), Dir: c.String("dir"),
+		RecoveryBound:  c.Duration("recovery-bound"), Senders: c.Int("senders"), Rate: c.Float64("rate"), Depth: c.Int("depth"), Dir: c.String("dir"),
 		NodeCommand: func(home string) *exec.Cmd { return exec.Command(exe, "start", "--home", home) },
 	}
 	if f := c.String("faults"); f != "" {
