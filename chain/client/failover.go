@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -12,6 +13,7 @@ import (
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	ctypes "github.com/cometbft/cometbft/rpc/core/types"
+	jsonrpcclient "github.com/cometbft/cometbft/rpc/jsonrpc/client"
 	rpctypes "github.com/cometbft/cometbft/rpc/jsonrpc/types"
 	"github.com/cometbft/cometbft/types"
 )
@@ -47,7 +49,8 @@ func SplitAddrs(s string) []string {
 // the current one. An answer from a node, an error answer included (a
 // transaction that is not found, a query the app rejects), is returned as is:
 // only an unreachable node moves the client on. The service methods
-// (Start, Stop, ...) and subscriptions use the current node.
+// (Start, Stop, ...) and websocket subscriptions use the first address (a
+// subscriber that wants the current node opens its own, at Addr).
 type failover struct {
 	rpcclient.Client // the current node's, for the methods not wrapped below
 
@@ -61,7 +64,18 @@ type failover struct {
 func newFailover(addrs []string) (*failover, error) {
 	f := &failover{addrs: addrs}
 	for _, a := range addrs {
-		h, err := rpchttp.New(a, "/websocket")
+		// One connection per request: a node that stops is found out at
+		// the next request, even one whose process stays up with its RPC
+		// listener closed (an in-process node, a node being shut down)
+		// and would otherwise keep answering on a kept-alive connection.
+		hc, err := jsonrpcclient.DefaultHTTPClient(a)
+		if err != nil {
+			return nil, fmt.Errorf("rpc client %s: %w", a, err)
+		}
+		if t, ok := hc.Transport.(*http.Transport); ok {
+			t.DisableKeepAlives = true
+		}
+		h, err := rpchttp.NewWithClient(a, "/websocket", hc)
 		if err != nil {
 			return nil, fmt.Errorf("rpc client %s: %w", a, err)
 		}

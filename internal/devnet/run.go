@@ -148,7 +148,9 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 	if err := cl.waitHeight(sctx, 2); err != nil {
 		return nil, stopErr(ctx, fmt.Errorf("devnet: the nodes make no blocks: %w", err))
 	}
-	c, err := cl.client(0)
+	// Every node, node 0 first: the monitor fails over when a fault
+	// schedule stops node 0.
+	c, err := client.New(cl.allNodes(0))
 	if err != nil {
 		return nil, err
 	}
@@ -157,6 +159,9 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 	if err := ensureSubnet(ctx, c, s, o.Home, say); err != nil {
 		return nil, stopErr(ctx, err)
 	}
+	// A fresh bound after the ceremony (which can outlast the first one).
+	sctx, scancel = context.WithTimeout(ctx, 2*time.Minute)
+	defer scancel()
 	// Every daemon follows its own node: wait until every node has
 	// executed the registrations and stakes node 0 has, so no daemon asks
 	// a node that has not seen its UID yet.
@@ -188,7 +193,16 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 		})
 	}
 	defer stopAll()
+	var ctl *Control
+	if o.Chaos != nil {
+		ctl = &Control{d: d, cl: cl, Nodes: len(cl.homes), Validators: len(s.Validators), Miners: len(s.Miners),
+			Events: make(chan Event, 256)}
+		for _, m := range s.Miners {
+			ctl.Behaviors = append(ctl.Behaviors, m.Behavior)
+		}
+	}
 	onReport := func(j int, r *validator.Report) {
+		ctl.send(Event{Validator: j, Miner: -1, Report: r})
 		if !t.report(j, r) {
 			return
 		}
@@ -203,6 +217,7 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 		say("%s", line)
 	}
 	onEpoch := func(i int, r miner.EpochResult) {
+		ctl.send(Event{Validator: -1, Miner: i, Epoch: &r})
 		b := s.Miners[i].Behavior
 		if r.Outcome == miner.Failed && !b.Cheater() {
 			say("epoch %d: %s miner uid %d: proof of model did not land: %v", r.Epoch, b, uidOf[i], r.Err)
@@ -211,7 +226,11 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 	ready := make(chan int, len(s.Miners))
 	onReady := func(i int, addr string) {
 		say("miner uid %d (%s) serving on %s", uidOf[i], s.Miners[i].Behavior, addr)
-		ready <- i
+		ctl.send(Event{Validator: -1, Miner: i, Ready: addr})
+		select {
+		case ready <- i:
+		default: // a restarted miner (Options.Chaos)
+		}
 	}
 	if err := startMiners(dctx, d, &o, s, cl, ms, log, onReady, onEpoch); err != nil {
 		return nil, err
@@ -238,9 +257,22 @@ func Run(ctx context.Context, o Options, progress io.Writer) (*Result, error) {
 	say("daemons started at height %d: %d validators (%d graded + %d decoy challenges per miner per tempo), %d miners",
 		startHeight, len(s.Validators), o.Graded, o.Decoys, len(s.Miners))
 
+	chaosDone := make(chan struct{})
+	cctx, stopChaos := context.WithCancel(rctx)
+	defer stopChaos()
+	if ctl != nil {
+		go func() {
+			defer close(chaosDone)
+			o.Chaos(cctx, ctl)
+		}()
+	} else {
+		close(chaosDone)
+	}
 	acc := &accounts{emission: map[uint16]uint64{}, proofs: map[uint16]int{}}
 	mon := &monitor{c: c, s: s, acc: acc, startHeight: startHeight, epochs: o.Epochs, say: say}
 	runErr := mon.run(rctx, d.errs)
+	stopChaos()
+	<-chaosDone // the schedule restarts what it stopped before it returns
 	t.close()
 	stopAll()
 	if runErr != nil && ctx.Err() != nil {
