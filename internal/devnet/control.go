@@ -20,8 +20,8 @@ type Control struct {
 	d  *daemons
 	cl *cluster
 	// Nodes, Validators and Miners are the counts; validator j's daemon
-	// follows node j % Nodes first (its --node lists every node, its own
-	// first, so it fails over), miner i's node i % Nodes.
+	// follows node j % Nodes first and miner i's node i % Nodes (their
+	// --node lists every node, their own first, so they fail over).
 	Nodes, Validators, Miners int
 	// Behaviors are the miners' behaviours, by index.
 	Behaviors []Behavior

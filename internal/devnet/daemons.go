@@ -92,7 +92,8 @@ func startMiners(ctx context.Context, d *daemons, o *Options, s *state, c *clust
 			return err
 		}
 		mc := miner.DefaultConfig()
-		mc.Home, mc.Subnet, mc.Listen, mc.Node, mc.ChainID = home, uint64(s.Subnet), "127.0.0.1:0", c.rpc(i%len(c.homes)), ChainID
+		// Its own node first, then every other (failover, as validators).
+		mc.Home, mc.Subnet, mc.Listen, mc.Node, mc.ChainID = home, uint64(s.Subnet), "127.0.0.1:0", c.allNodes(i%len(c.homes)), ChainID
 		mc.Hotkey, mc.KeysDir, mc.Fee = "hotkey", o.KeysDir, fee
 		// One proof at a time per miner: the miners share the machine's
 		// cores, and gnark spreads each proof over all of them.
