@@ -55,6 +55,8 @@ bench:
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "not gofmt'ed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	@out=$$($(GO) list -deps -f '{{.ImportPath}}: {{join .Imports " "}}' ./cmd/veritensor | grep '^github.com/veritensor/veritensor' | grep -w testing); \
+	  if [ -n "$$out" ]; then echo "the binary links test code (move it to a *test package):"; echo "$$out" | cut -d: -f1; exit 1; fi
 	@if command -v staticcheck >/dev/null; then staticcheck $(PKGS); else echo "staticcheck not installed: go install honnef.co/go/tools/cmd/staticcheck@latest"; fi
 
 # Runs every fuzz target to FUZZEXECS executions each, one worker, niced, a

@@ -37,7 +37,7 @@ type Hooks struct {
 // App is the ABCI 2.0 adapter: it keeps the committed state, the check state
 // (committed state plus the mempool's transactions, reset at every Commit) and
 // the state of the block being finalised, and persists each block through
-// Store. All transaction validation happens in State.DeliverTx, called by
+// Store. All transaction validation happens in State.ExecTx, called by
 // CheckTx, PrepareProposal, ProcessProposal and FinalizeBlock alike (runTx).
 //
 // CometBFT's local client serialises calls, so App has no lock of its own; it
@@ -112,7 +112,7 @@ func (a *App) verify(tx *Tx, hash [32]byte) error {
 
 // runTx is the single validation path shared by every ABCI method.
 func (a *App) runTx(st *State, ctx BlockContext, raw []byte) (*TxResult, error) {
-	return st.DeliverTx(ctx, raw, a.verify)
+	return st.ExecTx(ctx, raw, a.verify)
 }
 
 // Info reports the last committed height and app hash, so that after a crash

@@ -170,16 +170,23 @@ func (s *State) PayFromFeePool(to Address, amount uint64) error {
 	return nil
 }
 
-// CheckSupply verifies the supply invariant: the sum of all balances plus the
-// fee pool equals Supply. Other modules that hold funds outside accounts (for
-// example stake) must extend it. It walks every account: for tests and audits.
-func (s *State) CheckSupply() error {
+// balancesAndFeePool sums every balance and the fee pool (ErrOverflow past
+// 2^64). It walks every account.
+func (s *State) balancesAndFeePool() (uint64, error) {
 	total := s.FeePool()
 	var err error
 	s.Accounts(func(a Account) bool {
 		total, err = addU64(total, a.Balance)
 		return err == nil
 	})
+	return total, err
+}
+
+// CheckSupply verifies the supply invariant: the sum of all balances plus the
+// fee pool equals Supply. Other modules that hold funds outside accounts (for
+// example stake) must extend it. It walks every account: for tests and audits.
+func (s *State) CheckSupply() error {
+	total, err := s.balancesAndFeePool()
 	if err != nil {
 		return err
 	}

@@ -270,8 +270,6 @@ func validSource(src string) error {
 	return nil
 }
 
-func init() { RegisterEndBlocker("ceremonies", ceremoniesEndBlock) }
-
 // ceremoniesEndBlock derives and stores the beacon of every ceremony whose
 // beacon height is this block.
 func ceremoniesEndBlock(s *State, ctx BlockContext) ([]Event, error) {

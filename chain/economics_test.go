@@ -41,7 +41,7 @@ func TestCheapBeforeExpensive(t *testing.T) {
 	}
 	deliver := func(tx *Tx) error {
 		s := e.s.Clone()
-		_, err := s.DeliverTx(e.ctx(), tx.Marshal(), nil)
+		_, err := s.ExecTx(e.ctx(), tx.Marshal(), nil)
 		return err
 	}
 	// Unsigned: the signature fails before the key would be parsed.
@@ -310,7 +310,7 @@ func TestFeesGrowWithWork(t *testing.T) {
 	for _, m := range []Msg{row, proof} {
 		tx := NewTx(testChainID, m, v, e.s.Account(addrOf(v)).Nonce, p.MinFee)
 		tx.Signature[0] ^= 1 // the fee is checked before the signature
-		if _, err := e.s.Clone().DeliverTx(e.ctx(), tx.Marshal(), nil); !errors.Is(err, ErrFeeTooLow) {
+		if _, err := e.s.Clone().ExecTx(e.ctx(), tx.Marshal(), nil); !errors.Is(err, ErrFeeTooLow) {
 			t.Fatalf("%T at the minimum fee: %v, want fee_too_low", m, err)
 		}
 	}

@@ -208,8 +208,6 @@ func (s *State) putBonds(id uint16, rows []scoring.Row) {
 // PendingEmission is what subnet id accrued in its current epoch.
 func (s *State) PendingEmission(id uint16) uint64 { return s.getU64(idKey(prefixPending, id)) }
 
-func init() { RegisterEndBlocker("subnets", subnetsEndBlock) }
-
 // subnetsEndBlock runs at the end of every block once a subnet exists. For
 // every subnet in ID order it (1) accrues the subnet's part of
 // Params.BlockEmission (split by emission share with scoring.Split: exact,

@@ -2,8 +2,6 @@ package chain
 
 import "strconv"
 
-func init() { RegisterEndBlocker("fees", burnFees) }
-
 // burnFees burns the fee pool at the end of every block: the block's fees
 // leave the supply and are counted in Tokenomics.Burned, so supply ==
 // genesis + minted - burned and balances + fee pool + stake == supply both

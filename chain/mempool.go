@@ -52,12 +52,12 @@ func newProofFilter() *proofFilter {
 // since the app started. It is this node's local view (not consensus state).
 type ProofAdmissionStats struct {
 	// Checked is the submit-proof transactions CheckTx ran through
-	// State.DeliverTx; each can cost one Groth16 verification (~1.7 ms).
+	// State.ExecTx; each can cost one Groth16 verification (~1.7 ms).
 	Checked uint64
 	// Invalid is those of Checked rejected with ErrProofInvalid.
 	Invalid uint64
 	// Refused is the submit-proof transactions CheckTx refused with
-	// ErrProofRateLimited without running DeliverTx (no verification).
+	// ErrProofRateLimited without running ExecTx (no verification).
 	Refused uint64
 	// Tracked is the number of (hotkey, subnet, epoch) failure counters held.
 	Tracked int
@@ -105,7 +105,7 @@ func proofKey(raw []byte) (proofFailKey, bool) {
 // admit returns ErrProofRateLimited (wrapped) when raw is a submit-proof
 // transaction whose hotkey already failed limit times on that subnet in the
 // epoch the proof names. A proof naming another epoch is not refused here: it
-// fails DeliverTx's epoch check, which is cheap and is never counted.
+// fails ExecTx's epoch check, which is cheap and is never counted.
 func (f *proofFilter) admit(raw []byte) error {
 	if len(f.fails) == 0 {
 		return nil
@@ -122,7 +122,7 @@ func (f *proofFilter) admit(raw []byte) error {
 	return nil
 }
 
-// record counts the outcome of DeliverTx for a submit-proof transaction that
+// record counts the outcome of ExecTx for a submit-proof transaction that
 // admit let through. Only ErrProofInvalid counts: it is returned after the
 // signature verified and the hotkey, epoch, duplicate and serve checks passed,
 // so nobody can make another hotkey's proofs refused, and a proof for the

@@ -148,7 +148,7 @@ func (p *proofApp) twoMiners() (modelA *zk.Model, goodA, goodB *MsgSubmitProof) 
 
 // TestProofAdmissionPolicy: after ProofFailureLimit invalid proofs from one
 // hotkey in one epoch, this node's CheckTx refuses that hotkey's proofs with
-// proof_rate_limited without running DeliverTx (so without a signature or
+// proof_rate_limited without running ExecTx (so without a signature or
 // Groth16 verification); another hotkey is unaffected and its honest proof is
 // admitted; blocks are executed exactly as by a node that never ran CheckTx
 // (same results, same app hash), including the refused hotkey's proofs; the
@@ -170,7 +170,7 @@ func TestProofAdmissionPolicy(t *testing.T) {
 		raw  []byte // when set, sent as is instead of signing msg
 		msg  Msg
 		want *CodedError // nil: admitted
-		// ran: whether CheckTx ran DeliverTx (the only path that verifies).
+		// ran: whether CheckTx ran ExecTx (the only path that verifies).
 		ran bool
 	}{
 		{"A bad 1 (wrong output)", minerA, nil, wrongOutput(goodA, 1), ErrProofInvalid, true},
@@ -201,7 +201,7 @@ func TestProofAdmissionPolicy(t *testing.T) {
 			isProof = true
 		}
 		if ran := after.Checked - before.Checked; isProof && ran != map[bool]uint64{true: 1, false: 0}[st.ran] {
-			t.Fatalf("%s: DeliverTx ran %d times in CheckTx, want ran=%v", st.name, ran, st.ran)
+			t.Fatalf("%s: ExecTx ran %d times in CheckTx, want ran=%v", st.name, ran, st.ran)
 		}
 		if refused := after.Refused - before.Refused; (refused == 1) != errors.Is(err, ErrProofRateLimited) {
 			t.Fatalf("%s: refused counter moved by %d for %v", st.name, refused, err)
@@ -354,8 +354,8 @@ func FuzzPeekTxType(f *testing.F) {
 
 // BenchmarkCheckTxInvalidProof is what one invalid submit-proof transaction
 // costs a node's CheckTx: "verified" while the hotkey is under the limit (full
-// DeliverTx with a Groth16 pairing check that fails), "refused" once it is
-// over (the admission policy answers before DeliverTx).
+// ExecTx with a Groth16 pairing check that fails), "refused" once it is
+// over (the admission policy answers before ExecTx).
 func BenchmarkCheckTxInvalidProof(b *testing.B) {
 	p := newProofApp(b, 3)
 	_, goodA, _ := p.twoMiners()

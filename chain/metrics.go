@@ -8,8 +8,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// MetricsNamespace prefixes the app's Prometheus metrics
-// (veritensor_chain_*; docs/chain.md, "Metrics").
+// MetricsNamespace prefixes every Veritensor Prometheus series, named
+// veritensor_<component>_*: veritensor_chain_* here (docs/chain.md,
+// "Metrics"), veritensor_validator_* and veritensor_miner_*.
 const MetricsNamespace = "veritensor"
 
 // Metrics are the app's Prometheus metrics. They observe, never influence,

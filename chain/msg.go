@@ -15,7 +15,7 @@ type Msg interface {
 	// must accept exactly these bytes and no other encoding of the same value.
 	MarshalBody() []byte
 	// ValidateBasic checks what needs no state (non-zero amounts, lengths).
-	// Failures wrap ErrInvalidMsg or ErrMalformed. DeliverTx runs it after
+	// Failures wrap ErrInvalidMsg or ErrMalformed. ExecTx runs it after
 	// the fee, nonce and signature checks; it must still stay cheap (linear
 	// in the body's length): anything costlier (a key parse, a proof
 	// verification) belongs in Execute, after the message's state checks

@@ -17,7 +17,7 @@ func benchKey(i int) ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(seed[:])
 }
 
-// BenchmarkDeliverSubmitProof is one submit-proof through DeliverTx: decode,
+// BenchmarkDeliverSubmitProof is one submit-proof through ExecTx: decode,
 // signature, state lookups, challenge derivation and Groth16 verification
 // (pairing cost does not depend on the circuit size: 5 public inputs).
 func BenchmarkDeliverSubmitProof(b *testing.B) {
@@ -35,7 +35,7 @@ func BenchmarkDeliverSubmitProof(b *testing.B) {
 	for b.Loop() {
 		verifiedProofs.Purge() // measure the verification, not the cache
 		s := base.Clone()
-		if _, err := s.DeliverTx(ctx, raw, nil); err != nil {
+		if _, err := s.ExecTx(ctx, raw, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -111,14 +111,14 @@ func benchRegisterFull(b *testing.B, n int) {
 	defer cpuTimer(b)()
 	for b.Loop() {
 		s := base.Clone()
-		if _, err := s.DeliverTx(ctx, raw, nil); err != nil {
+		if _, err := s.ExecTx(ctx, raw, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
 // BenchmarkRegisterFull is one register tx into a full subnet (it replaces
-// the UID with the lowest pruning score) through DeliverTx.
+// the UID with the lowest pruning score) through ExecTx.
 func BenchmarkRegisterFull256(b *testing.B)  { benchRegisterFull(b, 256) }
 func BenchmarkRegisterFull1024(b *testing.B) { benchRegisterFull(b, 1024) }
 func BenchmarkRegisterFull4096(b *testing.B) { benchRegisterFull(b, 4096) }

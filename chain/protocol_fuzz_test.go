@@ -108,7 +108,7 @@ func FuzzProtocolDeliver(f *testing.F) {
 		}
 		tx := &Tx{ChainID: testChainID, Type: TxSubnetCreate + TxType(typ%10), Nonce: s.Account(addrOf(key)).Nonce, Fee: 100, Body: body}
 		tx.Sign(key)
-		_, err := s.DeliverTx(BlockContext{Height: 5}, tx.Marshal(), nil)
+		_, err := s.ExecTx(BlockContext{Height: 5}, tx.Marshal(), nil)
 		if cs := s.ChangeSet(); err != nil && len(cs) != 0 {
 			t.Fatalf("rejected tx (%v) changed %d keys", err, len(cs))
 		}

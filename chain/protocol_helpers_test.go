@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/veritensor/veritensor/internal/keycache"
+	"github.com/veritensor/veritensor/internal/keycache/keycachetest"
 	"github.com/veritensor/veritensor/zk"
 )
 
@@ -38,7 +38,7 @@ func smallSetup(t testing.TB) zkKeys {
 			smallErr = err
 			return
 		}
-		k := keycache.ForTests(t, a) // machine-wide key cache: one real setup per machine
+		k := keycachetest.Get(t, a) // machine-wide key cache: one real setup per machine
 		p, err := zk.NewProver(a, k.PK)
 		smallKeys, smallErr = zkKeys{arch: a, vk: k.VK, pkHash: k.PKHash, prover: p}, err
 	})
@@ -86,7 +86,7 @@ func (e *env) ctx() BlockContext {
 func (e *env) tx(key ed25519.PrivateKey, msg Msg) error {
 	e.t.Helper()
 	raw := NewTx(testChainID, msg, key, e.s.Account(addrOf(key)).Nonce, RequiredFee(e.s.Params(), msg)).Marshal()
-	_, err := e.s.DeliverTx(e.ctx(), raw, nil)
+	_, err := e.s.ExecTx(e.ctx(), raw, nil)
 	return err
 }
 

@@ -190,11 +190,7 @@ func (m *MsgStake) ValidateBasic() error {
 // counts for payouts, permits and consensus from the next epoch.
 func (m *MsgStake) Execute(tc *TxContext) error {
 	s := tc.State
-	sn, err := s.Subnet(m.Subnet)
-	if err != nil {
-		return err
-	}
-	n, err := s.NeuronByHotkey(m.Subnet, m.Hotkey)
+	sn, n, err := m.target(s)
 	if err != nil {
 		return err
 	}
@@ -204,9 +200,28 @@ func (m *MsgStake) Execute(tc *TxContext) error {
 	if err := s.addStake(m.Subnet, sn.Epoch, n, tc.Signer, m.Amount); err != nil {
 		return err
 	}
-	tc.Emit("stake", "subnet", strconv.Itoa(int(m.Subnet)), "hotkey", m.Hotkey.String(),
-		"owner", tc.Signer.String(), "amount", strconv.FormatUint(m.Amount, 10))
+	m.emit(tc, "stake")
 	return nil
+}
+
+// target is the subnet and the neuron of the hotkey a stake or unstake names
+// (ErrSubnetNotFound, then ErrNeuronNotFound).
+func (m *MsgStake) target(s *State) (*Subnet, *Neuron, error) {
+	sn, err := s.Subnet(m.Subnet)
+	if err != nil {
+		return nil, nil, err
+	}
+	n, err := s.NeuronByHotkey(m.Subnet, m.Hotkey)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sn, n, nil
+}
+
+// emit records the event of a stake or unstake (typ) by the signer.
+func (m *MsgStake) emit(tc *TxContext, typ string) {
+	tc.Emit(typ, "subnet", strconv.Itoa(int(m.Subnet)), "hotkey", m.Hotkey.String(),
+		"owner", tc.Signer.String(), "amount", strconv.FormatUint(m.Amount, 10))
 }
 
 // Type implements Msg.
@@ -228,11 +243,7 @@ func (m *MsgUnstake) ValidateBasic() error {
 // ErrStakeUnderflow when the delegation is smaller.
 func (m *MsgUnstake) Execute(tc *TxContext) error {
 	s := tc.State
-	sn, err := s.Subnet(m.Subnet)
-	if err != nil {
-		return err
-	}
-	n, err := s.NeuronByHotkey(m.Subnet, m.Hotkey)
+	sn, n, err := (*MsgStake)(m).target(s)
 	if err != nil {
 		return err
 	}
@@ -242,7 +253,6 @@ func (m *MsgUnstake) Execute(tc *TxContext) error {
 	if err := s.credit(tc.Signer, m.Amount); err != nil {
 		return err
 	}
-	tc.Emit("unstake", "subnet", strconv.Itoa(int(m.Subnet)), "hotkey", m.Hotkey.String(),
-		"owner", tc.Signer.String(), "amount", strconv.FormatUint(m.Amount, 10))
+	(*MsgStake)(m).emit(tc, "unstake")
 	return nil
 }

@@ -92,7 +92,7 @@ type TxResult struct {
 	Events []Event
 }
 
-// DeliverTx is the one validation-and-execution function of the chain: CheckTx,
+// ExecTx is the one validation-and-execution function of the chain: CheckTx,
 // PrepareProposal, ProcessProposal and FinalizeBlock all call it (on the check
 // state, a scratch copy, or the block state). The checks run cheapest first,
 // the same for every type (docs/protocol.md, "Validation order"): the size
@@ -104,7 +104,7 @@ type TxResult struct {
 // pool, bumps the nonce and executes the message, whose own state checks come
 // before any expensive verification. A transaction either applies completely
 // or not at all: any error leaves the state exactly as it was.
-func (s *State) DeliverTx(ctx BlockContext, raw []byte, verify SigVerifier) (*TxResult, error) {
+func (s *State) ExecTx(ctx BlockContext, raw []byte, verify SigVerifier) (*TxResult, error) {
 	p := s.Params()
 	if uint64(len(raw)) > p.MaxTxBytes {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTxTooLarge, len(raw), p.MaxTxBytes)
@@ -186,8 +186,8 @@ func (s *State) chargeFee(sender Address, fee uint64) error {
 	return nil
 }
 
-// EndBlocker runs at the end of every block after its transactions, in
-// registration order. The protocol's epoch logic is one.
+// EndBlocker is one end-of-block hook: it runs at the end of every block,
+// after the block's transactions, at its place in endBlockers.
 type EndBlocker func(s *State, ctx BlockContext) ([]Event, error)
 
 type endBlockerEntry struct {
@@ -195,16 +195,19 @@ type endBlockerEntry struct {
 	fn   EndBlocker
 }
 
-// endBlockers is appended to only from init functions; it is a slice so the
-// order is the registration order.
-var endBlockers []endBlockerEntry
-
-// RegisterEndBlocker adds fn to the end-of-block hooks. Call it from init.
-func RegisterEndBlocker(name string, fn EndBlocker) {
-	endBlockers = append(endBlockers, endBlockerEntry{name, fn})
+// endBlockers are the end-of-block hooks in the order they run. The order is
+// consensus (each hook writes state and emits events, all of it under the app
+// hash): "ceremonies" (ceremony.go: beacons), then "subnets" (epoch.go:
+// emission and epochs), then "fees" (fees.go: burn the fee pool), as
+// docs/protocol.md states. TestEndBlockerOrder pins it. A new hook is added
+// to this list, at a place that is a protocol change; never from init.
+var endBlockers = []endBlockerEntry{
+	{"ceremonies", ceremoniesEndBlock},
+	{"subnets", subnetsEndBlock},
+	{"fees", burnFees},
 }
 
-// EndBlock runs the end-of-block hooks for the block in ctx. An error here is a
+// EndBlock runs the end-of-block hooks (endBlockers, in order) for the block in ctx. An error here is a
 // bug (it would halt the chain), so hooks must handle bad state themselves.
 func (s *State) EndBlock(ctx BlockContext) ([]Event, error) {
 	var out []Event

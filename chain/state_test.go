@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-func TestDeliverTxRejections(t *testing.T) {
+func TestExecTxRejections(t *testing.T) {
 	alice, bob := testKey(0), testKey(1)
 	base := genesisState(t, 2, 10_000)
 	p := base.Params()
@@ -39,7 +39,7 @@ func TestDeliverTxRejections(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s := base.Clone()
-			_, err := s.DeliverTx(BlockContext{Height: 1}, tc.raw, nil)
+			_, err := s.ExecTx(BlockContext{Height: 1}, tc.raw, nil)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("got %v, want %v", err, tc.want)
 			}
@@ -51,11 +51,11 @@ func TestDeliverTxRejections(t *testing.T) {
 
 	t.Run("reused nonce", func(t *testing.T) {
 		s := base.Clone()
-		if _, err := s.DeliverTx(BlockContext{Height: 1}, okTx(0), nil); err != nil {
+		if _, err := s.ExecTx(BlockContext{Height: 1}, okTx(0), nil); err != nil {
 			t.Fatal(err)
 		}
 		s.ChangeSet()
-		if _, err := s.DeliverTx(BlockContext{Height: 1}, okTx(0), nil); !errors.Is(err, ErrNonce) {
+		if _, err := s.ExecTx(BlockContext{Height: 1}, okTx(0), nil); !errors.Is(err, ErrNonce) {
 			t.Fatalf("replay: %v", err)
 		}
 		if cs := s.ChangeSet(); len(cs) != 0 {
@@ -67,7 +67,7 @@ func TestDeliverTxRejections(t *testing.T) {
 func TestTransferMovesFundsAndFees(t *testing.T) {
 	alice, bob := testKey(0), testKey(1)
 	s := genesisState(t, 2, 10_000)
-	r, err := s.DeliverTx(BlockContext{Height: 1}, transferTx(alice, addrOf(bob), 2500, 0, 300), nil)
+	r, err := s.ExecTx(BlockContext{Height: 1}, transferTx(alice, addrOf(bob), 2500, 0, 300), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestTransferMovesFundsAndFees(t *testing.T) {
 		t.Error(err)
 	}
 	// Self-transfer: only the fee moves.
-	if _, err := s.DeliverTx(BlockContext{Height: 1}, transferTx(bob, addrOf(bob), 100, 0, 100), nil); err != nil {
+	if _, err := s.ExecTx(BlockContext{Height: 1}, transferTx(bob, addrOf(bob), 100, 0, 100), nil); err != nil {
 		t.Fatal(err)
 	}
 	if b := s.Account(addrOf(bob)); b.Balance != 12_400 || b.Nonce != 1 {
@@ -104,7 +104,7 @@ func TestSupplyInvariant(t *testing.T) {
 	for i := 0; i < 400; i++ {
 		from, to := i%n, (i*7+3)%n
 		amt := uint64(i*97%5000 + 1)
-		_, err := s.DeliverTx(BlockContext{Height: int64(i/20 + 1)}, transferTx(testKey(byte(from)), addrOf(testKey(byte(to))), amt, nonces[from], 100+uint64(i%3)), nil)
+		_, err := s.ExecTx(BlockContext{Height: int64(i/20 + 1)}, transferTx(testKey(byte(from)), addrOf(testKey(byte(to))), amt, nonces[from], 100+uint64(i%3)), nil)
 		if err == nil {
 			nonces[from]++
 		}

@@ -23,11 +23,16 @@ const (
 	TxSubmitProof   TxType = 19
 )
 
-// Scoring rule names a subnet may choose (TaskSpec.ScoringRule).
+// Scoring rule names a subnet may choose (TaskSpec.ScoringRule). They are
+// part of the subnet-create encoding and the state, so they never change;
+// they are the names of scoring.BondsMode (BondsYuma, BondsYuma3), which
+// TestScoringRuleNames pins.
 const (
-	// ScoringYuma is Yuma consensus with subtensor's legacy bonds.
+	// ScoringYuma is Yuma consensus with subtensor's original bonds
+	// (scoring.BondsYuma).
 	ScoringYuma = "yuma"
-	// ScoringYuma3 is Yuma consensus with per-pair (Yuma3) bonds.
+	// ScoringYuma3 is Yuma consensus with per-pair (Yuma3) bonds
+	// (scoring.BondsYuma3).
 	ScoringYuma3 = "yuma3"
 )
 

@@ -108,16 +108,16 @@ func FuzzDecodeTx(f *testing.F) {
 	})
 }
 
-// FuzzDeliverTx: arbitrary bytes against a funded state never panic, and a
+// FuzzExecTx: arbitrary bytes against a funded state never panic, and a
 // rejected transaction leaves no change behind.
-func FuzzDeliverTx(f *testing.F) {
+func FuzzExecTx(f *testing.F) {
 	f.Add(transferTx(testKey(0), addrOf(testKey(1)), 10, 0, 100))
 	f.Add(transferTx(testKey(0), addrOf(testKey(1)), 1<<62, 0, 100))
 	f.Add([]byte("garbage"))
 	base := genesisState(f, 2, 1_000_000)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s := base.Clone()
-		_, err := s.DeliverTx(BlockContext{Height: 1}, b, nil)
+		_, err := s.ExecTx(BlockContext{Height: 1}, b, nil)
 		cs := s.ChangeSet()
 		if err != nil && len(cs) != 0 {
 			t.Fatalf("rejected tx (%v) changed %d keys", err, len(cs))

@@ -5,100 +5,48 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/veritensor/veritensor/chain"
 	"github.com/veritensor/veritensor/chain/client"
 )
 
 // ErrNotRegistered reports that the miner's hotkey holds no UID on the
-// subnet.
-var ErrNotRegistered = errors.New("hotkey not registered")
+// subnet (client.ErrNotRegistered, shared with the validator).
+var ErrNotRegistered = client.ErrNotRegistered
 
 // ChainClient is the miner's EpochSource and Submitter over a Veritensor
-// node's CometBFT RPC (chain/client), for one subnet and one hotkey; it
+// node's CometBFT RPC, for one subnet and one hotkey (a client.Session); it
 // also reads the metagraph and sends serve. Reads are ABCI queries retried
 // with backoff; transactions are signed with the hotkey, broadcast once and
 // waited for. It is safe for concurrent use.
 type ChainClient struct {
-	c      *client.Client
-	subnet uint16
-	hotkey ed25519.PrivateKey
-	pub    [32]byte
-	addr   chain.Address
-	opts   ChainOptions
+	*client.Session
 }
 
-// ChainOptions tune a ChainClient. Zero values take the defaults listed.
-type ChainOptions struct {
-	// Fee of each transaction in base units (chain.DefaultParams().MinFee
-	// when 0).
-	Fee uint64
-	// TxTimeout bounds the wait for one transaction's block (60 s when 0);
-	// a transaction not seen by then is an ambiguous, transient error.
-	TxTimeout time.Duration
-	// Retries is how many times a failed read is retried (3 when 0; -1:
-	// never), waiting RetryBackoff and doubling (200 ms when 0). Answers of
-	// the chain (a query error code) are not retried.
-	Retries      int
-	RetryBackoff time.Duration
-}
-
-func (o ChainOptions) withDefaults() ChainOptions {
-	if o.Fee == 0 {
-		o.Fee = chain.DefaultParams().MinFee
-	}
-	if o.TxTimeout <= 0 {
-		o.TxTimeout = time.Minute
-	}
-	switch {
-	case o.Retries == 0:
-		o.Retries = 3
-	case o.Retries < 0:
-		o.Retries = 0
-	}
-	if o.RetryBackoff <= 0 {
-		o.RetryBackoff = 200 * time.Millisecond
-	}
-	return o
-}
+// ChainOptions tune a ChainClient (client.Options; zero values take its
+// defaults).
+type ChainOptions = client.Options
 
 // NewChainClient connects to the node at addr (its CometBFT RPC,
 // "tcp://127.0.0.1:26657" or "http://..."; no request is made yet) for
 // subnet, signing with hotkey.
 func NewChainClient(addr string, subnet uint16, hotkey ed25519.PrivateKey, opts ChainOptions) (*ChainClient, error) {
-	if len(hotkey) != ed25519.PrivateKeySize {
-		return nil, fmt.Errorf("%w: hotkey has %d bytes, want an ed25519 private key", ErrConfig, len(hotkey))
+	s, err := client.NewSession(addr, subnet, hotkey, opts)
+	if errors.Is(err, client.ErrHotkey) {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	c, err := client.New(addr)
 	if err != nil {
 		return nil, err
 	}
-	pub := hotkey.Public().(ed25519.PublicKey)
-	cc := &ChainClient{c: c, subnet: subnet, hotkey: hotkey, addr: chain.AddressFromPubKey(pub), opts: opts.withDefaults()}
-	copy(cc.pub[:], pub)
-	return cc, nil
-}
-
-// Client is the underlying chain client.
-func (cc *ChainClient) Client() *client.Client { return cc.c }
-
-// Hotkey is the miner's hotkey public key and address.
-func (cc *ChainClient) Hotkey() ([32]byte, chain.Address) { return cc.pub, cc.addr }
-
-// ChainID asks the node for its chain ID (cached after the first answer).
-func (cc *ChainClient) ChainID(ctx context.Context) (string, error) {
-	var id string
-	err := cc.retry(ctx, func() (err error) { id, err = cc.c.ChainID(ctx); return err })
-	return id, err
+	return &ChainClient{s}, nil
 }
 
 // Subnet reads the subnet with its task spec and verifying key.
 func (cc *ChainClient) Subnet(ctx context.Context) (chain.SubnetInfo, error) {
 	var si chain.SubnetInfo
-	err := cc.retry(ctx, func() (err error) { si, err = cc.c.Subnet(ctx, cc.subnet); return err })
+	err := cc.Retry(ctx, func() (err error) { si, err = cc.Client().Subnet(ctx, cc.SubnetID()); return err })
 	if err != nil {
-		return si, fmt.Errorf("subnet %d: %w", cc.subnet, err)
+		return si, fmt.Errorf("subnet %d: %w", cc.SubnetID(), err)
 	}
 	return si, nil
 }
@@ -106,10 +54,11 @@ func (cc *ChainClient) Subnet(ctx context.Context) (chain.SubnetInfo, error) {
 // Neuron reads the UID this hotkey holds; ErrNotRegistered (also matching
 // chain.ErrNeuronNotFound) when it holds none.
 func (cc *ChainClient) Neuron(ctx context.Context) (chain.NeuronInfo, error) {
+	_, addr := cc.Hotkey()
 	var n chain.NeuronInfo
-	err := cc.retry(ctx, func() (err error) { n, err = cc.c.NeuronByHotkey(ctx, cc.subnet, cc.addr); return err })
+	err := cc.Retry(ctx, func() (err error) { n, err = cc.Client().NeuronByHotkey(ctx, cc.SubnetID(), addr); return err })
 	if errors.Is(err, chain.ErrNeuronNotFound) {
-		return n, fmt.Errorf("%w: %s on subnet %d: %w", ErrNotRegistered, cc.addr, cc.subnet, err)
+		return n, fmt.Errorf("%w: %s on subnet %d: %w", ErrNotRegistered, addr, cc.SubnetID(), err)
 	}
 	return n, err
 }
@@ -117,7 +66,7 @@ func (cc *ChainClient) Neuron(ctx context.Context) (chain.NeuronInfo, error) {
 // Metagraph reads the subnet, its epoch and every UID at one height.
 func (cc *ChainClient) Metagraph(ctx context.Context) (chain.Metagraph, error) {
 	var mg chain.Metagraph
-	err := cc.retry(ctx, func() (err error) { mg, err = cc.c.Metagraph(ctx, cc.subnet); return err })
+	err := cc.Retry(ctx, func() (err error) { mg, err = cc.Client().Metagraph(ctx, cc.SubnetID()); return err })
 	return mg, err
 }
 
@@ -125,11 +74,11 @@ func (cc *ChainClient) Metagraph(ctx context.Context) (chain.Metagraph, error) {
 // seed is not fixed yet is an error (the loop asks again).
 func (cc *ChainClient) CurrentEpoch(ctx context.Context) (uint64, [32]byte, error) {
 	var ep chain.EpochInfo
-	if err := cc.retry(ctx, func() (err error) { ep, err = cc.c.Epoch(ctx, cc.subnet); return err }); err != nil {
+	if err := cc.Retry(ctx, func() (err error) { ep, err = cc.Client().Epoch(ctx, cc.SubnetID()); return err }); err != nil {
 		return 0, [32]byte{}, err
 	}
 	if ep.Seed.IsZero() {
-		return ep.Epoch, [32]byte{}, fmt.Errorf("subnet %d epoch %d has no seed yet", cc.subnet, ep.Epoch)
+		return ep.Epoch, [32]byte{}, fmt.Errorf("subnet %d epoch %d has no seed yet", cc.SubnetID(), ep.Epoch)
 	}
 	return ep.Epoch, ep.Seed, nil
 }
@@ -141,9 +90,9 @@ func (cc *ChainClient) CurrentEpoch(ctx context.Context) (uint64, [32]byte, erro
 // transaction waited are transient: the loop asks ProofLanded and the
 // epoch before it sends again.
 func (cc *ChainClient) SubmitProof(ctx context.Context, p EpochProof) error {
-	ctx, cancel := context.WithTimeout(ctx, cc.opts.TxTimeout)
+	ctx, cancel := context.WithTimeout(ctx, cc.Options().TxTimeout)
 	defer cancel()
-	_, err := cc.c.SubmitProof(ctx, cc.hotkey, cc.subnet, p.Epoch, p.Class, p.Proof, cc.opts.Fee)
+	_, err := cc.Client().SubmitProof(ctx, cc.Key(), cc.SubnetID(), p.Epoch, p.Class, p.Proof, cc.Options().Fee)
 	if err == nil {
 		return nil
 	}
@@ -168,27 +117,10 @@ func (cc *ChainClient) ProofLanded(ctx context.Context, epoch uint64) (bool, err
 // Serve publishes endpoint, model commitment and hardware summary for this
 // hotkey's UID and waits for the block.
 func (cc *ChainClient) Serve(ctx context.Context, endpoint string, commitment [32]byte, hardware string) error {
-	ctx, cancel := context.WithTimeout(ctx, cc.opts.TxTimeout)
+	ctx, cancel := context.WithTimeout(ctx, cc.Options().TxTimeout)
 	defer cancel()
-	if _, err := cc.c.Serve(ctx, cc.hotkey, cc.subnet, endpoint, chain.Hash32(commitment), hardware, cc.opts.Fee); err != nil {
-		return fmt.Errorf("serve on subnet %d: %w", cc.subnet, err)
+	if _, err := cc.Client().Serve(ctx, cc.Key(), cc.SubnetID(), endpoint, chain.Hash32(commitment), hardware, cc.Options().Fee); err != nil {
+		return fmt.Errorf("serve on subnet %d: %w", cc.SubnetID(), err)
 	}
 	return nil
-}
-
-// retry runs f until it succeeds, the chain answers with an error code (not
-// retried), ctx ends, or Retries retries failed, doubling the wait.
-func (cc *ChainClient) retry(ctx context.Context, f func() error) error {
-	wait := cc.opts.RetryBackoff
-	for attempt := 0; ; attempt++ {
-		err := f()
-		var te *chain.TxError
-		if err == nil || errors.As(err, &te) || attempt >= cc.opts.Retries || ctx.Err() != nil {
-			return err
-		}
-		if sleep(ctx, wait) != nil {
-			return err
-		}
-		wait *= 2
-	}
 }

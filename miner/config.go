@@ -7,13 +7,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/veritensor/veritensor/chain"
 	"github.com/veritensor/veritensor/internal/conf"
+	"github.com/veritensor/veritensor/miner/fault"
 	"github.com/veritensor/veritensor/miner/server"
 )
 
@@ -31,7 +31,7 @@ type Config struct {
 	// Home is the miner's directory: keys, cached proving keys.
 	Home string `json:"home"`
 	// Subnet is the subnet ID to mine on.
-	Subnet uint64 `json:"subnet"`
+	Subnet uint16 `json:"subnet"`
 	// Model is the path of the quantized model file.
 	Model string `json:"model"`
 	// Listen is the HTTP server's address, host:port.
@@ -84,8 +84,8 @@ type Config struct {
 
 	// Behavior is fault injection for tests and demos, never for
 	// production: "honest" (the default), "lazy", "forger", "copycat" or
-	// "offline" (see Behavior).
-	Behavior Behavior `json:"behavior"`
+	// "offline" (see package fault).
+	Behavior fault.Behavior `json:"behavior"`
 	// ForgeModel is the model a forger proves with (behavior "forger").
 	ForgeModel string `json:"forge-model"`
 	// CopyHotkey is the victim's hotkey, 64 hex digits of its ed25519
@@ -97,7 +97,9 @@ type Config struct {
 // tags, in field order.
 var ConfigKeys = conf.Keys(&Config{})
 
-// DefaultConfig is the configuration before any file or flag: home
+// DefaultConfig is the configuration before any file or flag (the HTTP
+// server's limits come from server.Defaults, so the daemon and a bare
+// server agree): home
 // ~/.veritensor, listen :8091, node http://127.0.0.1:26657, one proving
 // worker per CPU, a queue of four per worker, 30 s per request, 60 s to shut down,
 // 60 s clock skew, 64 KiB bodies, 0.5 requests/s (burst 20) per validator,
@@ -109,13 +111,14 @@ func DefaultConfig() Config {
 	if h, err := os.UserHomeDir(); err == nil {
 		home = filepath.Join(h, ".veritensor")
 	}
+	sd := server.Defaults() // the server's limits, written once
 	return Config{
 		Home: home, Listen: ":8091", Node: "http://127.0.0.1:26657",
-		Workers: runtime.NumCPU(), Queue: 4 * runtime.NumCPU(),
-		RequestTimeout: Duration(30 * time.Second), ShutdownTimeout: Duration(60 * time.Second),
-		ClockSkew: Duration(60 * time.Second), MaxBody: 64 << 10, RateLimit: 0.5, RateBurst: 20,
+		Workers: sd.Workers, Queue: sd.QueueCap,
+		RequestTimeout: Duration(sd.RequestTimeout), ShutdownTimeout: Duration(60 * time.Second),
+		ClockSkew: Duration(sd.Skew), MaxBody: sd.MaxBody, RateLimit: sd.CallerRate, RateBurst: sd.CallerBurst,
 		Hotkey: "hotkey", Fee: chain.DefaultParams().MinFee, TxTimeout: Duration(time.Minute),
-		Refresh: Duration(3 * time.Second), Poll: Duration(2 * time.Second), Behavior: Honest,
+		Refresh: Duration(3 * time.Second), Poll: Duration(2 * time.Second), Behavior: fault.Honest,
 		RegistrationWait: Duration(2 * time.Minute),
 	}
 }
@@ -163,23 +166,13 @@ func (c Config) Validate() error {
 		return bad("max-body", "must be at least 1024 bytes")
 	case c.RateLimit <= 0 || c.RateBurst < 1:
 		return bad("rate-limit", "rate-limit must be positive and rate-burst at least 1")
-	case c.Subnet > 65535:
-		return bad("subnet", "must be 0..65535")
 	case c.Hotkey == "":
 		return bad("hotkey", "required: the name of the miner's hotkey in <home>/keys")
 	case c.TxTimeout <= 0 || c.Refresh <= 0 || c.Poll <= 0:
 		return bad("tx-timeout", "tx-timeout, refresh and poll must be positive")
 	}
-	if err := c.Behavior.Validate(); err != nil {
-		return bad("behavior", err.Error())
-	}
-	switch {
-	case c.Behavior == Forger && c.ForgeModel == "":
-		return bad("forge-model", "required with behavior forger: the model it proves with")
-	case c.Behavior == Copycat:
-		if _, err := parseHotkey(c.CopyHotkey); err != nil {
-			return bad("copy-hotkey", "required with behavior copycat: "+err.Error())
-		}
+	if _, err := c.Fault(); err != nil {
+		return err
 	}
 	if c.Advertise != "" {
 		if u, err := url.Parse(c.Advertise); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -202,6 +195,17 @@ func (c Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// Fault is the fault the configuration injects (keys behavior,
+// forge-model and copy-hotkey; see package fault), nil for an honest
+// miner.
+func (c Config) Fault() (fault.Fault, error) {
+	f, err := fault.New(c.Behavior, c.ForgeModel, c.CopyHotkey)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return f, nil
 }
 
 // ServerConfig is the part of server.Config that comes from this

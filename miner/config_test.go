@@ -139,7 +139,6 @@ func TestBehaviorConfigKeys(t *testing.T) {
 		{map[string]string{"behavior": "copycat", "copy-hotkey": victim[:62]}, "copy-hotkey"},
 		{map[string]string{"behavior": "copycat", "copy-hotkey": victim}, ""},
 		{map[string]string{"hotkey": ""}, "hotkey"},
-		{map[string]string{"subnet": "65536"}, "subnet"},
 		{map[string]string{"advertise": "ftp://x"}, "advertise"},
 		{map[string]string{"advertise": "http://203.0.113.7:8091", "refresh": "1s", "poll": "1s", "tx-timeout": "5s", "fee": "7", "keys-dir": "/k"}, ""},
 		{map[string]string{"refresh": "0s"}, "tx-timeout"},
@@ -158,7 +157,11 @@ func TestBehaviorConfigKeys(t *testing.T) {
 			t.Errorf("%v: %v, want an error naming %s", tc.set, err, tc.want)
 		}
 	}
+	// The subnet ID is a uint16, as on chain: 65536 is refused when set.
 	c := base
+	if err := c.Set("subnet", "65536"); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "subnet") {
+		t.Errorf("subnet 65536: %v, want ErrConfig naming subnet", err)
+	}
 	for _, k := range ConfigKeys { // every key is settable
 		if err := c.Set(k, "1"); err != nil && !strings.Contains(err.Error(), k) {
 			t.Errorf("key %s: %v", k, err)

@@ -10,7 +10,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/veritensor/veritensor/chain"
 	"github.com/veritensor/veritensor/chain/keys"
+	"github.com/veritensor/veritensor/miner/fault"
 	"github.com/veritensor/veritensor/miner/hw"
 	"github.com/veritensor/veritensor/miner/server"
 	"github.com/veritensor/veritensor/zk"
@@ -38,42 +40,117 @@ type DaemonHooks struct {
 }
 
 // RunDaemon runs a miner until ctx ends, then shuts down gracefully and
-// returns nil. On start it reads the hotkey from <home>/keys, asks the node
-// for its chain ID (retrying while the node is unreachable), reads the
-// subnet, checks the hotkey holds a UID (ErrNotRegistered names the command
-// that registers it), loads the model and the subnet's proving key (checked
-// against the chain's pk_hash: ErrProvingKey), listens on cfg.Listen,
-// serves its endpoint, model commitment and hardware on chain, and calls
-// hooks.OnReady. Then it answers /v1/infer for the subnet's permitted
-// validators (read from the metagraph every cfg.Refresh, re-serving when
-// the chain's endpoint or commitment differ) and proves and submits one
-// proof per epoch. cfg.Behavior injects faults (see Behavior).
+// returns nil. Its stages, in order:
+//
+//  1. setup: check cfg, read the hotkey from <home>/keys, make the chain
+//     client;
+//  2. wait: ask the node for its chain ID (retrying while the node is
+//     unreachable), read the subnet, wait for the hotkey's UID
+//     (ErrNotRegistered names the command that registers it), verify the
+//     setup ceremony (hooks.CheckSetup);
+//  3. load: the model and the subnet's proving key (checked against the
+//     chain's pk_hash: ErrProvingKey);
+//  4. start: listen on cfg.Listen, serve the endpoint, model commitment and
+//     hardware on chain, call hooks.OnReady;
+//  5. run: answer /v1/infer for the subnet's permitted validators (read
+//     from the metagraph every cfg.Refresh, re-serving when the chain's
+//     endpoint or commitment differ) and prove and submit one proof per
+//     epoch, until ctx ends or the HTTP server fails;
+//  6. cleanup: shut the HTTP server down (cfg.ShutdownTimeout) and wait for
+//     the loops.
+//
+// A fault (cfg.Behavior other than honest, see package fault) changes the
+// prover, and whether the server stays up and the epoch loop runs; the
+// stages ask it, nothing else switches on it.
 func RunDaemon(ctx context.Context, cfg Config, hooks DaemonHooks) error {
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	log := hooks.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	hwSample := hooks.Hardware
-	if hwSample == nil {
-		hwSample = func() hw.Summary { return hw.Inventory(hw.NewNVML()) }
-	}
-	k, err := keys.Open(cfg.Home).Get(cfg.Hotkey)
-	if err != nil {
-		return fmt.Errorf("miner: hotkey %q: %w", cfg.Hotkey, err)
-	}
-	subnet := uint16(cfg.Subnet)
-	cc, err := NewChainClient(cfg.Node, subnet, k.Private, ChainOptions{Fee: cfg.Fee, TxTimeout: time.Duration(cfg.TxTimeout)})
+	d, err := setupDaemon(cfg, hooks)
 	if err != nil {
 		return err
 	}
+	if err := d.wait(ctx); err != nil || ctx.Err() != nil {
+		return quiet(ctx, err)
+	}
+	if err := d.load(); err != nil {
+		return err
+	}
+	if err := d.start(ctx); err != nil || ctx.Err() != nil {
+		return d.cleanup(quiet(ctx, err))
+	}
+	return d.cleanup(d.run(ctx))
+}
 
-	// The chain, the subnet, the registration.
-	var chainID string
+// quiet is nil when ctx ended (a shutdown, not a failure), else err.
+func quiet(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// daemonRun is one run of RunDaemon, filled in stage by stage.
+type daemonRun struct {
+	cfg   Config
+	hooks DaemonHooks
+	log   *slog.Logger
+	fault fault.Fault // nil: honest
+	hw    func() hw.Summary
+
+	// setup
+	key    keys.Key
+	pub    [32]byte // the hotkey's public key
+	subnet uint16
+	cc     *ChainClient
+	// wait
+	chainID string
+	si      chain.SubnetInfo
+	me      chain.NeuronInfo
+	keysDir string
+	// load
+	model  *zk.Model
+	prover server.Prover
+	// start
+	srv      *server.Server
+	serveErr chan error
+	bound    string
+	follower *Follower
+	stopped  bool // the HTTP server is shut down
+}
+
+// setupDaemon checks the configuration, reads the hotkey and makes the
+// chain client: nothing touches the network yet.
+func setupDaemon(cfg Config, hooks DaemonHooks) (*daemonRun, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	f, err := cfg.Fault()
+	if err != nil {
+		return nil, err
+	}
+	d := &daemonRun{cfg: cfg, hooks: hooks, log: hooks.Logger, fault: f, hw: hooks.Hardware, subnet: uint16(cfg.Subnet)}
+	if d.log == nil {
+		d.log = slog.New(slog.DiscardHandler)
+	}
+	if d.hw == nil {
+		d.hw = func() hw.Summary { return hw.Inventory(hw.NewNVML()) }
+	}
+	if d.key, err = keys.Open(cfg.Home).Get(cfg.Hotkey); err != nil {
+		return nil, fmt.Errorf("miner: hotkey %q: %w", cfg.Hotkey, err)
+	}
+	d.pub = [32]byte(d.key.Public())
+	d.cc, err = NewChainClient(cfg.Node, d.subnet, d.key.Private, ChainOptions{Fee: cfg.Fee, TxTimeout: time.Duration(cfg.TxTimeout)})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// wait reaches the node, reads the subnet, waits for the hotkey's
+// registration and checks the setup ceremony.
+func (d *daemonRun) wait(ctx context.Context) error {
+	cfg, log := d.cfg, d.log
+	var err error
 	for back := time.Second; ; back = min(2*back, 30*time.Second) {
-		if chainID, err = cc.ChainID(ctx); err == nil {
+		if d.chainID, err = d.cc.ChainID(ctx); err == nil {
 			break
 		}
 		log.Warn("node unreachable; retrying", "node", cfg.Node, "err", err, "in", back)
@@ -81,156 +158,183 @@ func RunDaemon(ctx context.Context, cfg Config, hooks DaemonHooks) error {
 			return nil
 		}
 	}
-	if cfg.ChainID != "" && cfg.ChainID != chainID {
-		return fmt.Errorf("%w: chain-id %q, but node %s is on %q", ErrConfig, cfg.ChainID, cfg.Node, chainID)
+	if cfg.ChainID != "" && cfg.ChainID != d.chainID {
+		return fmt.Errorf("%w: chain-id %q, but node %s is on %q", ErrConfig, cfg.ChainID, cfg.Node, d.chainID)
 	}
-	si, me, err := waitRegistered(ctx, cc, time.Duration(cfg.RegistrationWait), time.Duration(cfg.Poll), log)
+	d.si, d.me, err = waitRegistered(ctx, d.cc, time.Duration(cfg.RegistrationWait), time.Duration(cfg.Poll), log)
 	if ctx.Err() != nil {
 		return nil
 	}
+	k, subnet := d.key, d.subnet
 	if errors.Is(err, ErrNotRegistered) {
 		return fmt.Errorf("%w: hotkey %s (%q in %s/keys) holds no UID on subnet %d after waiting %s: run "+
 			"'veritensor tx register --subnet %d --hotkey %s --from OWNER --home %s --node %s' "+
 			"(OWNER: the key in %s/keys that pays the registration burn of %d base units)",
 			ErrNotRegistered, k.Address(), cfg.Hotkey, cfg.Home, subnet, time.Duration(cfg.RegistrationWait), subnet, cfg.Hotkey, cfg.Home, cfg.Node,
-			cfg.Home, si.Hyper.RegistrationBurn)
+			cfg.Home, d.si.Hyper.RegistrationBurn)
 	}
 	if err != nil {
 		return fmt.Errorf("miner: %w", err)
 	}
-	if me.ValidatorPermit && me.Stake > 0 {
+	if d.me.ValidatorPermit && d.me.Stake > 0 {
 		return fmt.Errorf("%w: hotkey %s (%q in %s/keys) is UID %d with a validator permit (stake %d) on subnet %d: "+
 			"it is a validator's hotkey; give the miner its own (veritensor keys add miner --home <miner home>) and register that",
-			ErrConfig, k.Address(), cfg.Hotkey, cfg.Home, me.UID, me.Stake, subnet)
+			ErrConfig, k.Address(), cfg.Hotkey, cfg.Home, d.me.UID, d.me.Stake, subnet)
 	}
-	keysDir, err := checkSetup(ctx, hooks.CheckSetup, si, cfg.KeysDir)
-	if err != nil {
-		return fmt.Errorf("miner: refusing to serve subnet %d: %w", si.ID, err)
+	if d.keysDir, err = checkSetup(ctx, d.hooks.CheckSetup, d.si, cfg.KeysDir); err != nil {
+		return fmt.Errorf("miner: refusing to serve subnet %d: %w", d.si.ID, err)
 	}
+	return nil
+}
 
-	// What it serves and what it proves with.
-	model, err := LoadModel(cfg.Model, si)
-	if err != nil {
+// load reads the model the miner serves and builds what it proves with:
+// the production prover, or the fault's.
+func (d *daemonRun) load() error {
+	var err error
+	if d.model, err = LoadModel(d.cfg.Model, d.si); err != nil {
 		return err
 	}
-	pub := [32]byte(k.Public())
-	bind := pub
-	proveModel := model
-	switch cfg.Behavior {
-	case Forger:
-		if proveModel, err = LoadModel(cfg.ForgeModel, si); err != nil {
-			return err
-		}
-	case Copycat:
-		bind, _ = parseHotkey(cfg.CopyHotkey) // checked by Validate
+	if d.fault == nil {
+		d.prover, err = d.zkProver(d.model, d.pub)
+		return err
 	}
-	var prover server.Prover = lazyProver{classes: int(si.Task.OutputSize)}
-	if cfg.Behavior.proves() {
-		start := time.Now()
-		zp, err := LoadProver(keysDir, si)
-		if err != nil {
-			return err
-		}
-		log.Info("proving key loaded", "arch", si.Task.Arch, "constraints", zp.NbConstraints(), "took", time.Since(start).Round(time.Millisecond))
-		prover = &ZKProver{Prover: zp, Model: proveModel, Hotkey: bind}
-	}
-	if cfg.Behavior != Honest {
-		log.Warn("fault injection: this miner misbehaves on purpose (tests and demos only)", "behavior", cfg.Behavior)
-	}
+	d.log.Warn("fault injection: this miner misbehaves on purpose (tests and demos only)", "behavior", d.fault.Behavior())
+	d.prover, err = d.fault.Prover(fault.Env{Classes: int(d.si.Task.OutputSize), Model: d.model, Hotkey: d.pub,
+		LoadModel: func(path string) (*zk.Model, error) { return LoadModel(path, d.si) },
+		Prover:    func(m *zk.Model, hotkey [32]byte) (server.Prover, error) { return d.zkProver(m, hotkey) }})
+	return err
+}
 
-	// The HTTP server.
+// zkProver loads the subnet's proving key and returns the production
+// prover of model, its proofs bound to hotkey.
+func (d *daemonRun) zkProver(model *zk.Model, hotkey [32]byte) (server.Prover, error) {
+	start := time.Now()
+	zp, err := LoadProver(d.keysDir, d.si)
+	if err != nil {
+		return nil, err
+	}
+	d.log.Info("proving key loaded", "arch", d.si.Task.Arch, "constraints", zp.NbConstraints(), "took", time.Since(start).Round(time.Millisecond))
+	return &ZKProver{Prover: zp, Model: model, Hotkey: hotkey}, nil
+}
+
+// start listens, serves the endpoint, commitment and hardware on chain (a
+// submit-proof needs it) and calls OnReady. A fault that does not serve
+// closes its HTTP server once it is on chain.
+func (d *daemonRun) start(ctx context.Context) error {
+	cfg, log := d.cfg, d.log
 	l, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("miner: listen: %w", err)
 	}
-	bound := l.Addr().String()
+	d.bound = l.Addr().String()
 	endpoint := cfg.Advertise
 	if endpoint == "" {
-		endpoint = advertiseURL(bound)
-		if host, _, _ := net.SplitHostPort(bound); net.ParseIP(host) == nil || net.ParseIP(host).IsUnspecified() {
+		endpoint = advertiseURL(d.bound)
+		if host, _, _ := net.SplitHostPort(d.bound); net.ParseIP(host) == nil || net.ParseIP(host).IsUnspecified() {
 			log.Warn("advertising a loopback endpoint: set advertise to the URL validators reach you at", "endpoint", endpoint)
 		}
 	}
 	permits := server.NewPermitSet(nil)
-	commit := model.Commitment()
+	commit := d.model.Commitment()
 	scfg := cfg.ServerConfig()
-	scfg.ChainID, scfg.Miner, scfg.InputLen = chainID, pub, int(si.Task.InputSize)
-	scfg.ModelCommitment, scfg.CircuitID, scfg.Version = hex.EncodeToString(commit[:]), hex.EncodeToString(si.Task.CircuitID[:]), Version
-	scfg.Prover, scfg.Permits, scfg.Hardware, scfg.Logger = prover, permits, hwSample, log
-	srv, err := server.New(scfg)
-	if err != nil {
+	scfg.ChainID, scfg.Miner, scfg.InputLen = d.chainID, d.pub, int(d.si.Task.InputSize)
+	scfg.ModelCommitment, scfg.CircuitID, scfg.Version = hex.EncodeToString(commit[:]), hex.EncodeToString(d.si.Task.CircuitID[:]), Version
+	scfg.Prover, scfg.Permits, scfg.Hardware, scfg.Logger = d.prover, permits, d.hw, log
+	if d.srv, err = server.New(scfg); err != nil {
 		l.Close()
+		d.stopped = true
 		return err
 	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(l) }()
-	shutdown := func() error {
-		sctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.ShutdownTimeout))
-		defer cancel()
-		return srv.Shutdown(sctx)
-	}
+	d.serveErr = make(chan error, 1)
+	go func() { d.serveErr <- d.srv.Serve(l) }()
 
-	// Serve on chain before the first proof (submit-proof needs it).
-	f := NewFollower(cc, permits, ServeSpec{Endpoint: endpoint, Commitment: commit, Hardware: hwSample().Canonical()},
+	d.follower = NewFollower(d.cc, permits, ServeSpec{Endpoint: endpoint, Commitment: commit, Hardware: d.hw().Canonical()},
 		time.Duration(cfg.Refresh), log)
 	for back := time.Second; ; back = min(2*back, 30*time.Second) {
-		err := f.Sync(ctx)
+		err := d.follower.Sync(ctx)
 		if err == nil {
 			break
 		}
 		if ctx.Err() != nil {
-			return shutdown()
+			return nil
 		}
 		if errors.Is(err, ErrNotRegistered) {
-			shutdown()
 			return fmt.Errorf("miner: %w", err)
 		}
 		log.Warn("serving on chain; retrying", "err", err, "in", back)
 		if sleep(ctx, back) != nil {
-			return shutdown()
+			return nil
 		}
 	}
-	log.Info("miner serving", "chain", chainID, "subnet", subnet, "uid", me.UID, "hotkey", k.Address(),
-		"listen", bound, "endpoint", endpoint, "commitment", hex.EncodeToString(commit[:]), "behavior", cfg.Behavior)
-	if cfg.Behavior == Offline {
+	behavior := fault.Honest
+	if d.fault != nil {
+		behavior = d.fault.Behavior()
+	}
+	log.Info("miner serving", "chain", d.chainID, "subnet", d.subnet, "uid", d.me.UID, "hotkey", d.key.Address(),
+		"listen", d.bound, "endpoint", endpoint, "commitment", hex.EncodeToString(commit[:]), "behavior", behavior)
+	if d.fault != nil && !d.fault.Serves() {
 		// Registered and served; from now on nobody answers.
-		if err := shutdown(); err != nil {
+		if err := d.shutdown(); err != nil {
 			log.Warn("closing the HTTP server", "err", err)
 		}
-		if hooks.OnReady != nil {
-			hooks.OnReady(bound)
-		}
+	}
+	if d.hooks.OnReady != nil {
+		d.hooks.OnReady(d.bound)
+	}
+	return nil
+}
+
+// run follows the metagraph and, unless a fault says otherwise, proves and
+// submits each epoch, until ctx ends (nil) or the HTTP server fails.
+func (d *daemonRun) run(ctx context.Context) error {
+	if d.stopped {
 		<-ctx.Done()
 		return nil
 	}
-	if hooks.OnReady != nil {
-		hooks.OnReady(bound)
-	}
-
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); f.Run(rctx) }()
-	if cfg.Behavior.submits() {
-		loop := &EpochLoop{Source: cc, Prover: prover, Submitter: cc, Poll: time.Duration(cfg.Poll), Logger: log,
-			OnResult: hooks.OnEpoch, Challenge: challengeFunc(f, int(si.Task.InputSize))}
+	go func() { defer wg.Done(); d.follower.Run(rctx) }()
+	if d.fault == nil || d.fault.Submits() {
+		loop := &EpochLoop{Source: d.cc, Prover: d.prover, Submitter: d.cc, Poll: time.Duration(d.cfg.Poll), Logger: d.log,
+			OnResult: d.hooks.OnEpoch, Challenge: challengeFunc(d.follower, int(d.si.Task.InputSize))}
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = loop.Run(rctx) }()
 	}
 	var runErr error
 	select {
 	case <-ctx.Done():
-	case runErr = <-serveErr:
+	case runErr = <-d.serveErr:
 		runErr = fmt.Errorf("miner: http server: %w", runErr)
 	}
 	cancel()
-	if err := shutdown(); err != nil && runErr == nil {
-		log.Warn("shutdown", "err", err)
+	if err := d.shutdown(); err != nil && runErr == nil {
+		d.log.Warn("shutdown", "err", err)
 	}
 	wg.Wait()
-	log.Info("miner stopped", "err", runErr)
+	d.log.Info("miner stopped", "err", runErr)
 	return runErr
+}
+
+// cleanup shuts the HTTP server down if it still runs and returns err.
+func (d *daemonRun) cleanup(err error) error {
+	if serr := d.shutdown(); serr != nil && err == nil {
+		return serr
+	}
+	return err
+}
+
+// shutdown stops the HTTP server, waiting up to cfg.ShutdownTimeout for
+// the proofs in flight; later calls do nothing.
+func (d *daemonRun) shutdown() error {
+	if d.stopped || d.srv == nil {
+		return nil
+	}
+	d.stopped = true
+	sctx, cancel := context.WithTimeout(context.Background(), time.Duration(d.cfg.ShutdownTimeout))
+	defer cancel()
+	return d.srv.Shutdown(sctx)
 }
 
 // challengeFunc derives the epoch's challenge input from its seed and the

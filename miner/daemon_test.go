@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/veritensor/veritensor/chain"
+	"github.com/veritensor/veritensor/chain/keys"
+	"github.com/veritensor/veritensor/miner/fault"
 )
 
 func TestAdvertiseURL(t *testing.T) {
@@ -53,8 +55,31 @@ func TestRunDaemonRefusesBeforeTheChain(t *testing.T) {
 	if err := RunDaemon(context.Background(), cfg, DaemonHooks{}); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "behavior") {
 		t.Fatalf("bad behavior: %v", err)
 	}
-	cfg.Behavior = Honest
+	cfg.Behavior = fault.Honest
 	if err := RunDaemon(context.Background(), cfg, DaemonHooks{}); err == nil || !strings.Contains(err.Error(), `hotkey "hotkey"`) {
 		t.Fatalf("missing hotkey: %v", err)
+	}
+}
+
+// TestSetupDaemon: the setup stage reads the hotkey (its public key is what
+// the proofs and the server are bound to) and the fault the config asks
+// for, and touches no network.
+func TestSetupDaemon(t *testing.T) {
+	k := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	cfg := DefaultConfig()
+	cfg.Home, cfg.Model = t.TempDir(), "m.vtm"
+	if _, err := keys.Open(cfg.Home).Import("hotkey", k); err != nil {
+		t.Fatal(err)
+	}
+	d, err := setupDaemon(cfg, DaemonHooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.pub != [32]byte(k.Public().(ed25519.PublicKey)) || d.fault != nil {
+		t.Fatalf("pub %x, fault %v", d.pub, d.fault)
+	}
+	cfg.Behavior = fault.Offline
+	if d, err = setupDaemon(cfg, DaemonHooks{}); err != nil || d.fault == nil || d.fault.Behavior() != fault.Offline {
+		t.Fatalf("offline: %v %v", d, err)
 	}
 }

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/veritensor/veritensor/chain/client"
+	"github.com/veritensor/veritensor/miner/server"
 )
 
 // EpochSource reads the chain's current epoch.
@@ -29,11 +32,9 @@ type Submitter interface {
 	ProofLanded(ctx context.Context, epoch uint64) (bool, error)
 }
 
-// Prover proves the model on one input, bound to an epoch (the signature of
-// server.Prover).
-type Prover interface {
-	Prove(ctx context.Context, input []int8, epoch uint64) (class uint32, proof []byte, public []byte, err error)
-}
+// Prover proves the model on one input, bound to an epoch: the server's
+// Prover, so one implementation (ZKProver) serves both.
+type Prover = server.Prover
 
 // ChallengeFunc derives an epoch's challenge input from its seed, by the
 // subnet's rule (the chain verifies the proof's input hash against it).
@@ -122,16 +123,8 @@ func (l *EpochLoop) defaults() {
 	}
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+// sleep is the package's wait: client.Sleep, shared with the validator.
+var sleep = client.Sleep
 
 // Run handles every epoch from the current one on, once each, until ctx is
 // done; it then returns nil.
@@ -182,12 +175,11 @@ func (l *EpochLoop) RunEpoch(ctx context.Context, epoch uint64, seed [32]byte) E
 		res.Outcome, res.Err = Failed, fmt.Errorf("epoch %d: %w", epoch, err)
 		return res
 	}
-	back := l.MinBackoff
+	back := client.Backoff{Min: l.MinBackoff, Max: l.MaxBackoff}
 	wait := func() error {
-		if err := l.Sleep(ctx, back); err != nil {
+		if err := l.Sleep(ctx, back.Next()); err != nil {
 			return err
 		}
-		back = min(2*back, l.MaxBackoff)
 		cur, _, err := l.Source.CurrentEpoch(ctx)
 		if err == nil && cur > epoch {
 			return ErrEpochOver

@@ -97,10 +97,10 @@ func (f *Follower) Sync(ctx context.Context) error {
 	}
 	if me == nil {
 		if f.uid.Swap(-1) >= 0 {
-			f.Logger.Error("hotkey no longer holds a UID: deregistered", "hotkey", addr, "subnet", f.Chain.subnet)
+			f.Logger.Error("hotkey no longer holds a UID: deregistered", "hotkey", addr, "subnet", f.Chain.SubnetID())
 		}
 		f.served.Store(false)
-		return fmt.Errorf("%w: %x (%s) on subnet %d", ErrNotRegistered, pub[:8], addr, f.Chain.subnet)
+		return fmt.Errorf("%w: %x (%s) on subnet %d", ErrNotRegistered, pub[:8], addr, f.Chain.SubnetID())
 	}
 	if old := f.uid.Swap(int64(me.UID)); old >= 0 && old != int64(me.UID) {
 		f.Logger.Warn("UID changed", "old", old, "new", me.UID)

@@ -22,8 +22,9 @@ import (
 	"github.com/veritensor/veritensor/chain/node"
 	"github.com/veritensor/veritensor/chain/testnet"
 	"github.com/veritensor/veritensor/internal/ceremonyverify"
-	"github.com/veritensor/veritensor/internal/keycache"
+	"github.com/veritensor/veritensor/internal/keycache/keycachetest"
 	"github.com/veritensor/veritensor/miner/api"
+	"github.com/veritensor/veritensor/miner/fault"
 	"github.com/veritensor/veritensor/miner/hw"
 	"github.com/veritensor/veritensor/zk"
 )
@@ -139,7 +140,7 @@ func TestDaemonOnRealChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kset := keycache.ForTests(t, arch)
+	kset := keycachetest.Get(t, arch)
 	good, forged := randomModel(t, arch, 1), randomModel(t, arch, 2)
 	mdir := t.TempDir()
 	goodPath, forgedPath := writeModel(t, mdir, "good.vtm", good), writeModel(t, mdir, "forged.vtm", forged)
@@ -221,7 +222,7 @@ func TestDaemonOnRealChain(t *testing.T) {
 
 	base := func(hot ed25519.PrivateKey, id uint16, nodeIdx int) Config {
 		cfg := DefaultConfig()
-		cfg.Home, cfg.Subnet, cfg.Model, cfg.Listen, cfg.Node = homeWith(t, hot), uint64(id), goodPath, "127.0.0.1:0", net.RPCAddress(nodeIdx)
+		cfg.Home, cfg.Subnet, cfg.Model, cfg.Listen, cfg.Node = homeWith(t, hot), id, goodPath, "127.0.0.1:0", net.RPCAddress(nodeIdx)
 		cfg.Workers, cfg.Queue, cfg.Fee = 1, 8, rcFee
 		cfg.TxTimeout, cfg.ShutdownTimeout = Duration(20*time.Second), Duration(20*time.Second)
 		cfg.Refresh, cfg.Poll = Duration(300*time.Millisecond), Duration(300*time.Millisecond)
@@ -258,13 +259,13 @@ func TestDaemonOnRealChain(t *testing.T) {
 	// Five daemons on subnet A.
 	honestCfg := base(key(11), idA, 1)
 	forgerCfg := base(key(12), idA, 0)
-	forgerCfg.Behavior, forgerCfg.ForgeModel = Forger, forgedPath
+	forgerCfg.Behavior, forgerCfg.ForgeModel = fault.Forger, forgedPath
 	copyCfg := base(key(13), idA, 0)
-	copyCfg.Behavior, copyCfg.CopyHotkey = Copycat, fmt.Sprintf("%x", pubOf(key(11)))
+	copyCfg.Behavior, copyCfg.CopyHotkey = fault.Copycat, fmt.Sprintf("%x", pubOf(key(11)))
 	lazyCfg := base(key(14), idA, 1)
-	lazyCfg.Behavior = Lazy
+	lazyCfg.Behavior = fault.Lazy
 	offCfg := base(key(15), idA, 1)
-	offCfg.Behavior = Offline
+	offCfg.Behavior = fault.Offline
 	ds := []*daemon{
 		startDaemon(ctx, "honest", honestCfg), startDaemon(ctx, "forger", forgerCfg), startDaemon(ctx, "copycat", copyCfg),
 		startDaemon(ctx, "lazy", lazyCfg), startDaemon(ctx, "offline", offCfg),

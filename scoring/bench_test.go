@@ -64,7 +64,7 @@ func BenchmarkEpoch(b *testing.B) {
 		{"256x64", 256, 64, 153},
 		{"4096x256", 4096, 256, 256},
 	} {
-		for _, mode := range []BondsMode{BondsLegacy, BondsYuma3} {
+		for _, mode := range []BondsMode{BondsYuma, BondsYuma3} {
 			b.Run(c.name+"/"+mode.String(), func(b *testing.B) {
 				in := benchInput(b, c.n, c.v, c.perRow)
 				in.Params.BondsMode = mode
@@ -86,7 +86,7 @@ func BenchmarkEpoch(b *testing.B) {
 // bonds entries).
 func TestEpochLargeSparse(t *testing.T) {
 	in := benchInput(t, 4096, 256, 256)
-	for _, mode := range []BondsMode{BondsLegacy, BondsYuma3} {
+	for _, mode := range []BondsMode{BondsYuma, BondsYuma3} {
 		in.Params.BondsMode = mode
 		res, err := Epoch(in)
 		if err != nil {

@@ -68,7 +68,7 @@ func (b *bondRows) colNormalize(n int) {
 
 // newBonds applies steps 7 and 8. With a = 1 - BondsMovingAverage/1e6:
 //
-//	legacy: dB_ij = S_i*Wc_ij / sum_k S_k*Wc_kj; B = colnorm(a*dB + (1-a)*colnorm(B_prev));
+//	yuma:   dB_ij = S_i*Wc_ij / sum_k S_k*Wc_kj; B = colnorm(a*dB + (1-a)*colnorm(B_prev));
 //	        d_i = sum_j B_ij*I_j
 //	yuma3:  B = a*Wc + (1-a)*B_prev;  d_i = S_i * sum_j B_ij*I_j
 func newBonds(p Params, m *weightRows, prev *bondRows, s, rank, incentive []Fixed) *bondRows {
@@ -76,7 +76,7 @@ func newBonds(p Params, m *weightRows, prev *bondRows, s, rank, incentive []Fixe
 	a := Ratio(ppm-uint64(p.BondsMovingAverage), ppm)
 	keep := Ratio(uint64(p.BondsMovingAverage), ppm)
 	delta := m.wc
-	if p.BondsMode == BondsLegacy {
+	if p.BondsMode == BondsYuma {
 		prev.colNormalize(n)
 		delta = make([]Fixed, len(m.x))
 		for k, j := range m.col {
@@ -127,7 +127,7 @@ func newBonds(p Params, m *weightRows, prev *bondRows, s, rank, incentive []Fixe
 			b.ptr = append(b.ptr, len(b.col))
 		}
 	}
-	if p.BondsMode == BondsLegacy {
+	if p.BondsMode == BondsYuma {
 		b.colNormalize(n)
 	}
 	for r, i := range b.uid {

@@ -361,7 +361,7 @@ func checkConservation(t testing.TB, in Input, res Result) {
 // are column-normalised every epoch, so they may move by one unit of 65535
 // but never drift.
 func TestFrozenBondsDoNotDrift(t *testing.T) {
-	for _, mode := range []BondsMode{BondsYuma3, BondsLegacy} {
+	for _, mode := range []BondsMode{BondsYuma3, BondsYuma} {
 		in := handInput()
 		in.Params.BondsMode = mode
 		in.Params.BondsMovingAverage = 1_000_000
@@ -375,7 +375,7 @@ func TestFrozenBondsDoNotDrift(t *testing.T) {
 			in.Bonds = res.Bonds
 		}
 		tol := 0
-		if mode == BondsLegacy {
+		if mode == BondsYuma {
 			tol = 1
 		}
 		for r, row := range start {

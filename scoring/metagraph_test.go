@@ -95,3 +95,19 @@ func TestDecodeMetagraph(t *testing.T) {
 		}
 	}
 }
+
+// TestBondsModeNames: BondsMode encodes as the chain's scoring rule names
+// ("yuma", "yuma3") and still reads "legacy", its name before issue 19.
+func TestBondsModeNames(t *testing.T) {
+	for in, want := range map[string]BondsMode{`"yuma"`: BondsYuma, `"legacy"`: BondsYuma, `"yuma3"`: BondsYuma3} {
+		var m BondsMode
+		if err := json.Unmarshal([]byte(in), &m); err != nil || m != want {
+			t.Errorf("%s decodes to %v, %v; want %v", in, m, err, want)
+		}
+	}
+	for m, want := range map[BondsMode]string{BondsYuma: `"yuma"`, BondsYuma3: `"yuma3"`} {
+		if b, err := json.Marshal(m); err != nil || string(b) != want {
+			t.Errorf("%v encodes as %s, %v; want %s", uint8(m), b, err, want)
+		}
+	}
+}

@@ -9,22 +9,24 @@ import (
 type BondsMode uint8
 
 const (
-	// BondsLegacy is subtensor's original path: the bond delta
+	// BondsYuma is subtensor's original ("legacy") path, the scoring rule
+	// "yuma" on chain (chain.ScoringYuma): the bond delta
 	// S_i*Wc_ij is column-normalised, blended into the column-normalised
 	// previous bonds with an EMA and column-normalised again; dividends are
 	// D_i = sum_j B_ij*I_j.
-	BondsLegacy BondsMode = 0
-	// BondsYuma3 is subtensor's per-pair path: B_ij = (1-a)*B_prev_ij +
+	BondsYuma BondsMode = 0
+	// BondsYuma3 is subtensor's per-pair path, the scoring rule "yuma3" on
+	// chain (chain.ScoringYuma3): B_ij = (1-a)*B_prev_ij +
 	// a*Wc_ij with no normalisation, and D_i is proportional to
 	// S_i * sum_j B_ij*I_j.
 	BondsYuma3 BondsMode = 1
 )
 
-// String returns "legacy" or "yuma3".
+// String returns "yuma" or "yuma3": the scoring rule names of the chain.
 func (m BondsMode) String() string {
 	switch m {
-	case BondsLegacy:
-		return "legacy"
+	case BondsYuma:
+		return "yuma"
 	case BondsYuma3:
 		return "yuma3"
 	}
@@ -34,19 +36,20 @@ func (m BondsMode) String() string {
 // MarshalJSON encodes the mode by name.
 func (m BondsMode) MarshalJSON() ([]byte, error) { return json.Marshal(m.String()) }
 
-// UnmarshalJSON accepts "legacy" or "yuma3".
+// UnmarshalJSON accepts "yuma" or "yuma3", and "legacy" (the name of
+// BondsYuma before issue 19) for files written then.
 func (m *BondsMode) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("bonds_mode: %w", err)
 	}
 	switch s {
-	case "legacy":
-		*m = BondsLegacy
+	case "yuma", "legacy":
+		*m = BondsYuma
 	case "yuma3":
 		*m = BondsYuma3
 	default:
-		return fmt.Errorf("bonds_mode %q: want legacy or yuma3", s)
+		return fmt.Errorf("bonds_mode %q: want yuma or yuma3", s)
 	}
 	return nil
 }
@@ -61,7 +64,8 @@ type Params struct {
 	// EMA, in parts per million (<= 1,000,000); the EMA rate of the new
 	// bonds is alpha = 1 - BondsMovingAverage/1e6.
 	BondsMovingAverage uint32 `json:"bonds_moving_average_ppm"`
-	// BondsMode selects the legacy or the Yuma3 bonds path.
+	// BondsMode selects the Yuma (subtensor's original) or the Yuma3 bonds
+	// path.
 	BondsMode BondsMode `json:"bonds_mode"`
 	// OwnerCutBps is the subnet owner's share of the epoch emission, in basis
 	// points (<= 10,000), taken first and rounded down.
@@ -88,7 +92,7 @@ type Params struct {
 }
 
 // DefaultParams returns the defaults for a new subnet: subtensor's (kappa
-// 32767, bonds moving average 900,000 ppm, legacy bonds, owner cut 18%,
+// 32767, bonds moving average 900,000 ppm, Yuma (original) bonds, owner cut 18%,
 // miners 50% of the rest, activity cutoff 5,000 blocks) except 64
 // validators (subtensor's runtime default is 128; see docs/scoring.md), with
 // proofs of model required. Emission and Block are zero: the chain fills them.
@@ -96,7 +100,7 @@ func DefaultParams() Params {
 	return Params{
 		Kappa:              32767,
 		BondsMovingAverage: 900_000,
-		BondsMode:          BondsLegacy,
+		BondsMode:          BondsYuma,
 		OwnerCutBps:        1800,
 		MinerShareBps:      5000,
 		MaxValidators:      64,
@@ -110,7 +114,7 @@ func (p Params) Validate() error {
 	switch {
 	case p.BondsMovingAverage > ppm:
 		return fmt.Errorf("%w: bonds_moving_average_ppm %d > %d", ErrParams, p.BondsMovingAverage, ppm)
-	case p.BondsMode != BondsLegacy && p.BondsMode != BondsYuma3:
+	case p.BondsMode != BondsYuma && p.BondsMode != BondsYuma3:
 		return fmt.Errorf("%w: bonds mode %d", ErrParams, p.BondsMode)
 	case p.OwnerCutBps > bps:
 		return fmt.Errorf("%w: owner_cut_bps %d > %d", ErrParams, p.OwnerCutBps, bps)

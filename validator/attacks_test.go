@@ -11,6 +11,7 @@ import (
 
 	"github.com/veritensor/veritensor/chain"
 	"github.com/veritensor/veritensor/internal/netguard"
+	"github.com/veritensor/veritensor/internal/task"
 )
 
 // TestStallingMinerCommitsInTime is issue 12's first attack: miners that
@@ -283,7 +284,7 @@ func TestWaitReadyRegistrationRace(t *testing.T) {
 	if !errors.Is(err, ErrNotReady) || !strings.Contains(err.Error(), "permit") {
 		t.Fatalf("no permit: %v", err)
 	}
-	wrong := &Samples{Inputs: [][]int8{make([]int8, 784)}, Labels: []uint32{0}}
+	wrong := &task.Samples{Inputs: [][]int8{make([]int8, 784)}, Labels: []uint32{0}}
 	_, err = WaitReady(context.Background(), c, testNet, vk, wrong, time.Hour, 50*time.Millisecond, nil)
 	if !errors.Is(err, ErrNotReady) || !strings.Contains(err.Error(), "mnist-7x7") {
 		t.Fatalf("dataset mismatch: %v", err)

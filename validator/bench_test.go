@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/veritensor/veritensor/internal/task"
 	"github.com/veritensor/veritensor/miner/api"
 	"github.com/veritensor/veritensor/zk"
 )
@@ -83,7 +84,7 @@ func BenchmarkTempo(b *testing.B) {
 			f := getFixture(b)
 			vk := pub(key(100))
 			hk := pub(key(1))
-			one := &Samples{Inputs: f.data.Inputs[:1], Labels: f.data.Labels[:1]}
+			one := &task.Samples{Inputs: f.data.Inputs[:1], Labels: f.data.Labels[:1]}
 			endpoint := startMiner(b, key(1), &cachedProver{f: f, hk: hk, cache: map[[40]byte][3][]byte{}}, vk)
 			neurons := []Neuron{{UID: 0, Hotkey: vk, ValidatorPermit: true}}
 			for i := 1; i <= n; i++ {

@@ -11,7 +11,10 @@ import (
 	"github.com/veritensor/veritensor/scoring"
 )
 
-// Config configures a Validator. Zero values take the defaults listed.
+// Config configures a Validator engine. Zero values take the defaults
+// listed; the challenge settings it shares with the command (DaemonConfig:
+// its keys are that struct's flags) take DefaultDaemonConfig's values and
+// are checked by the same rule (checkChallenges).
 type Config struct {
 	// ChainID, Subnet and Hotkey (the validator's ed25519 hotkey) identify
 	// the validator; requests to miners are signed with Hotkey for ChainID.
@@ -33,7 +36,7 @@ type Config struct {
 	// 0); it is also the latency at which the latency score reaches 0.
 	RequestTimeout time.Duration
 	// LatencyTarget is the latency at or under which the latency score is 1
-	// (2 s when 0).
+	// (2 s when 0); it must be under RequestTimeout (else New fails).
 	LatencyTarget time.Duration
 	// Concurrency is how many miners are challenged at once (64 when 0);
 	// each miner gets its challenges one after the other.
@@ -78,6 +81,12 @@ type Config struct {
 	OnReport func(*Report)
 }
 
+// withDefaults fills the zero fields and validates. The challenge settings
+// shared with the command (Graded, Decoys, RequestTimeout, LatencyTarget,
+// Concurrency, Poll) default to DefaultDaemonConfig's values, the one place
+// they are written, and are checked by checkChallenges, the one rule for
+// both: a LatencyTarget at or over RequestTimeout is an error (an earlier
+// engine halved it silently while the command rejected it).
 func (c Config) withDefaults() (Config, error) {
 	switch {
 	case c.Chain == nil || c.Submitter == nil || c.Dataset == nil:
@@ -91,20 +100,24 @@ func (c Config) withDefaults() (Config, error) {
 	case c.Graded < 0 || c.Decoys < 0 || c.Concurrency < 0 || c.MinerTimeout < 0 || c.MaxResponse < 0:
 		return c, fmt.Errorf("%w: negative count", ErrConfig)
 	}
+	d := DefaultDaemonConfig()
 	if c.Graded == 0 && c.Decoys == 0 {
-		c.Graded, c.Decoys = 8, 2
+		c.Graded, c.Decoys = d.Graded, d.Decoys
 	}
 	if c.RequestTimeout <= 0 {
-		c.RequestTimeout = 20 * time.Second
+		c.RequestTimeout = time.Duration(d.RequestTimeout)
 	}
 	if c.LatencyTarget <= 0 {
-		c.LatencyTarget = 2 * time.Second
-	}
-	if c.LatencyTarget >= c.RequestTimeout {
-		c.LatencyTarget = c.RequestTimeout / 2
+		c.LatencyTarget = time.Duration(d.LatencyTarget)
 	}
 	if c.Concurrency == 0 {
-		c.Concurrency = 64
+		c.Concurrency = d.Concurrency
+	}
+	if c.Poll <= 0 {
+		c.Poll = time.Duration(d.Poll)
+	}
+	if err := c.checkChallenges(); err != nil {
+		return c, err
 	}
 	if c.MinerTimeout == 0 {
 		c.MinerTimeout = time.Duration(c.Graded+c.Decoys)*c.LatencyTarget + c.RequestTimeout
@@ -139,9 +152,6 @@ func (c Config) withDefaults() (Config, error) {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
 	}
-	if c.Poll <= 0 {
-		c.Poll = 2 * time.Second
-	}
 	if c.MinBackoff <= 0 {
 		c.MinBackoff = 500 * time.Millisecond
 	}
@@ -155,6 +165,29 @@ func (c Config) withDefaults() (Config, error) {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return c, nil
+}
+
+// checkChallenges is the one check of the challenge settings, for the
+// engine (after its defaults) and for the command (DaemonConfig.Validate,
+// before any default): at least one challenge, 0 < LatencyTarget <
+// RequestTimeout, Concurrency at least 1, Poll positive, MinerTimeout not
+// negative (0: computed). Errors name the command's keys.
+func (c Config) checkChallenges() error {
+	bad := func(key, why string) error { return fmt.Errorf("%w: %s: %s", ErrConfig, key, why) }
+	switch {
+	case c.Graded < 0 || c.Decoys < 0 || c.Graded+c.Decoys == 0:
+		return bad("graded", "graded and decoys must be >= 0 with at least one challenge")
+	case c.RequestTimeout <= 0 || c.LatencyTarget <= 0 || c.LatencyTarget >= c.RequestTimeout:
+		return bad("latency-target", fmt.Sprintf("need 0 < latency-target < request-timeout, have %s and %s",
+			c.LatencyTarget, c.RequestTimeout))
+	case c.Concurrency < 1:
+		return bad("concurrency", "must be at least 1")
+	case c.Poll <= 0:
+		return bad("poll", "must be positive")
+	case c.MinerTimeout < 0:
+		return bad("miner-timeout", "must not be negative")
+	}
+	return nil
 }
 
 // EndpointPolicy says which miner endpoints the engine dials: public

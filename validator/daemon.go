@@ -13,20 +13,6 @@ import (
 	"github.com/veritensor/veritensor/internal/task"
 )
 
-// LoadDataset loads the held-out dataset of a task (DaemonConfig.Dataset:
-// a built-in task name, see internal/task) from dir ("" finds the MNIST files
-// in the default places).
-func LoadDataset(name, dir string) (*Samples, error) {
-	inputs, labels, err := task.LoadHeldOut(name, dir)
-	if err != nil {
-		return nil, fmt.Errorf("validator: dataset %s: %w", name, err)
-	}
-	return &Samples{Inputs: inputs, Labels: labels}, nil
-}
-
-// Pool4x4 averages the 4x4 blocks of a 28x28 image into 7x7 (task.Pool4x4).
-func Pool4x4(img []byte) []byte { return task.Pool4x4(img) }
-
 // DaemonHooks are optional callbacks of RunDaemon.
 type DaemonHooks struct {
 	// Logger gets the engine's log lines (discarded when nil).
@@ -56,23 +42,19 @@ func RunDaemon(ctx context.Context, dc DaemonConfig, hooks DaemonHooks) error {
 	if err != nil {
 		return fmt.Errorf("validator: hotkey %q: %w", dc.Hotkey, err)
 	}
-	data, err := LoadDataset(dc.Dataset, dc.DatasetDir)
+	data, err := task.LoadHeldOut(dc.Dataset, dc.DatasetDir)
 	if err != nil {
-		return err
+		return fmt.Errorf("validator: dataset %s: %w", dc.Dataset, err)
 	}
 	cc, err := NewChainClient(dc.Node, dc.Subnet, k.Private, ChainOptions{Fee: dc.Fee, TxTimeout: time.Duration(dc.TxTimeout)})
 	if err != nil {
 		return err
 	}
-	var chainID string
-	for back := time.Second; ; back = min(2*back, 30*time.Second) {
-		if chainID, err = cc.ChainID(ctx); err == nil {
-			break
-		}
-		log.Warn("node unreachable; retrying", "node", dc.Node, "err", err, "in", back)
-		if sleep(ctx, back) != nil {
-			return nil
-		}
+	chainID, err := cc.WaitChainID(ctx, func(err error, in time.Duration) {
+		log.Warn("node unreachable; retrying", "node", dc.Node, "err", err, "in", in)
+	})
+	if err != nil {
+		return nil // ctx ended
 	}
 	var hk [32]byte
 	copy(hk[:], k.Public())
@@ -85,12 +67,10 @@ func RunDaemon(ctx context.Context, dc DaemonConfig, hooks DaemonHooks) error {
 	if err := checkSetup(ctx, hooks.CheckSetup, cc, dc.Subnet); err != nil {
 		return err
 	}
-	v, err := New(Config{ChainID: chainID, Subnet: dc.Subnet, Hotkey: k.Private, Home: dc.Home, Chain: cc, Submitter: cc,
-		Dataset: data, Graded: dc.Graded, Decoys: dc.Decoys, RequestTimeout: time.Duration(dc.RequestTimeout),
-		LatencyTarget: time.Duration(dc.LatencyTarget), MinerTimeout: time.Duration(dc.MinerTimeout),
-		Concurrency: dc.Concurrency, Poll: time.Duration(dc.Poll),
-		Endpoints: EndpointPolicy{AllowLoopback: dc.AllowLoopbackEndpoints, AllowPrivate: dc.AllowPrivateEndpoints},
-		Logger:    log, OnReport: hooks.OnReport})
+	cfg := dc.engineConfig()
+	cfg.ChainID, cfg.Hotkey, cfg.Chain, cfg.Submitter, cfg.Dataset = chainID, k.Private, cc, cc, data
+	cfg.Logger, cfg.OnReport = log, hooks.OnReport
+	v, err := New(cfg)
 	if err != nil {
 		return err
 	}

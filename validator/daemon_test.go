@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/veritensor/veritensor/chain/keys"
+	"github.com/veritensor/veritensor/internal/task"
 )
 
 // TestDaemonConfigLayers: defaults, then the file, then Set (the flags);
@@ -130,5 +131,59 @@ func TestDaemonWithoutNode(t *testing.T) {
 	cfg.Hotkey = "nokey"
 	if err := RunDaemon(ctx, cfg, DaemonHooks{}); err == nil || !strings.Contains(err.Error(), "nokey") {
 		t.Fatalf("missing hotkey: %v", err)
+	}
+}
+
+// TestConfigAgreesWithDaemonConfig: the engine's Config takes the command's
+// defaults (DefaultDaemonConfig) for its zero challenge settings, and both
+// reject the same settings with the same named error. A latency target at or
+// over the request timeout is an error in both: the engine used to halve it
+// silently while the command rejected it.
+func TestConfigAgreesWithDaemonConfig(t *testing.T) {
+	base := Config{Hotkey: key(1), Home: t.TempDir(), Chain: &fakeChain{}, Submitter: submitter{},
+		Dataset: &task.Samples{Inputs: [][]int8{{0}}, Labels: []uint32{0}}}
+	got, err := base.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DefaultDaemonConfig().engineConfig()
+	if got.Graded != want.Graded || got.Decoys != want.Decoys || got.RequestTimeout != want.RequestTimeout ||
+		got.LatencyTarget != want.LatencyTarget || got.Concurrency != want.Concurrency || got.Poll != want.Poll {
+		t.Fatalf("engine defaults %+v differ from the command's %+v", got, want)
+	}
+	for _, tc := range []struct {
+		name   string
+		engine func(*Config)
+		cmd    func(*DaemonConfig)
+	}{
+		{"latency target equal to the request timeout",
+			func(c *Config) { c.RequestTimeout, c.LatencyTarget = 5*time.Second, 5*time.Second },
+			func(c *DaemonConfig) {
+				c.RequestTimeout, c.LatencyTarget = Duration(5*time.Second), Duration(5*time.Second)
+			}},
+		{"latency target over the request timeout",
+			func(c *Config) { c.RequestTimeout, c.LatencyTarget = time.Second, 3*time.Second },
+			func(c *DaemonConfig) {
+				c.RequestTimeout, c.LatencyTarget = Duration(time.Second), Duration(3*time.Second)
+			}},
+		{"default latency target over a short request timeout",
+			func(c *Config) { c.RequestTimeout = time.Second },
+			func(c *DaemonConfig) { c.RequestTimeout = Duration(time.Second) }},
+		{"negative decoys",
+			func(c *Config) { c.Decoys = -1 },
+			func(c *DaemonConfig) { c.Decoys = -1 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := base
+			tc.engine(&c)
+			if _, err := New(c); !errors.Is(err, ErrConfig) {
+				t.Errorf("engine accepted it: %v", err)
+			}
+			d := DefaultDaemonConfig()
+			tc.cmd(&d)
+			if err := d.Validate(); !errors.Is(err, ErrConfig) {
+				t.Errorf("command accepted it: %v", err)
+			}
+		})
 	}
 }

@@ -77,7 +77,9 @@ type DaemonConfig struct {
 // its `json` tags, in field order.
 var DaemonConfigKeys = conf.Keys(&DaemonConfig{})
 
-// DefaultDaemonConfig is the configuration before any file or flag: home
+// DefaultDaemonConfig is the configuration before any file or flag, and
+// the one place the challenge settings' defaults are written (the engine's
+// Config takes them for its zero fields): home
 // ~/.veritensor, node tcp://127.0.0.1:26657, hotkey "hotkey", dataset
 // mnist, metrics on 127.0.0.1:9101, the chain's default minimum fee, 60 s
 // per transaction, 8 graded challenges and 2 decoys per miner, 20 s per
@@ -115,7 +117,9 @@ func (c *DaemonConfig) Set(key, value string) error {
 	return nil
 }
 
-// Validate names the first key that cannot run a validator.
+// Validate names the first key that cannot run a validator. The
+// challenge settings are checked by the engine's own rule
+// (checkChallenges), so the command and the engine agree.
 func (c DaemonConfig) Validate() error {
 	bad := func(key, why string) error { return fmt.Errorf("%w: %s: %s", ErrConfig, key, why) }
 	switch {
@@ -127,16 +131,13 @@ func (c DaemonConfig) Validate() error {
 		return bad("hotkey", "required: the name of the validator's hotkey in <home>/keys")
 	case !task.Known(c.Dataset):
 		return bad("dataset", fmt.Sprintf("%q: want a task: %s", c.Dataset, strings.Join(task.Builtins(), ", ")))
-	case c.Graded < 0 || c.Decoys < 0 || c.Graded+c.Decoys == 0:
-		return bad("graded", "graded and decoys must be >= 0 with at least one challenge")
-	case c.RequestTimeout <= 0 || c.LatencyTarget <= 0 || c.LatencyTarget >= c.RequestTimeout:
-		return bad("request-timeout", "need 0 < latency-target < request-timeout")
-	case c.Concurrency < 1:
-		return bad("concurrency", "must be at least 1")
-	case c.Poll <= 0 || c.TxTimeout <= 0:
-		return bad("poll", "poll and tx-timeout must be positive")
-	case c.MinerTimeout < 0 || c.RegistrationWait < 0:
-		return bad("miner-timeout", "miner-timeout and registration-wait must not be negative")
+	case c.TxTimeout <= 0:
+		return bad("tx-timeout", "must be positive")
+	case c.RegistrationWait < 0:
+		return bad("registration-wait", "must not be negative")
+	}
+	if err := c.engineConfig().checkChallenges(); err != nil {
+		return err
 	}
 	if c.MetricsListen != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
@@ -144,4 +145,14 @@ func (c DaemonConfig) Validate() error {
 		}
 	}
 	return nil
+}
+
+// engineConfig is the part of the engine's Config that comes from the
+// command's: the challenge settings and the endpoint policy. RunDaemon adds
+// the chain, the hotkey, the dataset and the hooks.
+func (c DaemonConfig) engineConfig() Config {
+	return Config{Subnet: c.Subnet, Home: c.Home, Graded: c.Graded, Decoys: c.Decoys,
+		RequestTimeout: time.Duration(c.RequestTimeout), LatencyTarget: time.Duration(c.LatencyTarget),
+		MinerTimeout: time.Duration(c.MinerTimeout), Concurrency: c.Concurrency, Poll: time.Duration(c.Poll),
+		Endpoints: EndpointPolicy{AllowLoopback: c.AllowLoopbackEndpoints, AllowPrivate: c.AllowPrivateEndpoints}}
 }

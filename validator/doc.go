@@ -9,8 +9,10 @@
 // (reads) and WeightsSubmitter (transactions), so it runs the same against a
 // real node (ChainClient: ABCI queries and signed transactions over CometBFT's
 // RPC, new blocks over its websocket) and a test double. RunDaemon wires a
-// DaemonConfig (flags and config file of `veritensor validator run`) to a
-// keyring, a dataset, a ChainClient, the engine and a /metrics endpoint. Everything it
+// DaemonConfig (flags and config file of `veritensor validator run`; its
+// defaults and its check of the challenge settings are the engine Config's
+// too) to a keyring, the task's held-out data (internal/task.LoadHeldOut),
+// a ChainClient, the engine and a /metrics endpoint. Everything it
 // must not forget across a restart (EMA scores, commits and their salts) is
 // written atomically to <home>/validator-state.json before any transaction
 // that depends on it is sent, so a restarted validator reveals what it
@@ -32,4 +34,8 @@
 //     then commit-weights (or set-weights, within the rate limit). A
 //     shutdown mid-tempo discards the tempo instead (nothing scored or
 //     saved), and the restarted engine redoes it.
+//
+// ChainClient is a chain/client.Session (options, retry policy,
+// ErrNotRegistered) with the engine's reads and weight transactions; the
+// miner's ChainClient shares the same Session.
 package validator

@@ -1,6 +1,10 @@
 package validator
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/veritensor/veritensor/chain/client"
+)
 
 // Errors of the engine. Answer errors are recorded per request in the
 // report; none of them stops a tempo.
@@ -16,8 +20,9 @@ var (
 	// the validator rebuilt (another model, input, hotkey or epoch). The
 	// proof is checked against the validator's values either way.
 	ErrPublicMismatch = errors.New("validator: miner's public inputs differ")
-	// ErrNotRegistered: the validator's hotkey holds no UID on the subnet.
-	ErrNotRegistered = errors.New("validator: hotkey not registered on the subnet")
+	// ErrNotRegistered: the validator's hotkey holds no UID on the subnet
+	// (client.ErrNotRegistered, shared with the miner).
+	ErrNotRegistered = client.ErrNotRegistered
 	// ErrState: the state file is corrupt or belongs to another chain,
 	// subnet or hotkey.
 	ErrState = errors.New("validator: bad state file")

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/veritensor/veritensor/internal/mnist"
+	"github.com/veritensor/veritensor/internal/task"
 	"github.com/veritensor/veritensor/miner/hw"
 	"github.com/veritensor/veritensor/miner/server"
 	"github.com/veritensor/veritensor/scoring"
@@ -29,28 +30,11 @@ const (
 	testNet   = uint16(1)
 )
 
-// pool4 averages 4x4 blocks of a 28x28 image into 7x7.
-func pool4(img []byte) []byte {
-	out := make([]byte, 49)
-	for r := range 7 {
-		for c := range 7 {
-			s := 0
-			for dr := range 4 {
-				for dc := range 4 {
-					s += int(img[(4*r+dr)*28+4*c+dc])
-				}
-			}
-			out[r*7+c] = byte(s / 16)
-		}
-	}
-	return out
-}
-
 func poolSet(s mnist.Set, n int) train.Data {
 	s = s.Head(n)
 	d := train.Data{Images: make([][]byte, s.Len()), Labels: s.Labels}
 	for i, img := range s.Images {
-		d.Images[i] = pool4(img)
+		d.Images[i] = task.Pool4x4(img)
 	}
 	return d
 }
@@ -62,10 +46,10 @@ type fixture struct {
 	pk, vk   []byte
 	prover   *zk.Prover
 	verifier *zk.Verifier
-	good     *zk.Model // trained: high accuracy
-	weak     *zk.Model // barely trained: low accuracy
-	other    *zk.Model // another trained model (the "other weights" cheater)
-	data     *Samples  // pooled MNIST test images, quantized
+	good     *zk.Model     // trained: high accuracy
+	weak     *zk.Model     // barely trained: low accuracy
+	other    *zk.Model     // another trained model (the "other weights" cheater)
+	data     *task.Samples // pooled MNIST test images, quantized
 }
 
 var (
@@ -111,7 +95,7 @@ func buildFixture() (*fixture, error) {
 		return nil, err
 	}
 	ted := poolSet(te, 2000)
-	f.data = &Samples{Inputs: make([][]int8, len(ted.Images)), Labels: make([]uint32, len(ted.Images))}
+	f.data = &task.Samples{Inputs: make([][]int8, len(ted.Images)), Labels: make([]uint32, len(ted.Images))}
 	for i, img := range ted.Images {
 		f.data.Inputs[i] = zk.QuantizeImage(img)
 		f.data.Labels[i] = uint32(ted.Labels[i])
@@ -192,7 +176,7 @@ func startMiner(t testing.TB, k ed25519.PrivateKey, p server.Prover, validators 
 		permits[v] = 1000
 	}
 	s, err := server.New(server.Config{
-		ChainID: testChain, Miner: pub(k), Subnet: uint64(testNet), InputLen: 49,
+		ChainID: testChain, Miner: pub(k), Subnet: testNet, InputLen: 49,
 		Prover: p, Permits: server.NewPermitSet(permits), QueueCap: 1024,
 		RequestTimeout: 2 * time.Minute, CallerRate: 1e6, CallerBurst: 1e6, IPRate: 1e6, IPBurst: 1e6, Workers: 4,
 		Hardware: func() hw.Summary { return hw.Summary{CPUCores: 1, CPUOnly: true} },

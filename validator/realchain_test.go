@@ -32,7 +32,7 @@ const realChainID = "vt-validator-chain"
 func startChainMiner(t *testing.T, k ed25519.PrivateKey, id uint16, p server.Prover, permits map[[32]byte]uint64) string {
 	t.Helper()
 	s, err := server.New(server.Config{
-		ChainID: realChainID, Miner: pub(k), Subnet: uint64(id), InputLen: 49,
+		ChainID: realChainID, Miner: pub(k), Subnet: id, InputLen: 49,
 		Prover: p, Permits: server.NewPermitSet(permits), QueueCap: 64, Workers: 2,
 		RequestTimeout: time.Minute, CallerRate: 1e6, CallerBurst: 1e6, IPRate: 1e6, IPBurst: 1e6,
 		Hardware: func() hw.Summary { return hw.Summary{CPUCores: 1, CPUOnly: true} },

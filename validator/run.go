@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"time"
+
+	"github.com/veritensor/veritensor/chain/client"
 )
 
 // Run follows the chain until ctx is done, then returns nil: on every new
@@ -12,7 +14,7 @@ import (
 // the epoch is new or a submission is outstanding. Failed steps are retried
 // with exponential backoff; nothing a chain or a miner does stops the loop.
 func (v *Validator) Run(ctx context.Context) error {
-	back := v.cfg.MinBackoff
+	back := client.Backoff{Min: v.cfg.MinBackoff, Max: v.cfg.MaxBackoff}
 	var blocks <-chan uint64
 	resubscribe := time.Time{}
 	for ctx.Err() == nil {
@@ -30,17 +32,17 @@ func (v *Validator) Run(ctx context.Context) error {
 				if ctx.Err() != nil {
 					return nil
 				}
-				v.cfg.Logger.Warn("validator step failed; retrying", "err", err, "in", back)
-				if sleep(ctx, back) != nil {
+				wait := back.Next()
+				v.cfg.Logger.Warn("validator step failed; retrying", "err", err, "in", wait)
+				if client.Sleep(ctx, wait) != nil {
 					return nil
 				}
-				back = min(2*back, v.cfg.MaxBackoff)
 				continue
 			}
-			back = v.cfg.MinBackoff
+			back.Reset()
 		}
 		if blocks == nil {
-			if sleep(ctx, v.cfg.Poll) != nil {
+			if client.Sleep(ctx, v.cfg.Poll) != nil {
 				return nil
 			}
 			continue
@@ -84,16 +86,9 @@ func (v *Validator) needsStep(ctx context.Context) bool {
 	return false
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+// sleep is client.Sleep, shared with the miner (the daemon's wiring waits
+// through it).
+var sleep = client.Sleep
 
 func slicesSortByUID(m []MinerReport) {
 	slices.SortFunc(m, func(a, b MinerReport) int { return int(a.UID) - int(b.UID) })

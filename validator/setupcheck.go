@@ -18,7 +18,7 @@ func checkSetup(ctx context.Context, check SetupCheck, cc *ChainClient, subnet u
 		return nil
 	}
 	var si chain.SubnetInfo
-	if err := cc.retry(ctx, func() (err error) { si, err = cc.c.Subnet(ctx, subnet); return err }); err != nil {
+	if err := cc.Retry(ctx, func() (err error) { si, err = cc.Client().Subnet(ctx, subnet); return err }); err != nil {
 		return fmt.Errorf("validator: subnet %d: %w", subnet, err)
 	}
 	if err := check(ctx, si); err != nil {

@@ -18,7 +18,7 @@ import (
 // reconnecting, or when no block arrived for StaleAfter; the engine then
 // polls Head and subscribes again later.
 func (cc *ChainClient) SubscribeBlocks(ctx context.Context) (<-chan uint64, error) {
-	ws, err := rpchttp.New(cc.c.Addr(), "/websocket") // the node requests go to now (several addresses fail over)
+	ws, err := rpchttp.New(cc.Client().Addr(), "/websocket") // the node requests go to now (several addresses fail over)
 	if err != nil {
 		return nil, fmt.Errorf("validator: websocket client: %w", err)
 	}
@@ -36,7 +36,7 @@ func (cc *ChainClient) SubscribeBlocks(ctx context.Context) (<-chan uint64, erro
 	go func() {
 		defer close(out)
 		defer func() { _ = ws.Stop() }()
-		stale := time.NewTimer(cc.opts.StaleAfter)
+		stale := time.NewTimer(cc.Options().StaleAfter)
 		defer stale.Stop()
 		for {
 			select {
@@ -51,7 +51,7 @@ func (cc *ChainClient) SubscribeBlocks(ctx context.Context) (<-chan uint64, erro
 				if !ok || h.Header.Height <= 0 {
 					continue
 				}
-				stale.Reset(cc.opts.StaleAfter)
+				stale.Reset(cc.Options().StaleAfter)
 				select {
 				case out <- uint64(h.Header.Height):
 				default: // the engine is busy: it reads Head when it is back

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/veritensor/veritensor/internal/mnist"
+	"github.com/veritensor/veritensor/internal/task"
 	"github.com/veritensor/veritensor/zk"
 )
 
@@ -56,7 +57,7 @@ func TestTransformKeepsAccuracy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ds, err := MNISTDataset(te)
+	ds, err := task.Quantize(te)
 	if err != nil {
 		t.Fatal(err)
 	}

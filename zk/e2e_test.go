@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/veritensor/veritensor/internal/keycache"
+	"github.com/veritensor/veritensor/internal/keycache/keycachetest"
 	"github.com/veritensor/veritensor/zk"
 )
 
@@ -25,7 +25,7 @@ var (
 )
 
 // sharedKeys returns a's keys from the machine-wide key cache
-// (keycache.ForTests: set up once per machine, shared by every test package
+// (keycachetest.Get: set up once per machine, shared by every test package
 // and waited for across processes), with a prover and verifier built once
 // per test binary.
 func sharedKeys(t testing.TB, a zk.Arch) e2eKeys {
@@ -35,7 +35,7 @@ func sharedKeys(t testing.TB, a zk.Arch) e2eKeys {
 	if k, ok := e2eCache[a.String()]; ok {
 		return k
 	}
-	ks := keycache.ForTests(t, a)
+	ks := keycachetest.Get(t, a)
 	p, err := zk.NewProver(a, ks.PK)
 	if err != nil {
 		t.Fatal(err)

@@ -1,8 +1,3 @@
-// Package client talks to a Veritensor node over CometBFT's RPC: it builds,
-// signs and broadcasts transactions (looking up nonces and retrying on a nonce
-// race), waits for them to commit, and queries accounts, blocks, transactions
-// and any ABCI query path (/account/<addr>, /params, /supply, and the routes
-// other modules register). The CLI, the miner and the validator all use it.
 package client
 
 import (

@@ -16,7 +16,7 @@ import (
 	"github.com/veritensor/veritensor/chain/client"
 	"github.com/veritensor/veritensor/chain/node"
 	"github.com/veritensor/veritensor/chain/testnet"
-	"github.com/veritensor/veritensor/internal/keycache"
+	"github.com/veritensor/veritensor/internal/keycache/keycachetest"
 	"github.com/veritensor/veritensor/scoring"
 	"github.com/veritensor/veritensor/zk"
 )
@@ -70,7 +70,7 @@ func TestSubnetOnLoopbackNetwork(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	keys := keycache.ForTests(t, arch) // machine-wide cache, set up once
+	keys := keycachetest.Get(t, arch) // machine-wide cache, set up once
 	t.Logf("784-64-10 keys in %v", time.Since(start))
 	prover, err := zk.NewProver(arch, keys.PK)
 	if err != nil {
@@ -243,6 +243,10 @@ func TestSubnetOnLoopbackNetwork(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// The checks get their own deadline: the run's may be spent on a busy
+	// machine by the time the epochs are done.
+	ctx, cancelChecks := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancelChecks()
 	// Every node verified and recorded the same proofs.
 	for ni, cl := range cls {
 		for i, m := range miners {

@@ -11,8 +11,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/veritensor/veritensor/internal/ceremonycache"
 	"github.com/veritensor/veritensor/internal/ceremonydir"
+	"github.com/veritensor/veritensor/internal/ceremonyverify"
 	"github.com/veritensor/veritensor/internal/progress"
 	"github.com/veritensor/veritensor/zk"
 	"github.com/veritensor/veritensor/zk/ceremony"
@@ -466,11 +466,11 @@ func ceremonyVerify(c *cli.Context) error {
 	}
 	var res *ceremony.Result
 	if c.Bool("cache") {
-		vc, err := ceremonycache.New("")
+		vc, err := ceremonyverify.NewCache("")
 		if err != nil {
 			return err
 		}
-		var v *ceremonycache.Verdict
+		var v *ceremonyverify.Verdict
 		v, res, err = vc.Verify(circuit.ID, hashes, b1, b2, run)
 		if v != nil {
 			out.Transcript, out.Cached = v.Transcript, res == nil

@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/veritensor/veritensor/miner"
+	"github.com/veritensor/veritensor/miner/fault"
 )
 
 func init() {
@@ -36,8 +37,8 @@ func init() {
 // miner.Config key, shown with its default.
 func minerFlags() []cli.Flag {
 	d := miner.DefaultConfig()
-	behaviors := make([]string, len(miner.Behaviors))
-	for i, b := range miner.Behaviors {
+	behaviors := make([]string, len(fault.Behaviors))
+	for i, b := range fault.Behaviors {
 		behaviors[i] = string(b)
 	}
 	return []cli.Flag{

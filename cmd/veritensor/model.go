@@ -10,7 +10,7 @@ import (
 
 	"github.com/veritensor/veritensor/internal/mnist"
 	"github.com/veritensor/veritensor/internal/progress"
-	"github.com/veritensor/veritensor/validator"
+	"github.com/veritensor/veritensor/internal/task"
 	"github.com/veritensor/veritensor/zk"
 	"github.com/veritensor/veritensor/zk/train"
 )
@@ -100,7 +100,7 @@ func modelTrain(c *cli.Context) error {
 	}
 	cfg := train.Config{Arch: a, Seed: c.Uint64("seed"), Epochs: c.Int("epochs"), Steps: c.Int("steps"), LR: c.Float64("lr")}
 	if a.Inputs() == 49 { // the small architectures take 4x4-pooled 7x7 images, as the validator's mnist-7x7
-		trainSet, testSet = trainSet.Map(validator.Pool4x4), testSet.Map(validator.Pool4x4)
+		trainSet, testSet = trainSet.Map(task.Pool4x4), testSet.Map(task.Pool4x4)
 	} else if a.Inputs() != 784 {
 		return fmt.Errorf("arch %s: MNIST gives 784 inputs (28x28) or, pooled, 49 (7x7); not %d", a, a.Inputs())
 	}
@@ -108,30 +108,11 @@ func modelTrain(c *cli.Context) error {
 	report := func(p train.Progress) {
 		bar.Update(p.Step, p.Steps, fmt.Sprintf("epoch %d loss %.4f", p.Epoch, p.Loss))
 	}
-	var fm interface{ Accuracy(train.Data) float64 }
-	var q *zk.Model
-	if a.IsCNN() {
-		cm, err := train.TrainCNN(cfg, train.Data(trainSet), report)
-		if err != nil {
-			return err
-		}
-		// A smaller calibration set: every candidate scale costs a CNN
-		// inference per image.
-		if q, err = train.QuantizeCNN(cm, train.Data(trainSet.Head(2000))); err != nil {
-			return err
-		}
-		fm = cm
-	} else {
-		mm, err := train.Train(cfg, train.Data(trainSet), report)
-		if err != nil {
-			return err
-		}
-		if q, err = train.Quantize(mm, train.Data(trainSet.Head(5000))); err != nil {
-			return err
-		}
-		fm = mm
+	tr, err := train.TrainModel(cfg, train.Data(trainSet), train.Data(testSet), report)
+	if err != nil {
+		return err
 	}
-	res, err := finishModel(c.String("out"), q, fm, cfg, testSet)
+	res, err := writeModel(c.String("out"), tr, cfg.Seed)
 	if err != nil {
 		return err
 	}
@@ -142,28 +123,19 @@ func modelTrain(c *cli.Context) error {
 	})
 }
 
-// finishModel measures both accuracies, records them in the model and writes it.
-func finishModel(out string, q *zk.Model, fm interface{ Accuracy(train.Data) float64 }, cfg train.Config, test mnist.Set) (trainResult, error) {
-	floatAcc := fm.Accuracy(train.Data(test))
-	quantAcc, err := train.QuantAccuracy(q, train.Data(test))
-	if err != nil {
-		return trainResult{}, err
-	}
-	steps := cfg.Steps
-	if steps <= 0 {
-		steps = max(cfg.Epochs, 1) * ((60000 + 31) / 32)
-	}
-	q.Meta = zk.Meta{Seed: cfg.Seed, Steps: uint32(steps), FloatAccBP: uint32(floatAcc*10000 + 0.5), QuantAccBP: uint32(quantAcc*10000 + 0.5)}
-	b, err := q.MarshalBinary()
+// writeModel writes a trained model (its Meta already recorded by
+// train.TrainModel) to out.
+func writeModel(out string, tr *train.Result, seed uint64) (trainResult, error) {
+	b, err := tr.Model.MarshalBinary()
 	if err != nil {
 		return trainResult{}, err
 	}
 	if err := os.WriteFile(out, b, 0o644); err != nil {
 		return trainResult{}, err
 	}
-	cm := q.Commitment()
-	return trainResult{Out: out, Arch: q.Arch.String(), Seed: cfg.Seed, Steps: steps, FloatAcc: floatAcc, QuantAcc: quantAcc,
-		Commitment: fmt.Sprintf("%x", cm), Bytes: len(b)}, nil
+	cm := tr.Model.Commitment()
+	return trainResult{Out: out, Arch: tr.Model.Arch.String(), Seed: seed, Steps: tr.Steps, FloatAcc: tr.FloatAccuracy,
+		QuantAcc: tr.QuantAccuracy, Commitment: fmt.Sprintf("%x", cm), Bytes: len(b)}, nil
 }
 
 func loadModel(path string) (*zk.Model, error) {
@@ -198,7 +170,7 @@ func modelEval(c *cli.Context) error {
 	}
 	test = test.Head(c.Int("limit"))
 	if m.Arch.Inputs() == 49 {
-		test = test.Map(validator.Pool4x4)
+		test = test.Map(task.Pool4x4)
 	}
 	acc, err := train.QuantAccuracy(m, train.Data(test))
 	if err != nil {

@@ -66,6 +66,7 @@ func queryMetagraph(c *cli.Context) error {
 	})
 }
 
+// yn is "yes" or "no", for the CLI's text tables.
 func yn(b bool) string {
 	if b {
 		return "yes"

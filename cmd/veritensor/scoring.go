@@ -64,8 +64,8 @@ func printEpoch(w io.Writer, in scoring.Input, res scoring.Result) error {
 	fmt.Fprintln(tw, "uid\tactive\tpermit\tproof\tstake\tactive_stake\tconsensus\ttrust\trank\tincentive\tv_trust\tdividends\tminer_em\tvalidator_em\temission\t")
 	var miner, validator, total uint64
 	for i, nr := range res.Neurons {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t\n", nr.UID, yesNo(nr.Active), yesNo(nr.ValidatorPermit),
-			yesNo(in.Neurons[i].ProofOK), in.Neurons[i].Stake, nr.ActiveStake.Format(6), nr.Consensus.Format(6), nr.Trust.Format(6),
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t\n", nr.UID, yn(nr.Active), yn(nr.ValidatorPermit),
+			yn(in.Neurons[i].ProofOK), in.Neurons[i].Stake, nr.ActiveStake.Format(6), nr.Consensus.Format(6), nr.Trust.Format(6),
 			nr.Rank.Format(6), nr.Incentive.Format(6), nr.ValidatorTrust.Format(6), nr.Dividends.Format(6),
 			nr.MinerEmission, nr.ValidatorEmission, nr.Emission)
 		miner += nr.MinerEmission
@@ -89,11 +89,4 @@ func printEpoch(w io.Writer, in scoring.Input, res scoring.Result) error {
 		}
 	}
 	return nil
-}
-
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
 }

@@ -131,7 +131,7 @@ func subnetCreateCommand(name string) *cli.Command {
 		Flags: txFlags(append([]cli.Flag{
 			&cli.StringFlag{Name: "name", Required: true, Usage: "subnet name (printable ASCII, <= 64 bytes)"},
 			&cli.StringFlag{Name: "arch", Value: "784-64-10", Usage: "model architecture of the task, e.g. 784-64-10"},
-			&cli.StringFlag{Name: "scoring-rule", Value: chain.ScoringYuma, Usage: "yuma (legacy bonds) or yuma3"},
+			&cli.StringFlag{Name: "scoring-rule", Value: chain.ScoringYuma, Usage: "yuma (subtensor's original bonds) or yuma3 (per-pair bonds)"},
 			&cli.StringFlag{Name: "dataset-commitment", Usage: "32-byte hex commitment to the validators' dataset (default zero)"},
 			&cli.UintFlag{Name: "ceremony", Required: true, Usage: "sealed phase-2 setup ceremony of the arch's circuit (see 'veritensor query ceremonies')"},
 		}, hyperFlags(false)...)...),

@@ -15,6 +15,7 @@ import (
 	"github.com/veritensor/veritensor/chain/testnet"
 	"github.com/veritensor/veritensor/internal/ceremonyverify"
 	"github.com/veritensor/veritensor/internal/keycache"
+	"github.com/veritensor/veritensor/internal/keycache/keycachetest"
 	"github.com/veritensor/veritensor/zk"
 	"github.com/veritensor/veritensor/zk/ceremony"
 )
@@ -165,7 +166,7 @@ func TestThreePartyCeremonyOnFourNodes(t *testing.T) {
 		return info, pub, proof
 	}
 	// The attacker's keys: a single-party setup of the same circuit.
-	attacker := keycache.ForTests(t, arch)
+	attacker := keycachetest.Get(t, arch)
 	info, pub, forged := prove(attacker.PK)
 	if _, err := c.SubmitProof(ctx, hot, si.ID, info.Epoch, pub.Output, forged, fee); !errors.Is(err, chain.ErrProofInvalid) {
 		t.Fatalf("proof from a single-party setup: %v", err)

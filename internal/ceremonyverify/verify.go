@@ -7,6 +7,10 @@
 // subnet's vk and pk hashes, and caches the verdict machine-wide by the
 // transcript's identity, so the nine daemons of a devnet verify once. The
 // verified keys are stored in a key cache directory a miner proves from.
+//
+// It also holds the transcript verdict cache (Cache, transcriptcache.go) that
+// `veritensor ceremony verify --cache` uses for a local transcript directory,
+// keyed by ceremony.TranscriptID beside the key cache.
 package ceremonyverify
 
 import (
@@ -89,7 +93,8 @@ type Verified struct {
 	Cached bool
 }
 
-type verdict struct {
+// chainVerdict is the cached outcome of Ceremony, in <Dir>/verdicts/.
+type chainVerdict struct {
 	OK         bool   `json:"ok"`
 	Error      string `json:"error,omitempty"`
 	Arch       string `json:"arch"`
@@ -220,7 +225,7 @@ func Ceremony(ctx context.Context, c Chain, id uint32, o Options) (*Verified, er
 	if verr == nil {
 		verr = matchChain(res, p1, p2)
 	}
-	vd := verdict{OK: verr == nil, Arch: arch.String(), Phase1: p1.ID, Phase2: p2.ID, Transcript: tid.String(),
+	vd := chainVerdict{OK: verr == nil, Arch: arch.String(), Phase1: p1.ID, Phase2: p2.ID, Transcript: tid.String(),
 		VKHash: p2.VKHash.String(), PKHash: p2.PKHash.String()}
 	if verr != nil {
 		var fe *ceremony.Error
@@ -251,14 +256,11 @@ func Ceremony(ctx context.Context, c Chain, id uint32, o Options) (*Verified, er
 	return v, nil
 }
 
+// isCeremonySentinel: err is a zk/ceremony verdict about the transcript. The
+// files were hash-checked against the chain's record after the fetch, so a
+// malformed file or a hash mismatch is a verdict here too.
 func isCeremonySentinel(err error) bool {
-	for _, s := range []error{ceremony.ErrMalformed, ceremony.ErrTooLarge, ceremony.ErrBrokenLink, ceremony.ErrBadInit,
-		ceremony.ErrBadContribution, ceremony.ErrWrongCircuit, ceremony.ErrSealMismatch, ceremony.ErrHashMismatch, ceremony.ErrEmpty} {
-		if errors.Is(err, s) {
-			return true
-		}
-	}
-	return false
+	return isVerdict(err) || errors.Is(err, ceremony.ErrMalformed) || errors.Is(err, ceremony.ErrHashMismatch)
 }
 
 // matchChain compares what verification established with the chain's record.
@@ -318,7 +320,7 @@ func readVerdict(path string, v *Verified, arch zk.Arch) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("ceremonyverify: %w", err)
 	}
-	var vd verdict
+	var vd chainVerdict
 	if json.Unmarshal(b, &vd) != nil || vd.Transcript != v.ID.String() {
 		return false, nil // unreadable: verify again
 	}

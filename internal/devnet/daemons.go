@@ -13,6 +13,7 @@ import (
 
 	"github.com/veritensor/veritensor/internal/task"
 	"github.com/veritensor/veritensor/miner"
+	"github.com/veritensor/veritensor/miner/fault"
 	"github.com/veritensor/veritensor/miner/hw"
 	"github.com/veritensor/veritensor/validator"
 )
@@ -93,7 +94,7 @@ func startMiners(ctx context.Context, d *daemons, o *Options, s *state, c *clust
 		}
 		mc := miner.DefaultConfig()
 		// Its own node first, then every other (failover, as validators).
-		mc.Home, mc.Subnet, mc.Listen, mc.Node, mc.ChainID = home, uint64(s.Subnet), "127.0.0.1:0", c.allNodes(i%len(c.homes)), ChainID
+		mc.Home, mc.Subnet, mc.Listen, mc.Node, mc.ChainID = home, s.Subnet, "127.0.0.1:0", c.allNodes(i%len(c.homes)), ChainID
 		mc.Hotkey, mc.KeysDir, mc.Fee = "hotkey", o.KeysDir, fee
 		// One proof at a time per miner: the miners share the machine's
 		// cores, and gnark spreads each proof over all of them.
@@ -104,18 +105,18 @@ func startMiners(ctx context.Context, d *daemons, o *Options, s *state, c *clust
 		mc.Model = ms.GoodPath
 		switch m.Behavior {
 		case Honest:
-			mc.Behavior = miner.Honest
+			mc.Behavior = fault.Honest
 		case Weak:
-			mc.Behavior, mc.Model = miner.Honest, ms.WeakPath
+			mc.Behavior, mc.Model = fault.Honest, ms.WeakPath
 		case Lazy:
-			mc.Behavior = miner.Lazy
+			mc.Behavior = fault.Lazy
 		case Forger:
-			mc.Behavior, mc.ForgeModel = miner.Forger, ms.WeakPath
+			mc.Behavior, mc.ForgeModel = fault.Forger, ms.WeakPath
 		case Copycat:
-			mc.Behavior = miner.Copycat
+			mc.Behavior = fault.Copycat
 			mc.CopyHotkey = hex.EncodeToString(minerHotkey(victim).Public().(ed25519.PublicKey))
 		case Offline:
-			mc.Behavior = miner.Offline
+			mc.Behavior = fault.Offline
 		}
 		l := log.With("miner", i, "behavior", string(m.Behavior))
 		d.spawn(ctx, fmt.Sprintf("miner %d (%s)", i, m.Behavior), func(ctx context.Context) error {

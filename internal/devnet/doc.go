@@ -9,7 +9,11 @@
 // proofs of quantized MNIST models verified by validators and by every
 // node, and the chain's Yuma epoch paying miners and validators. The only
 // fakes are the cheaters, which are the miner daemon's fault-injection
-// behaviours (miner.Behavior).
+// behaviours (package miner/fault).
+//
+// Run goes through named stages, a file each: setup (setup.go), start and
+// wait (start.go), run (monitor.go), report (report.go) and cleanup
+// (run.go); the daemons are wired in daemons.go, the models in models.go.
 //
 // A devnet lives in a home directory (devnet.json, the node homes under
 // chain/, one home per validator and miner daemon, the models under

@@ -8,7 +8,7 @@ import (
 
 	"github.com/veritensor/veritensor/internal/mnist"
 	"github.com/veritensor/veritensor/internal/progress"
-	"github.com/veritensor/veritensor/validator"
+	"github.com/veritensor/veritensor/internal/task"
 	"github.com/veritensor/veritensor/zk"
 	"github.com/veritensor/veritensor/zk/train"
 )
@@ -143,25 +143,16 @@ func sharedModelPath(arch string, s modelSpec) string {
 
 func trainModel(a zk.Arch, s modelSpec, trainSet, testSet mnist.Set, out io.Writer) (*zk.Model, float64, error) {
 	bar := progress.New(out, fmt.Sprintf("train %s model (%s, %d steps)", s.name, a, s.steps))
-	fm, err := train.Train(train.Config{Arch: a, Seed: s.seed, Steps: s.steps}, train.Data(trainSet),
+	res, err := train.TrainModel(train.Config{Arch: a, Seed: s.seed, Steps: s.steps}, train.Data(trainSet), train.Data(testSet),
 		func(p train.Progress) { bar.Update(p.Step, p.Steps, "") })
 	if err != nil {
 		return nil, 0, err
 	}
-	q, err := train.Quantize(fm, train.Data(trainSet.Head(5000)))
-	if err != nil {
-		return nil, 0, err
-	}
-	acc, err := train.QuantAccuracy(q, train.Data(testSet))
-	if err != nil {
-		return nil, 0, err
-	}
-	q.Meta = zk.Meta{Seed: s.seed, Steps: uint32(s.steps), FloatAccBP: uint32(fm.Accuracy(train.Data(testSet))*10000 + 0.5),
-		QuantAccBP: uint32(acc*10000 + 0.5)}
+	acc := res.QuantAccuracy
 	fmt.Fprintf(out, "  %s model: %.1f%% on the MNIST test set\n", s.name, 100*acc)
-	return q, acc, nil
+	return res.Model, acc, nil
 }
 
-// pool reduces 28x28 images to 7x7 (validator.Pool4x4), the input of the
+// pool reduces 28x28 images to 7x7 (task.Pool4x4), the input of the
 // small test architectures.
-func pool(s mnist.Set) mnist.Set { return s.Map(validator.Pool4x4) }
+func pool(s mnist.Set) mnist.Set { return s.Map(task.Pool4x4) }

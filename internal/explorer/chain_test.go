@@ -14,7 +14,7 @@ import (
 	"github.com/veritensor/veritensor/chain/client"
 	"github.com/veritensor/veritensor/chain/node"
 	"github.com/veritensor/veritensor/chain/testnet"
-	"github.com/veritensor/veritensor/internal/keycache"
+	"github.com/veritensor/veritensor/internal/keycache/keycachetest"
 	"github.com/veritensor/veritensor/scoring"
 	"github.com/veritensor/veritensor/zk"
 )
@@ -58,7 +58,7 @@ func startChain(t *testing.T, ctx context.Context) *testChain {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := keycache.ForTests(t, arch)
+	keys := keycachetest.Get(t, arch)
 	prover, err := zk.NewProver(arch, keys.PK)
 	if err != nil {
 		t.Fatal(err)

@@ -5,5 +5,6 @@
 // <dir>/<circuit ID>.lock, so processes asking for the same circuit at the
 // same time wait for one setup and then load its keys. The default directory
 // is $VERITENSOR_KEYS_DIR, else ~/.cache/veritensor/keys, shared by the CLI,
-// devnets and every test package (ForTests).
+// devnets and every test package (through keycachetest.Get, in its own
+// package so that the binary does not link test code).
 package keycache

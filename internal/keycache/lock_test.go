@@ -124,23 +124,3 @@ func TestConcurrentProcessesSetUpOnce(t *testing.T) {
 		t.Fatalf("entry after the race: %v", err)
 	}
 }
-
-// TestForTestsUsesSharedDir checks that ForTests sets up into
-// $VERITENSOR_KEYS_DIR, then serves the same keys from memory.
-func TestForTestsUsesSharedDir(t *testing.T) {
-	dir := t.TempDir()
-	t.Setenv(EnvDir, dir)
-	a, _ := zk.ParseArch("16-3-3")
-	k1 := ForTests(t, a)
-	c, _ := New(dir)
-	onDisk, err := c.Load(a)
-	if err != nil {
-		t.Fatalf("ForTests did not store in %s: %v", dir, err)
-	}
-	if onDisk.VKHash != k1.VKHash {
-		t.Fatal("stored keys differ from the returned ones")
-	}
-	if k2 := ForTests(t, a); k2 != k1 {
-		t.Fatal("second call did not reuse the loaded keys")
-	}
-}

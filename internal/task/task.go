@@ -6,9 +6,9 @@
 // canonical JSON and is addressed by the SHA-256 of that encoding (Hash).
 //
 // The rest of the repository asks this package instead of switching on
-// strings: which held-out data a validator loads (LoadHeldOut), how images
-// are preprocessed (Preprocess), which built-in task fits an architecture
-// (ForArch).
+// strings: which held-out data a validator loads (LoadHeldOut, as Samples),
+// how images are preprocessed (Preprocess, Pool4x4), which built-in task
+// fits an architecture (ForArch).
 package task
 
 import (
@@ -333,37 +333,6 @@ func (s Spec) MapSet(set mnist.Set) (mnist.Set, error) {
 // dataset name of older configurations ("mnist", "mnist-7x7" are also
 // built-in task names).
 func Resolve(name string) (Spec, error) { return Builtin(name) }
-
-// LoadHeldOut loads the held-out labelled data of the task called name (a
-// built-in task, see Resolve) from dir ("" searches the default places):
-// the test split, preprocessed and quantized to the model's int8 input.
-func LoadHeldOut(name, dir string) (inputs [][]int8, labels []uint32, err error) {
-	s, err := Resolve(name)
-	if err != nil {
-		return nil, nil, err
-	}
-	return s.LoadHeldOut(dir)
-}
-
-// LoadHeldOut loads s's held-out data (see the function LoadHeldOut).
-func (s Spec) LoadHeldOut(dir string) (inputs [][]int8, labels []uint32, err error) {
-	set, err := mnist.LoadTest(dir)
-	if err != nil {
-		return nil, nil, err
-	}
-	if set, err = s.MapSet(set); err != nil {
-		return nil, nil, err
-	}
-	if set.Len() == 0 || len(set.Images) != set.Len() {
-		return nil, nil, fmt.Errorf("task %s: mnist set has %d images and %d labels", s.Name, len(set.Images), set.Len())
-	}
-	inputs, labels = make([][]int8, set.Len()), make([]uint32, set.Len())
-	for i := range set.Labels {
-		inputs[i] = zk.QuantizeImage(set.Images[i])
-		labels[i] = uint32(set.Labels[i])
-	}
-	return inputs, labels, nil
-}
 
 // Known reports whether name is a task this build can load held-out data
 // for (a built-in task).

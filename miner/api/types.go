@@ -62,7 +62,7 @@ type Info struct {
 	// ChainID is the chain the miner serves on; signed requests must use it.
 	ChainID string `json:"chain_id"`
 	// Subnet is the subnet ID the miner is registered on.
-	Subnet uint64 `json:"subnet"`
+	Subnet uint16 `json:"subnet"`
 	// ModelCommitment is the in-circuit hash of the model's weights, hex.
 	ModelCommitment string `json:"model_commitment"`
 	// CircuitID names the subnet's circuit.

@@ -35,7 +35,7 @@ type Config struct {
 	ChainID string
 	Miner   [32]byte
 	// Subnet is the subnet ID, for /v1/info and error messages.
-	Subnet uint64
+	Subnet uint16
 	// InputLen is the int8 input length of the subnet's task
 	// (api.MNISTInputLen when 0).
 	InputLen int
@@ -95,36 +95,48 @@ type Config struct {
 // ErrConfig reports an unusable Config.
 var ErrConfig = errors.New("bad server config")
 
+// Defaults are the limits a zero Config field takes, written once: the
+// miner daemon's DefaultConfig starts from them too. Workers is
+// runtime.NumCPU(), QueueCap 4 per worker, 30 s per request, api.DefaultSkew,
+// 64 KiB bodies, 0.5 requests/s (burst 20) per caller and 50/s (burst 100)
+// per IP, MNIST's input length.
+func Defaults() Config {
+	w := runtime.NumCPU()
+	return Config{InputLen: api.MNISTInputLen, Workers: w, QueueCap: 4 * w, RequestTimeout: 30 * time.Second,
+		Skew: api.DefaultSkew, MaxBody: 64 << 10, CallerRate: 0.5, CallerBurst: 20, IPRate: 50, IPBurst: 100}
+}
+
 func (c Config) withDefaults() (Config, error) {
 	if c.Prover == nil || c.Permits == nil {
 		return c, fmt.Errorf("%w: Prover and Permits are required", ErrConfig)
 	}
+	d := Defaults()
 	if c.InputLen == 0 {
-		c.InputLen = api.MNISTInputLen
+		c.InputLen = d.InputLen
 	}
 	if c.Workers == 0 {
-		c.Workers = runtime.NumCPU()
+		c.Workers = d.Workers
 	}
 	if c.QueueCap == 0 {
 		c.QueueCap = 4 * c.Workers
 	}
 	if c.RequestTimeout == 0 {
-		c.RequestTimeout = 30 * time.Second
+		c.RequestTimeout = d.RequestTimeout
 	}
 	if c.Skew == 0 {
-		c.Skew = api.DefaultSkew
+		c.Skew = d.Skew
 	}
 	if c.MaxBody == 0 {
-		c.MaxBody = 64 << 10
+		c.MaxBody = d.MaxBody
 	}
 	if c.CallerRate == 0 {
-		c.CallerRate, c.CallerBurst = 0.5, 20
+		c.CallerRate, c.CallerBurst = d.CallerRate, d.CallerBurst
 	}
 	if c.CallerBurst == 0 {
 		c.CallerBurst = max(1, int(c.CallerRate))
 	}
 	if c.IPRate == 0 {
-		c.IPRate, c.IPBurst = 50, 100
+		c.IPRate, c.IPBurst = d.IPRate, d.IPBurst
 	}
 	if c.IPBurst == 0 {
 		c.IPBurst = max(1, int(c.IPRate))

@@ -121,3 +121,41 @@ func TestTrainCNNDeterministicAndLearns(t *testing.T) {
 		t.Fatal("Train (MLP) accepted a CNN architecture")
 	}
 }
+
+// TestTrainModelRecordsMeta: the pipeline counts its steps from the data it
+// is given (the CLI once assumed 60,000 training images), records seed,
+// steps and both accuracies in the model, and is deterministic for a seed.
+func TestTrainModelRecordsMeta(t *testing.T) {
+	a, _ := zk.ParseArch("49-16-10")
+	d := Data{}
+	for i := range 100 {
+		img := make([]byte, 49)
+		for j := range img {
+			img[j] = byte((i*31 + j*7) % 256)
+		}
+		d.Images, d.Labels = append(d.Images, img), append(d.Labels, uint8(i%10))
+	}
+	cfg := Config{Arch: a, Seed: 3, Epochs: 2}
+	r1, err := TrainModel(cfg, d, d.Head(40), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 2 * ((100 + 31) / 32); r1.Steps != want || r1.Model.Meta.Steps != uint32(want) {
+		t.Fatalf("steps %d, meta %d, want %d", r1.Steps, r1.Model.Meta.Steps, want)
+	}
+	if m := r1.Model.Meta; m.Seed != 3 || m.FloatAccBP != basisPoints(r1.FloatAccuracy) || m.QuantAccBP != basisPoints(r1.QuantAccuracy) {
+		t.Fatalf("meta %+v for %+v", m, r1)
+	}
+	r2, err := TrainModel(cfg, d, d.Head(40), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b1, _ := r1.Model.MarshalBinary()
+	b2, _ := r2.Model.MarshalBinary()
+	if !bytes.Equal(b1, b2) {
+		t.Fatal("same seed, different models")
+	}
+	if _, err := TrainModel(Config{Arch: a}, Data{}, d, nil); err == nil {
+		t.Fatal("empty training set accepted")
+	}
+}

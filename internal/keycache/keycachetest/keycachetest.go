@@ -1,32 +1,37 @@
-package keycache
+// Package keycachetest gives tests the Groth16 keys of a circuit from the
+// machine-wide key cache (keycache), set up once per machine. It imports
+// testing, so only test code may import it: the veritensor binary must not
+// link it (TestBinaryLinksNoTestCode in cmd/veritensor, make lint).
+package keycachetest
 
 import (
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/veritensor/veritensor/internal/keycache"
 	"github.com/veritensor/veritensor/zk"
 )
 
-// loaded memoises ForTests per entry directory (cache directory and circuit
+// loaded memoises Get per entry directory (cache directory and circuit
 // ID) within one process: a proving key is tens of MB, and re-reading and
 // re-hashing it per test is waste.
-var loaded sync.Map // Cache.Path -> *Keys
+var loaded sync.Map // Cache.Path -> *keycache.Keys
 
-// ForTests returns a's keys from the machine-wide cache (DefaultDir: set
+// Get returns a's keys from the machine-wide cache (keycache.DefaultDir: set
 // VERITENSOR_KEYS_DIR to choose it), running the setup on a miss. Test
 // binaries that `go test ./...` runs in parallel share one setup per circuit:
 // the first takes the cache's lock and sets up, the others wait and load.
 // It fails tb on any error, and logs where the keys came from and how long
 // they took.
-func ForTests(tb testing.TB, a zk.Arch) *Keys {
+func Get(tb testing.TB, a zk.Arch) *keycache.Keys {
 	tb.Helper()
-	c, err := New("")
+	c, err := keycache.New("")
 	if err != nil {
 		tb.Fatal(err)
 	}
 	if k, ok := loaded.Load(c.Path(a)); ok {
-		return k.(*Keys)
+		return k.(*keycache.Keys)
 	}
 	start := time.Now()
 	var stages []string
@@ -36,5 +41,5 @@ func ForTests(tb testing.TB, a zk.Arch) *Keys {
 	}
 	tb.Logf("keys for %s from %s in %v (stages %v)", a, c.Path(a), time.Since(start).Round(time.Millisecond), stages)
 	got, _ := loaded.LoadOrStore(c.Path(a), k)
-	return got.(*Keys)
+	return got.(*keycache.Keys)
 }

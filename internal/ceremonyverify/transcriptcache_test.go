@@ -1,4 +1,4 @@
-package ceremonycache
+package ceremonyverify
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 )
 
 func TestVerifyCachesVerdictsOnly(t *testing.T) {
-	c, err := New(t.TempDir())
+	c, err := NewCache(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

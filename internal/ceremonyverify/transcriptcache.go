@@ -1,12 +1,14 @@
-// Package ceremonycache remembers, machine-wide, the verdict of verifying a
-// ceremony transcript (zk/ceremony.Verify), keyed by ceremony.TranscriptID,
-// so that each daemon, CLI audit and devnet run verifies a transcript once.
+package ceremonyverify
+
+// The transcript verdict cache: what `veritensor ceremony verify --cache`
+// uses for a local transcript directory. It remembers, machine-wide, the
+// verdict of verifying a ceremony transcript (zk/ceremony.Verify), keyed by
+// ceremony.TranscriptID, so that each CLI audit verifies a transcript once.
 // Verdicts live beside the key cache: <keycache.DefaultDir()>/ceremonies/
 // <transcript ID hex>.json, written atomically. A verdict is deterministic
 // in the transcript ID (same bytes, circuit and beacons), so both successes
 // and verification failures are cached; I/O errors (a download that failed)
 // are not verdicts and are never cached.
-package ceremonycache
 
 import (
 	"encoding/hex"
@@ -24,9 +26,9 @@ import (
 )
 
 // ErrMiss: no verdict is cached for the transcript.
-var ErrMiss = errors.New("ceremonycache: miss")
+var ErrMiss = errors.New("ceremonyverify: verdict cache miss")
 
-// Verdict is the outcome of verifying one transcript.
+// Verdict is the outcome of verifying one transcript (a Cache entry).
 type Verdict struct {
 	// Transcript is the transcript ID (hex).
 	Transcript string `json:"transcript"`
@@ -54,12 +56,12 @@ func (v *Verdict) Err() error {
 	return fmt.Errorf("ceremony transcript %s does not verify (cached verdict): %s", v.Transcript[:12], v.Error)
 }
 
-// Cache is a verdict directory.
+// Cache is a transcript verdict directory.
 type Cache struct{ Dir string }
 
-// New opens the verdict cache under dir; "" means
+// NewCache opens the transcript verdict cache under dir; "" means
 // <keycache.DefaultDir()>/ceremonies.
-func New(dir string) (*Cache, error) {
+func NewCache(dir string) (*Cache, error) {
 	if dir == "" {
 		d, err := keycache.DefaultDir()
 		if err != nil {
@@ -135,14 +137,19 @@ func (c *Cache) Verify(circuitID [32]byte, files [][32]byte, beacon1, beacon2 []
 		return nil, nil, err
 	}
 	if serr := c.Store(id, v); serr != nil {
-		return v, res, errors.Join(v.Err(), fmt.Errorf("ceremonycache: store verdict: %w", serr))
+		return v, res, errors.Join(v.Err(), fmt.Errorf("ceremonyverify: store verdict: %w", serr))
 	}
 	return v, res, v.Err()
 }
 
+// transcriptVerdicts are the zk/ceremony errors Cache.Verify caches as
+// verdicts about the transcript; others (ErrMalformed, ErrHashMismatch
+// without a recorded file) are returned and not cached.
+var transcriptVerdicts = []error{ceremony.ErrBrokenLink, ceremony.ErrBadInit, ceremony.ErrBadContribution,
+	ceremony.ErrWrongCircuit, ceremony.ErrSealMismatch, ceremony.ErrEmpty, ceremony.ErrTooLarge}
+
 func isVerdict(err error) bool {
-	for _, s := range []error{ceremony.ErrBrokenLink, ceremony.ErrBadInit, ceremony.ErrBadContribution,
-		ceremony.ErrWrongCircuit, ceremony.ErrSealMismatch, ceremony.ErrEmpty, ceremony.ErrTooLarge} {
+	for _, s := range transcriptVerdicts {
 		if errors.Is(err, s) {
 			return true
 		}
