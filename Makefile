@@ -5,12 +5,13 @@ VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # go-nvml's header marks old calls deprecated; keep cgo builds quiet.
 export CGO_CFLAGS ?= -O2 -Wno-deprecated-declarations
 FUZZTIME  ?= 20s
+FUZZEXECS ?= 1000000
 BENCHTIME ?= 1x
 CHAOS_DURATION ?= 30m
 CHAOS_SEED     ?= 1
 PKGS      ?= ./...
 
-.PHONY: all build build-gpu gpu-check-prep gpu-check test test-cnn test-short docs-test demo demo-784 bench lint fuzz chaos clean
+.PHONY: all build build-gpu gpu-check-prep gpu-check test test-cnn test-short docs-test demo demo-784 bench lint fuzz fuzz-execs chaos chaos-subnet clean
 
 all: build
 
@@ -95,6 +96,11 @@ lint:
 	  if [ -n "$$out" ]; then echo "the binary links test code (move it to a *test package):"; echo "$$out" | cut -d: -f1; exit 1; fi
 	@if command -v staticcheck >/dev/null; then staticcheck $(PKGS); else echo "staticcheck not installed: go install honnef.co/go/tools/cmd/staticcheck@latest"; fi
 
+# Runs every fuzz target to FUZZEXECS executions each, one worker, niced, a
+# log per target and a summary in fuzz-logs/ (docs/reliability.md).
+fuzz-execs:
+	nice -n 19 internal/chaos/fuzzall.sh -n $(FUZZEXECS) -p 1 -o fuzz-logs
+
 # Runs every fuzz target for FUZZTIME each.
 fuzz:
 	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
@@ -108,6 +114,12 @@ fuzz:
 # (docs/reliability.md). make test runs a short one (internal/chaos).
 chaos: build
 	./$(BIN) chaos --nodes 4 --seed $(CHAOS_SEED) --duration $(CHAOS_DURATION)
+
+# The subnet-level schedule: the devnet fault-free, then with a validator
+# daemon stopped between commit and reveal, a miner stopped mid-proof and the
+# node under a validator daemon stopped; payouts compared (several minutes).
+chaos-subnet: build
+	./$(BIN) chaos --subnet --seed $(CHAOS_SEED)
 
 clean:
 	rm -rf bin

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/veritensor/veritensor/chain"
@@ -37,7 +38,8 @@ type Config struct {
 	Model string `json:"model"`
 	// Listen is the HTTP server's address, host:port.
 	Listen string `json:"listen"`
-	// Node is the chain node's RPC URL.
+	// Node is the chain node's RPC URL; several, comma-separated, fail over
+	// to the next when one is unreachable (chain/client).
 	Node string `json:"node"`
 	// ChainID is the chain to serve on ("" means: ask the node).
 	ChainID string `json:"chain-id"`
@@ -198,12 +200,15 @@ func (c Config) Validate() error {
 	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
 		return bad("listen", "port must be 0..65535")
 	}
-	u, err := url.Parse(c.Node)
-	if err != nil {
-		return bad("node", err.Error())
-	}
-	if (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "tcp") || u.Host == "" {
-		return bad("node", "want a URL like http://127.0.0.1:26657")
+	nodes := strings.Split(c.Node, ",") // several fail over (chain/client)
+	for _, n := range nodes {
+		u, err := url.Parse(strings.TrimSpace(n))
+		if err != nil {
+			return bad("node", err.Error())
+		}
+		if (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "tcp") || u.Host == "" {
+			return bad("node", "want a URL like http://127.0.0.1:26657 (or several, comma-separated)")
+		}
 	}
 	return nil
 }

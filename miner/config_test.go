@@ -98,6 +98,7 @@ func TestConfigErrors(t *testing.T) {
 		"queue":           func(c *Config) { c.Queue = 0 },
 		"listen":          func(c *Config) { c.Listen = "nowhere" },
 		"node":            func(c *Config) { c.Node = "10.0.0.1:26657" },
+		"node ":           func(c *Config) { c.Node = "http://10.0.0.1:26657,10.0.0.2:26657" },
 		"clock-skew":      func(c *Config) { c.ClockSkew = Duration(time.Millisecond) },
 		"request-timeout": func(c *Config) { c.RequestTimeout = 0 },
 		"max-body":        func(c *Config) { c.MaxBody = 10 },
@@ -107,9 +108,16 @@ func TestConfigErrors(t *testing.T) {
 		c := DefaultConfig()
 		c.Model = "m"
 		mod(&c)
-		if err := c.Validate(); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), key) {
+		if err := c.Validate(); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), strings.TrimSpace(key)) {
 			t.Errorf("%s: %v", key, err)
 		}
+	}
+	// Several node addresses (failover) are valid when each one is.
+	c := DefaultConfig()
+	c.Model = "m"
+	c.Node = "http://10.0.0.1:26657, tcp://10.0.0.2:26657"
+	if err := c.Validate(); err != nil {
+		t.Errorf("node list: %v", err)
 	}
 }
 

@@ -29,7 +29,8 @@ type DaemonConfig struct {
 	Home string `json:"home"`
 	// Subnet is the subnet to validate.
 	Subnet uint16 `json:"subnet"`
-	// Node is the CometBFT RPC address of a node.
+	// Node is the CometBFT RPC address of a node; several, comma-separated,
+	// fail over to the next when one is unreachable (chain/client).
 	Node string `json:"node"`
 	// Hotkey is the name of the validator's hotkey in the keyring.
 	Hotkey string `json:"hotkey"`

@@ -18,7 +18,7 @@ import (
 // reconnecting, or when no block arrived for StaleAfter; the engine then
 // polls Head and subscribes again later.
 func (cc *ChainClient) SubscribeBlocks(ctx context.Context) (<-chan uint64, error) {
-	ws, err := rpchttp.New(cc.Addr(), "/websocket")
+	ws, err := rpchttp.New(cc.Client().Addr(), "/websocket") // the node requests go to now (several addresses fail over)
 	if err != nil {
 		return nil, fmt.Errorf("validator: websocket client: %w", err)
 	}

@@ -33,16 +33,39 @@ type Client struct {
 }
 
 // New connects to a node's RPC address ("tcp://127.0.0.1:26657" or
-// "http://...").
+// "http://..."). A comma-separated list of addresses of nodes of the same
+// chain ("tcp://a:26657,tcp://b:26657") gives a client that fails over: a
+// request whose node is unreachable or does not answer within
+// AttemptTimeout goes to the next address (failover.go).
 func New(addr string) (*Client, error) {
-	if !strings.Contains(addr, "://") {
-		addr = "tcp://" + addr
+	addrs := SplitAddrs(addr)
+	switch len(addrs) {
+	case 0:
+		return nil, fmt.Errorf("rpc client: no node address in %q", addr)
+	case 1:
+		h, err := rpchttp.New(addrs[0], "/websocket")
+		if err != nil {
+			return nil, fmt.Errorf("rpc client %s: %w", addrs[0], err)
+		}
+		return NewWithRPC(h), nil
 	}
-	h, err := rpchttp.New(addr, "/websocket")
+	f, err := newFailover(addrs)
 	if err != nil {
-		return nil, fmt.Errorf("rpc client %s: %w", addr, err)
+		return nil, err
 	}
-	return NewWithRPC(h), nil
+	return NewWithRPC(f), nil
+}
+
+// Addr returns the RPC address requests go to now (with several addresses,
+// the one the client failed over to); "" for a client made by NewWithRPC.
+func (c *Client) Addr() string {
+	switch r := c.rpc.(type) {
+	case *failover:
+		return r.Addr()
+	case *rpchttp.HTTP:
+		return r.Remote()
+	}
+	return ""
 }
 
 // NewWithRPC wraps any CometBFT RPC client (HTTP or in-process local).

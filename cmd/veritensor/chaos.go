@@ -38,8 +38,14 @@ func init() {
 			&cli.DurationFlag{Name: "block-time", Usage: "the nodes' timeout_commit (0: 500ms)"},
 			&cli.DurationFlag{Name: "timeout-propose", Usage: "the nodes' timeout_propose: how long a height waits for a proposer that is down (0: node default, 3s)"},
 			&cli.DurationFlag{Name: "recovery-bound", Usage: "longest stall of any node's height after a heal before the check fails (0: 60s)"},
-			&cli.IntFlag{Name: "senders", Usage: "load accounts, each with one transfer in flight (0: 8)"},
+			&cli.IntFlag{Name: "senders", Usage: "load accounts (0: 128)"},
+			&cli.Float64Flag{Name: "rate", Usage: "offered load, transfers per second, open-loop (0: 1000)"},
+			&cli.IntFlag{Name: "depth", Usage: "transfers each sender keeps in flight, consecutive nonces (0: 32)"},
 			&cli.StringFlag{Name: "dir", Usage: "directory for the homes, logs and report.json, kept (default: a temporary one, removed after a passing run)"},
+			&cli.BoolFlag{Name: "subnet", Usage: "the subnet-level schedule instead: the devnet (4 nodes, miner and validator daemons) fault-free, then with a validator daemon stopped between commit and reveal, an honest miner stopped mid-proof and the node under a validator daemon stopped; payouts compared (uses --seed, --dir, --epochs, --arch)"},
+			&cli.IntFlag{Name: "epochs", Usage: "--subnet: paying epochs per devnet run (0: 5)"},
+			&cli.StringFlag{Name: "arch", Usage: "--subnet: the subnet's model architecture (default 49-16-10)"},
+			&cli.StringFlag{Name: "keys-dir", Usage: "--subnet: Groth16 key cache (default $VERITENSOR_KEYS_DIR, then ~/.cache/veritensor/keys)"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print progress lines to stderr"},
 			outputFlag,
 		},
@@ -51,6 +57,9 @@ func runChaos(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return fmt.Errorf("chaos takes no arguments, got %q", c.Args().First())
 	}
+	if c.Bool("subnet") {
+		return runChaosSubnet(c)
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return err
@@ -59,7 +68,7 @@ func runChaos(c *cli.Context) error {
 		Nodes: c.Int("nodes"), Seed: c.Int64("seed"), Duration: c.Duration("duration"),
 		Hold: c.Duration("hold"), Baseline: c.Duration("baseline"), BlockTime: c.Duration("block-time"),
 		TimeoutPropose: c.Duration("timeout-propose"),
-		RecoveryBound:  c.Duration("recovery-bound"), Senders: c.Int("senders"), Dir: c.String("dir"),
+		RecoveryBound:  c.Duration("recovery-bound"), Senders: c.Int("senders"), Rate: c.Float64("rate"), Depth: c.Int("depth"), Dir: c.String("dir"),
 		NodeCommand: func(home string) *exec.Cmd { return exec.Command(exe, "start", "--home", home) },
 	}
 	if f := c.String("faults"); f != "" {
@@ -82,6 +91,32 @@ func runChaos(c *cli.Context) error {
 		return err
 	}
 	if d := c.String("dir"); d != "" { // keep the JSON next to the logs
+		if b, err := json.MarshalIndent(rep, "", "  "); err == nil {
+			_ = os.WriteFile(filepath.Join(d, "report.json"), append(b, '\n'), 0o644)
+		}
+	}
+	if err := render(c, rep, func(w io.Writer) error { return rep.WriteText(w) }); err != nil {
+		return err
+	}
+	if !rep.Pass {
+		return cli.Exit("", 1)
+	}
+	return nil
+}
+
+func runChaosSubnet(c *cli.Context) error {
+	o := chaos.SubnetOptions{Seed: c.Int64("seed"), Arch: c.String("arch"), Epochs: c.Int("epochs"),
+		Dir: c.String("dir"), KeysDir: c.String("keys-dir")}
+	if c.Bool("verbose") || c.String("output") != "json" {
+		o.Log = c.App.ErrWriter
+	}
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := chaos.RunSubnet(ctx, o)
+	if err != nil {
+		return err
+	}
+	if d := c.String("dir"); d != "" {
 		if b, err := json.MarshalIndent(rep, "", "  "); err == nil {
 			_ = os.WriteFile(filepath.Join(d, "report.json"), append(b, '\n'), 0o644)
 		}

@@ -49,7 +49,7 @@ func minerFlags() []cli.Flag {
 		&cli.UintFlag{Name: "subnet", Usage: "subnet ID to mine on"},
 		&cli.StringFlag{Name: "model", Usage: "quantized model file (.vtm) to serve and prove; its commitment is published on chain"},
 		&cli.StringFlag{Name: "listen", Value: d.Listen, Usage: "host:port of the HTTP API (port 0 picks a free one)"},
-		&cli.StringFlag{Name: "node", Value: d.Node, EnvVars: []string{"VERITENSOR_NODE"}, Usage: "CometBFT RPC address of a node"},
+		&cli.StringFlag{Name: "node", Value: d.Node, EnvVars: []string{"VERITENSOR_NODE"}, Usage: "CometBFT RPC address of a node; several, comma-separated (a,b,c), fail over to the next when one is unreachable"},
 		&cli.StringFlag{Name: "chain-id", Usage: "expected chain ID (default: whatever the node says)"},
 		&cli.StringFlag{Name: "hotkey", Value: d.Hotkey, Usage: "name of the miner's hotkey in <home>/keys (registered on the subnet, funded for fees)"},
 		&cli.StringFlag{Name: "keys-dir", Usage: "proving-key cache directory (default $VERITENSOR_KEYS_DIR or ~/.cache/veritensor/keys)"},

@@ -52,7 +52,7 @@ func validatorRunFlags() []cli.Flag {
 		outputFlag,
 		&cli.StringFlag{Name: "home", Value: d.Home, EnvVars: []string{"VERITENSOR_HOME"}, Usage: "home directory: keyring in <home>/keys, validator state (commit salts) and last report"},
 		&cli.UintFlag{Name: "subnet", Usage: "subnet ID to validate"},
-		&cli.StringFlag{Name: "node", Value: d.Node, EnvVars: []string{"VERITENSOR_NODE"}, Usage: "CometBFT RPC address of a node (its websocket is used for new blocks)"},
+		&cli.StringFlag{Name: "node", Value: d.Node, EnvVars: []string{"VERITENSOR_NODE"}, Usage: "CometBFT RPC address of a node (its websocket is used for new blocks); several, comma-separated (a,b,c), fail over to the next when one is unreachable"},
 		&cli.StringFlag{Name: "hotkey", Value: d.Hotkey, Usage: "name of the validator's hotkey in <home>/keys (registered and staked on the subnet)"},
 		&cli.StringFlag{Name: "dataset", Value: d.Dataset, Usage: "held-out labelled data: mnist (784 inputs) or mnist-7x7 (4x4-pooled, 49 inputs)"},
 		&cli.StringFlag{Name: "dataset-dir", Usage: "directory of the MNIST files (default: $VERITENSOR_MNIST_DIR, then where 'veritensor data fetch' installs them)"},

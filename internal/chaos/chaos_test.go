@@ -65,7 +65,7 @@ func TestChaosShort(t *testing.T) {
 	rep, err := Run(context.Background(), Options{
 		Nodes: 4, Seed: 1, Duration: 30 * time.Second, Hold: 3 * time.Second, Baseline: 6 * time.Second,
 		Faults:      []string{Kill, Pause, Partition13, Partition22},
-		NodeCommand: testNodeCommand, Log: &log, Senders: 4,
+		NodeCommand: testNodeCommand, Log: &log, Senders: 16, Rate: 100, Depth: 8,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/veritensor/veritensor/chain/client"
 	"github.com/veritensor/veritensor/chain/node"
@@ -16,6 +17,9 @@ import (
 // testnet.Generate, then started here on fresh loopback ports every run.
 type cluster struct {
 	homes []string
+	addrs []string // RPC addresses, by node (kept across a node's restart)
+
+	mu    sync.Mutex // nodes, while a fault schedule stops and starts them
 	nodes []*node.Node
 }
 
@@ -80,6 +84,10 @@ func (c *cluster) start(opts node.Options) error {
 		}
 		c.nodes[i] = nd
 	}
+	c.addrs = nil
+	for _, nd := range c.nodes {
+		c.addrs = append(c.addrs, nd.RPCAddress())
+	}
 	return nil
 }
 
@@ -93,7 +101,7 @@ func (c *cluster) stop() {
 	}
 }
 
-func (c *cluster) rpc(i int) string { return c.nodes[i].RPCAddress() }
+func (c *cluster) rpc(i int) string { return c.addrs[i] }
 
 func (c *cluster) client(i int) (*client.Client, error) { return client.New(c.rpc(i)) }
 

@@ -19,20 +19,13 @@ import (
 )
 
 // daemons are the validator and miner daemons of a run, in goroutines.
+// Each can be stopped and restarted (control.go).
 type daemons struct {
 	wg   sync.WaitGroup
 	errs chan error
-}
 
-// spawn runs f in a goroutine; its error, named by what, goes to errs.
-func (d *daemons) spawn(what string, f func() error) {
-	d.wg.Add(1)
-	go func() {
-		defer d.wg.Done()
-		if err := f(); err != nil {
-			d.errs <- fmt.Errorf("%s: %w", what, err)
-		}
-	}()
+	mu   sync.Mutex
+	runs map[string]*daemon
 }
 
 // requestTimeout is how long a validator waits for one answer: a proof
@@ -60,7 +53,9 @@ func startValidators(ctx context.Context, d *daemons, o *Options, s *state, c *c
 			return err
 		}
 		dc := validator.DefaultDaemonConfig()
-		dc.Home, dc.Subnet, dc.Node, dc.Hotkey = home, s.Subnet, c.rpc(j%len(c.nodes)), "hotkey"
+		// Its own node first, then every other: the daemon fails over when
+		// its node is down (chain/client).
+		dc.Home, dc.Subnet, dc.Node, dc.Hotkey = home, s.Subnet, c.allNodes(j%len(c.homes)), "hotkey"
 		dc.Dataset, dc.DatasetDir, dc.MetricsListen, dc.Fee = dataset, o.MNISTDir, "", fee
 		dc.Graded, dc.Decoys = o.Graded, o.Decoys
 		// Latency barely matters on a shared CPU: every answer under
@@ -71,7 +66,7 @@ func startValidators(ctx context.Context, d *daemons, o *Options, s *state, c *c
 		// refused by a validator's default policy.
 		dc.AllowLoopbackEndpoints = true
 		l := log.With("validator", j)
-		d.spawn(fmt.Sprintf("validator %d", j), func() error {
+		d.spawn(ctx, fmt.Sprintf("validator %d", j), func(ctx context.Context) error {
 			_, check := setupChecks(dc.Node, l)
 			return validator.RunDaemon(ctx, dc, validator.DaemonHooks{Logger: l, OnReport: func(r *validator.Report) { onReport(j, r) },
 				CheckSetup: check})
@@ -98,7 +93,8 @@ func startMiners(ctx context.Context, d *daemons, o *Options, s *state, c *clust
 			return err
 		}
 		mc := miner.DefaultConfig()
-		mc.Home, mc.Subnet, mc.Listen, mc.Node, mc.ChainID = home, s.Subnet, "127.0.0.1:0", c.rpc(i%len(c.nodes)), ChainID
+		// Its own node first, then every other (failover, as validators).
+		mc.Home, mc.Subnet, mc.Listen, mc.Node, mc.ChainID = home, s.Subnet, "127.0.0.1:0", c.allNodes(i%len(c.homes)), ChainID
 		mc.Hotkey, mc.KeysDir, mc.Fee = "hotkey", o.KeysDir, fee
 		// One proof at a time per miner: the miners share the machine's
 		// cores, and gnark spreads each proof over all of them.
@@ -123,7 +119,7 @@ func startMiners(ctx context.Context, d *daemons, o *Options, s *state, c *clust
 			mc.Behavior = fault.Offline
 		}
 		l := log.With("miner", i, "behavior", string(m.Behavior))
-		d.spawn(fmt.Sprintf("miner %d (%s)", i, m.Behavior), func() error {
+		d.spawn(ctx, fmt.Sprintf("miner %d (%s)", i, m.Behavior), func(ctx context.Context) error {
 			check, _ := setupChecks(mc.Node, l)
 			return miner.RunDaemon(ctx, mc, miner.DaemonHooks{Logger: l, Hardware: cpuOnly, CheckSetup: check,
 				OnReady: func(addr string) { onReady(i, addr) }, OnEpoch: func(r miner.EpochResult) { onEpoch(i, r) }})

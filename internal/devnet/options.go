@@ -1,6 +1,7 @@
 package devnet
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -106,6 +107,12 @@ type Options struct {
 	// devnet's nodes ("127.0.0.1:0": any free port), served while it runs;
 	// its URL goes to the progress writer.
 	Explorer string
+	// Chaos, when set, runs in its own goroutine once every daemon has
+	// started, with a Control to stop and restart daemons and nodes (a
+	// fault schedule: internal/chaos). Its context ends when the run has
+	// paid its epochs (or timed out); it must then restart whatever it
+	// stopped and return: the run waits for it before collecting.
+	Chaos func(ctx context.Context, ctl *Control)
 }
 
 // DefaultTempo is the tempo of a new subnet for arch when Options.Tempo is

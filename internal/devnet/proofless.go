@@ -220,7 +220,7 @@ func (sd *side) start(ctx context.Context, d *daemons, o *Options, cl *cluster, 
 		}
 		l := log.With("subnet", ps.Subnet, "miner", i, "behavior", string(m.Behavior))
 		uid, b := m.UID, m.Behavior
-		d.spawn(fmt.Sprintf("proof-less miner %d (%s)", i, b), func() error {
+		d.spawn(ctx, fmt.Sprintf("proof-less miner %d (%s)", i, b), func(ctx context.Context) error {
 			return miner.RunDaemon(ctx, mc, miner.DaemonHooks{Logger: l, Hardware: cpuOnly,
 				OnReady: func(addr string) {
 					say("proof-less subnet %d: miner uid %d (%s) serving on %s", ps.Subnet, uid, b, addr)
@@ -252,7 +252,7 @@ func (sd *side) start(ctx context.Context, d *daemons, o *Options, cl *cluster, 
 		dc.Poll = validator.Duration(time.Second)
 		dc.AllowLoopbackEndpoints = true
 		l := log.With("subnet", ps.Subnet, "validator", j)
-		d.spawn(fmt.Sprintf("proof-less validator %d", j), func() error {
+		d.spawn(ctx, fmt.Sprintf("proof-less validator %d", j), func(ctx context.Context) error {
 			return validator.RunDaemon(ctx, dc, validator.DaemonHooks{Logger: l, OnReport: func(r *validator.Report) {
 				if sd.tally.report(j, r) {
 					say("proof-less subnet %d, epoch %d: validator %d graded %d miners without proofs; weights %s %s",

@@ -73,12 +73,13 @@ type runner struct {
 	ms      *Models
 	// start
 	cl          *cluster
-	c           *client.Client // node 0
+	c           *client.Client // every node, node 0 first (failover)
 	t           *tally
 	uidOf       map[int]uint16 // miner index to UID
 	d           *daemons
 	stopDaemons func() // stops the daemons and waits for them; idempotent
 	startHeight int64
+	ctl         *Control // Options.Chaos's, nil without
 	// run
 	acc *accounts
 	// side is the proof-less subnet (Options.ProoflessSubnet; proofless.go),
@@ -106,13 +107,29 @@ func (r *runner) cleanup() {
 
 // run watches the chain until o.Epochs epochs have paid miners, a daemon
 // fails or rctx ends.
+// A fault schedule (Options.Chaos) runs alongside; it is told to finish
+// when the epochs are paid and waited for (it restarts what it stopped).
 func (r *runner) run(rctx context.Context) error {
+	done := make(chan struct{})
+	cctx, stopChaos := context.WithCancel(rctx)
+	defer stopChaos()
+	if r.ctl != nil {
+		go func() {
+			defer close(done)
+			r.o.Chaos(cctx, r.ctl)
+		}()
+	} else {
+		close(done)
+	}
 	r.acc = &accounts{emission: map[uint16]uint64{}, proofs: map[uint16]int{}}
 	mon := &monitor{c: r.c, s: r.s, acc: r.acc, startHeight: r.startHeight, epochs: r.o.Epochs, say: r.say}
-	if err := mon.run(rctx, r.d.errs); err != nil || r.side == nil {
-		return err
+	err := mon.run(rctx, r.d.errs)
+	if err == nil && r.side != nil {
+		err = r.side.wait(rctx, r.o.Epochs, r.d.errs)
 	}
-	return r.side.wait(rctx, r.o.Epochs, r.d.errs)
+	stopChaos()
+	<-done
+	return err
 }
 
 // stopErr prefers the caller's cancellation over the error it caused.

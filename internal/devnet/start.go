@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/veritensor/veritensor/chain/client"
 	"github.com/veritensor/veritensor/chain/node"
 	"github.com/veritensor/veritensor/miner"
 	"github.com/veritensor/veritensor/validator"
@@ -42,8 +43,10 @@ func (r *runner) startChain(ctx context.Context) error {
 	if err := r.waitNodes(ctx, func(wctx context.Context) error { return r.cl.waitHeight(wctx, 2) }); err != nil {
 		return fmt.Errorf("devnet: the nodes make no blocks: %w", err)
 	}
+	// Every node, node 0 first: the monitor fails over when a fault
+	// schedule (Options.Chaos) stops node 0.
 	var err error
-	if r.c, err = r.cl.client(0); err != nil {
+	if r.c, err = client.New(r.cl.allNodes(0)); err != nil {
 		return err
 	}
 	// The ceremony's own time is not bounded (minutes for 784-64-10): only
@@ -102,10 +105,21 @@ func (r *runner) startDaemons(rctx context.Context) error {
 		})
 	}
 	r.onCleanup(r.stopDaemons)
+	if r.o.Chaos != nil {
+		r.ctl = &Control{d: r.d, cl: r.cl, Nodes: len(r.cl.homes), Validators: len(s.Validators), Miners: len(s.Miners),
+			Events: make(chan Event, 256)}
+		for _, m := range s.Miners {
+			r.ctl.Behaviors = append(r.ctl.Behaviors, m.Behavior)
+		}
+	}
 	ready := make(chan int, len(s.Miners))
 	onReady := func(i int, addr string) {
 		r.say("miner uid %d (%s) serving on %s", r.uidOf[i], s.Miners[i].Behavior, addr)
-		ready <- i
+		r.ctl.send(Event{Validator: -1, Miner: i, Ready: addr})
+		select {
+		case ready <- i:
+		default: // a restarted miner (Options.Chaos)
+		}
 	}
 	if err := startMiners(dctx, r.d, &r.o, s, r.cl, r.ms, r.log, onReady, r.onEpoch); err != nil {
 		return err
@@ -142,6 +156,7 @@ func (r *runner) startDaemons(rctx context.Context) error {
 
 // onReport tallies validator j's tempo report and prints it.
 func (r *runner) onReport(j int, rep *validator.Report) {
+	r.ctl.send(Event{Validator: j, Miner: -1, Report: rep})
 	if !r.t.report(j, rep) {
 		return
 	}
@@ -158,6 +173,7 @@ func (r *runner) onReport(j int, rep *validator.Report) {
 
 // onEpoch prints an honest miner's epoch proof that did not land.
 func (r *runner) onEpoch(i int, res miner.EpochResult) {
+	r.ctl.send(Event{Validator: -1, Miner: i, Epoch: &res})
 	b := r.s.Miners[i].Behavior
 	if res.Outcome == miner.Failed && !b.Cheater() {
 		r.say("epoch %d: %s miner uid %d: proof of model did not land: %v", res.Epoch, b, r.uidOf[i], res.Err)
