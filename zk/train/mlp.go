@@ -61,36 +61,7 @@ func Train(cfg Config, d Data, progress func(Progress)) (*MLP, error) {
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7665726974656e73))
 	m := newMLP(cfg.Arch.Sizes, rng)
 	t := newTrainer(m)
-	order := rng.Perm(len(d.Images))
-	pos, epoch := 0, 1
-	var lossWin []float64
-	for step := 1; step <= steps; step++ {
-		t.zeroGrad()
-		loss := 0.0
-		for range cfg.Batch {
-			if pos == len(order) {
-				rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-				pos = 0
-				epoch++
-			}
-			k := order[pos]
-			pos++
-			loss += t.backprop(d.Images[k], int(d.Labels[k]))
-		}
-		lr := cfg.LR * 0.5 * (1 + math.Cos(math.Pi*float64(step-1)/float64(steps)))
-		t.update(float32(lr/float64(cfg.Batch)), float32(cfg.Momentum), float32(cfg.WeightDec))
-		lossWin = append(lossWin, loss/float64(cfg.Batch))
-		if len(lossWin) > 100 {
-			lossWin = lossWin[1:]
-		}
-		if progress != nil {
-			s := 0.0
-			for _, v := range lossWin {
-				s += v
-			}
-			progress(Progress{Step: step, Steps: steps, Epoch: epoch, Loss: s / float64(len(lossWin))})
-		}
-	}
+	sgd(cfg, steps, rng, d, t, progress)
 	return m, nil
 }
 
