@@ -144,14 +144,14 @@ func fastInitialize(r1cs *cs.R1CS, commons *mpcsetup.SrsCommons) (*mpcsetup.Phas
 			i := t.row
 			switch t.kind {
 			case 0:
-				c.addMulG1(&A[w], &tau1[i])
-				c.addMulG1(&bA, &beta1[i])
+				addMul(c, &A[w], &tau1[i])
+				addMul(c, &bA, &beta1[i])
 			case 1:
-				c.addMulG1(&B[w], &tau1[i])
-				c.addMulG2(&B2[w], &tau2[i])
-				c.addMulG1(&aB, &alpha1[i])
+				addMul(c, &B[w], &tau1[i])
+				addMul(c, &B2[w], &tau2[i])
+				addMul(c, &aB, &alpha1[i])
 			default:
-				c.addMulG1(&cc, &tau1[i])
+				addMul(c, &cc, &tau1[i])
 			}
 		}
 		// K = βA + αB + C (δ = γ = 1 before any contribution).
@@ -275,56 +275,44 @@ func classify(c *fr.Element) coeff {
 	return coeff{big: b}
 }
 
-// addMulG1 adds c·p to acc.
-func (c *coeff) addMulG1(acc *curve.G1Jac, p *curve.G1Affine) {
-	var q curve.G1Affine
-	q = *p
-	if c.neg {
-		q.Neg(&q)
-	}
-	switch {
-	case c.big != nil:
-		var t curve.G1Jac
-		t.FromAffine(p)
-		t.ScalarMultiplication(&t, c.big)
-		acc.AddAssign(&t)
-	case c.small == 0:
-	case c.small == 1:
-		acc.AddMixed(&q)
-	default:
-		var t curve.G1Jac
-		for i := bits.Len64(c.small) - 1; i >= 0; i-- {
-			t.DoubleAssign()
-			if c.small>>uint(i)&1 == 1 {
-				t.AddMixed(&q)
-			}
-		}
-		acc.AddAssign(&t)
-	}
+// jacobian and affine are what addMul needs of a curve's point types
+// (curve.G1Jac/G1Affine and curve.G2Jac/G2Affine), so that one body serves
+// both groups.
+type jacobian[J, A any] interface {
+	*J
+	FromAffine(*A) *J
+	ScalarMultiplication(*J, *big.Int) *J
+	AddAssign(*J) *J
+	AddMixed(*A) *J
+	DoubleAssign() *J
 }
 
-// addMulG2 adds c·p to acc.
-func (c *coeff) addMulG2(acc *curve.G2Jac, p *curve.G2Affine) {
-	var q curve.G2Affine
-	q = *p
+type affine[A any] interface {
+	*A
+	Neg(*A) *A
+}
+
+// addMul adds c·p to acc, in G1 or G2.
+func addMul[J, A any, PJ jacobian[J, A], PA affine[A]](c *coeff, acc PJ, p PA) {
+	q := *p
 	if c.neg {
-		q.Neg(&q)
+		PA(&q).Neg(&q)
 	}
 	switch {
 	case c.big != nil:
-		var t curve.G2Jac
-		t.FromAffine(p)
-		t.ScalarMultiplication(&t, c.big)
+		var t J
+		PJ(&t).FromAffine(p)
+		PJ(&t).ScalarMultiplication(&t, c.big)
 		acc.AddAssign(&t)
 	case c.small == 0:
 	case c.small == 1:
 		acc.AddMixed(&q)
 	default:
-		var t curve.G2Jac
+		var t J
 		for i := bits.Len64(c.small) - 1; i >= 0; i-- {
-			t.DoubleAssign()
+			PJ(&t).DoubleAssign()
 			if c.small>>uint(i)&1 == 1 {
-				t.AddMixed(&q)
+				PJ(&t).AddMixed(&q)
 			}
 		}
 		acc.AddAssign(&t)
