@@ -41,6 +41,7 @@ func init() {
 			&cli.IntFlag{Name: "senders", Usage: "load accounts (0: 128)"},
 			&cli.Float64Flag{Name: "rate", Usage: "offered load, transfers per second, open-loop (0: 1000)"},
 			&cli.IntFlag{Name: "depth", Usage: "transfers each sender keeps in flight, consecutive nonces (0: 32)"},
+			&cli.Int64Flag{Name: "disk-mib", Usage: "size of the tmpfs holding the disk-full node's home, MiB; it must hold all that node writes in the run (0: 512 + 96 per minute of --duration at 1000 tx/s, more for a higher --rate)"},
 			&cli.StringFlag{Name: "dir", Usage: "directory for the homes, logs and report.json, kept (default: a temporary one, removed after a passing run)"},
 			&cli.BoolFlag{Name: "subnet", Usage: "the subnet-level schedule instead: the devnet (4 nodes, miner and validator daemons) fault-free, then with a validator daemon stopped between commit and reveal, an honest miner stopped mid-proof and the node under a validator daemon stopped; payouts compared (uses --seed, --dir, --epochs, --arch)"},
 			&cli.IntFlag{Name: "epochs", Usage: "--subnet: paying epochs per devnet run (0: 5)"},
@@ -68,7 +69,7 @@ func runChaos(c *cli.Context) error {
 		Nodes: c.Int("nodes"), Seed: c.Int64("seed"), Duration: c.Duration("duration"),
 		Hold: c.Duration("hold"), Baseline: c.Duration("baseline"), BlockTime: c.Duration("block-time"),
 		TimeoutPropose: c.Duration("timeout-propose"),
-		RecoveryBound:  c.Duration("recovery-bound"), Senders: c.Int("senders"), Rate: c.Float64("rate"), Depth: c.Int("depth"), Dir: c.String("dir"),
+		RecoveryBound:  c.Duration("recovery-bound"), Senders: c.Int("senders"), Rate: c.Float64("rate"), Depth: c.Int("depth"), DiskSize: c.Int64("disk-mib") << 20, Dir: c.String("dir"),
 		NodeCommand: func(home string) *exec.Cmd { return exec.Command(exe, "start", "--home", home) },
 	}
 	if f := c.String("faults"); f != "" {

@@ -86,6 +86,12 @@ type Options struct {
 	Rate float64
 	// Depth is how many transfers each sender keeps in flight (default 32).
 	Depth int
+	// DiskSize is the size in bytes of the tmpfs that holds the disk-full
+	// node's home (default DefaultDiskSize(Duration, Rate)). It must hold
+	// everything the node writes over the whole run (blocks, WAL, tx index,
+	// state): the disk-full fault fills what is left and frees it again, so
+	// a tmpfs the load itself fills halts that node for good.
+	DiskSize int64
 	// Dir holds the homes and logs (default a temporary directory, removed
 	// after a passing run).
 	Dir string
@@ -94,6 +100,20 @@ type Options struct {
 	NodeCommand func(home string) *exec.Cmd
 	// Log receives progress lines (default io.Discard).
 	Log io.Writer
+}
+
+// DefaultDiskSize is the disk-full node's tmpfs for a run of d at rate
+// transfers/s offered: 512 MiB plus 96 MiB per minute at 1,000/s (a node
+// under that load writes about 35-60 MB a minute, most of it the tx index
+// and the consensus WAL), proportionally more for a higher rate. The tmpfs
+// takes memory only as it fills; the disk-full fault fills it briefly.
+func DefaultDiskSize(d time.Duration, rate float64) int64 {
+	scale := rate / 1000
+	if scale < 1 {
+		scale = 1
+	}
+	perMin := int64(96<<20) * int64(scale*1000) / 1000
+	return 512<<20 + perMin*int64(d/time.Minute+1)
 }
 
 func (o *Options) defaults() error {
@@ -135,6 +155,9 @@ func (o *Options) defaults() error {
 	}
 	if o.Depth <= 0 {
 		o.Depth = 32
+	}
+	if o.DiskSize <= 0 {
+		o.DiskSize = DefaultDiskSize(o.Duration, o.Rate)
 	}
 	if o.NodeCommand == nil {
 		exe, err := os.Executable()
@@ -309,7 +332,7 @@ func (r *Runner) setup(ctx context.Context) error {
 		if err := os.MkdirAll(home, 0o700); err != nil {
 			return err
 		}
-		if err := mountTmpfs(home, 256<<20); err != nil {
+		if err := mountTmpfs(home, o.DiskSize); err != nil {
 			r.report.Notes = append(r.report.Notes, fmt.Sprintf("disk-full skipped: cannot mount a tmpfs at %s (needs root on Linux): %v", home, err))
 			r.o.Faults = without(o.Faults, DiskFull)
 		} else {
@@ -633,6 +656,12 @@ func (r *Runner) apply(ctx context.Context, f string) {
 		heldFrom = time.Now()
 		filler := filepath.Join(r.diskDir, "filler")
 		written := fill(filler)
+		if written < 1<<20 {
+			// The load filled the tmpfs before the fault did: the node halted
+			// on its own full disk, which is the harness's sizing, not a fault
+			// it applied (and no restart can help it).
+			r.failf(label, 0, victim, "disk-full", "node %d's tmpfs (%d MiB) was already full before the fault: the load's own writes filled it; run with a larger --disk-mib", victim, r.o.DiskSize>>20)
+		}
 		sleep(ctx, hold)
 		heldTo = time.Now()
 		os.Remove(filler)
