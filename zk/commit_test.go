@@ -1,0 +1,191 @@
+package zk
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/test"
+)
+
+// TestCommitCircuitMatchesNative: for MLPs and CNNs and inputs over the
+// whole int8 range, the native class satisfies the commit circuit and any
+// other class does not.
+func TestCommitCircuitMatchesNative(t *testing.T) {
+	tie := randomModel(t, mustArch(t, "6-4-3"), 3)
+	tie.Layers[0].Shift = 0
+	tie.Layers[1].Weights = make([]int8, 12)
+	tie.Layers[1].Biases = []int32{5, 5, 5}
+	models := []*Model{
+		randomModel(t, mustArch(t, "16-8-4"), 1),
+		randomModel(t, mustArch(t, "6-5-4-3"), 2),
+		tie,
+		randomModel(t, mustArch(t, cnnA), 4),
+	}
+	for mi, m := range models {
+		for _, x := range randomInputs(uint64(mi), 2, m.Arch.Inputs()) {
+			asg, pub, err := assignCommit(m, x, Binding{Epoch: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			class, _, _ := m.Infer(x)
+			if pub.Output != class {
+				t.Fatalf("%s: output %d, native %d", m.Arch, pub.Output, class)
+			}
+			if err := test.IsSolved(newCommitCircuit(m.Arch), asg, ecc.BN254.ScalarField()); err != nil {
+				t.Fatalf("%s: honest witness: %v", m.Arch, err)
+			}
+			asg.Output = (class + 1) % uint32(m.Arch.Outputs())
+			if test.IsSolved(newCommitCircuit(m.Arch), asg, ecc.BN254.ScalarField()) == nil {
+				t.Fatalf("%s: a wrong output satisfies the circuit", m.Arch)
+			}
+		}
+	}
+}
+
+// TestCommitCircuitRejectsBadShift: a shift above MaxShift (or a pow that is
+// not 2^shift) does not satisfy the circuit.
+func TestCommitCircuitRejectsBadShift(t *testing.T) {
+	m := randomModel(t, mustArch(t, "6-4-3"), 7)
+	asg, _, err := assignCommit(m, make([]int8, 6), Binding{Epoch: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	asg.Shifts[0] = MaxShift + 1
+	if test.IsSolved(newCommitCircuit(m.Arch), asg, ecc.BN254.ScalarField()) == nil {
+		t.Fatal("shift 31 satisfies the circuit")
+	}
+}
+
+// TestCommitProof: real proofs of the commit circuit. The model point is
+// deterministic (the same for every input and binding, and equal to
+// ModelPoint computed natively), verification binds it, and a wrong
+// model, output, input or binding is rejected. A prover that leaves
+// gnark's random mask in place (the only freedom an opening of the point
+// has besides the weights) produces another point, which the verifier
+// rejects against the registered one.
+func TestCommitProof(t *testing.T) {
+	a := mustArch(t, "16-8-4")
+	pk, vk, err := SetupCommit(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewCommitProver(a, pk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := NewCommitVerifier(vk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := randomModel(t, a, 1)
+	m2 := randomModel(t, a, 1)
+	m2.Layers[0].Weights[5]++ // one weight differs by one
+	point, err := p.ModelPoint(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	point2, err := p.ModelPoint(m2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if point == point2 {
+		t.Fatal("models differing in one weight have the same point")
+	}
+	xs := randomInputs(11, 2, a.Inputs())
+	var hk [32]byte
+	hk[31] = 7
+	proof, pub, err := p.Prove(m, xs[0], Binding{HotkeyHash: hk, Epoch: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(proof) != ProofSize {
+		t.Fatalf("proof of %d bytes", len(proof))
+	}
+	if pub.ModelPoint != point {
+		t.Fatal("the proof's point is not ModelPoint")
+	}
+	if err := v.Verify(proof, pub); err != nil {
+		t.Fatal(err)
+	}
+	proofB, pubB, err := p.Prove(m, xs[1], Binding{Epoch: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pubB.ModelPoint != point {
+		t.Fatal("the model point depends on the input or binding")
+	}
+	if err := v.Verify(proofB, pubB); err != nil {
+		t.Fatal(err)
+	}
+
+	bad := func(name string, proof []byte, pub CommitPublic) {
+		t.Helper()
+		if err := v.Verify(proof, pub); !errors.Is(err, ErrProofInvalid) {
+			t.Fatalf("%s: %v, want ErrProofInvalid", name, err)
+		}
+	}
+	wrong := pub
+	wrong.Output = (pub.Output + 1) % uint32(a.Outputs())
+	bad("wrong output", proof, wrong)
+	wrong = pub
+	wrong.InputHash = InputHash(xs[1])
+	bad("wrong input", proof, wrong)
+	wrong = pub
+	wrong.Epoch++
+	bad("wrong epoch", proof, wrong)
+	wrong = pub
+	wrong.HotkeyHash[31]++
+	bad("wrong hotkey", proof, wrong)
+	wrong = pub
+	wrong.ModelPoint = point2
+	bad("another registered model", proof, wrong)
+
+	// Wrong weights: a proof of m2 carries m2's point; claimed as m's it fails.
+	proof2, pub2, err := p.Prove(m2, xs[0], Binding{HotkeyHash: hk, Epoch: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pub2.ModelPoint != point2 {
+		t.Fatal("m2's proof does not carry m2's point")
+	}
+	pub2.ModelPoint = point
+	bad("wrong weights", proof2, pub2)
+	// Splicing m's point into m2's proof breaks the proof.
+	spliced := append([]byte(nil), proof2...)
+	copy(spliced[commitPointOffset:], point[:])
+	pub2.Output = pub.Output
+	if err := v.Verify(spliced, pub2); err == nil {
+		t.Fatal("m2's proof with m's point spliced in verifies")
+	}
+
+	// A random mask: a valid proof, but of another point.
+	asg, mpub, err := assignCommit(m, xs[0], Binding{HotkeyHash: hk, Epoch: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	masked, err := prove(p.ccs, p.pk, asg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(mpub.ModelPoint[:], masked[commitPointOffset:])
+	if mpub.ModelPoint == point {
+		t.Fatal("gnark's mask is zero without the override (or the override is not needed)")
+	}
+	if err := v.Verify(masked, mpub); err != nil {
+		t.Fatalf("a masked proof against its own point: %v", err)
+	}
+	mpub.ModelPoint = point
+	bad("masked proof against the registered point", masked, mpub)
+}
+
+// TestCommitCircuitID: a new identity, distinct from the other circuits'.
+func TestCommitCircuitID(t *testing.T) {
+	a := mustArch(t, "49-16-10")
+	if CommitCircuitID(a) == a.CircuitID() || CommitCircuitID(a) == BatchCircuitID(a, 1) {
+		t.Fatal("commit circuit ID collides")
+	}
+	if CommitCircuitID(a) == CommitCircuitID(mustArch(t, "16-8-4")) {
+		t.Fatal("commit circuit ID ignores the architecture")
+	}
+}
