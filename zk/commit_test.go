@@ -78,6 +78,9 @@ func TestCommitProof(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := NewVerifier(vk); !errors.Is(err, ErrMalformedKey) {
+		t.Fatalf("the single circuit's verifier takes a commit circuit key: %v", err)
+	}
 	m := randomModel(t, a, 1)
 	m2 := randomModel(t, a, 1)
 	m2.Layers[0].Weights[5]++ // one weight differs by one
@@ -187,5 +190,38 @@ func TestCommitCircuitID(t *testing.T) {
 	}
 	if CommitCircuitID(a) == CommitCircuitID(mustArch(t, "16-8-4")) {
 		t.Fatal("commit circuit ID ignores the architecture")
+	}
+}
+
+// TestCommitModelPointCNN: for a CNN (conv weights and biases among the
+// committed wires) ModelPoint still equals the proof's point.
+func TestCommitModelPointCNN(t *testing.T) {
+	a := mustArch(t, cnnA)
+	pk, vk, err := SetupCommit(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewCommitProver(a, pk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := NewCommitVerifier(vk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := randomModel(t, a, 4)
+	point, err := p.ModelPoint(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof, pub, err := p.Prove(m, randomInputs(5, 1, a.Inputs())[0], Binding{Epoch: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pub.ModelPoint != point {
+		t.Fatal("the CNN proof's point is not ModelPoint")
+	}
+	if err := v.Verify(proof, pub); err != nil {
+		t.Fatal(err)
 	}
 }
