@@ -101,7 +101,7 @@ type CommitCircuit struct {
 	Shifts []frontend.Variable   // conv layers, then hidden dense layers
 	CW     [][]frontend.Variable // per conv layer, [out][in][ky][kx], + 128
 	CB     [][]frontend.Variable // per conv layer, + MaxBias
-	X      []frontend.Variable   // the input, + 128
+	XB     [][]frontend.Variable // the input, + 128, as 8 bits each (little-endian)
 
 	arch Arch
 }
@@ -109,7 +109,12 @@ type CommitCircuit struct {
 // newCommitCircuit allocates the shape of a's commit circuit.
 func newCommitCircuit(a Arch) *CommitCircuit {
 	s := newCircuit(a, false)
-	return &CommitCircuit{arch: a, W: s.W, B: s.B, Shifts: s.Shifts, CW: s.CW, CB: s.CB, X: s.X}
+	c := &CommitCircuit{arch: a, W: s.W, B: s.B, Shifts: s.Shifts, CW: s.CW, CB: s.CB}
+	c.XB = make([][]frontend.Variable, a.Inputs())
+	for i := range c.XB {
+		c.XB[i] = make([]frontend.Variable, 8)
+	}
+	return c
 }
 
 // modelWires lists the model's wires in field order.
@@ -130,7 +135,14 @@ func assignCommit(m *Model, x []int8, b Binding) (*CommitCircuit, CommitPublic, 
 	if err != nil {
 		return nil, CommitPublic{}, err
 	}
-	c := &CommitCircuit{arch: m.Arch, W: bc.W, B: bc.B, Shifts: bc.Shifts, CW: bc.CW, CB: bc.CB, X: bc.X[0]}
+	c := newCommitCircuit(m.Arch)
+	c.W, c.B, c.Shifts, c.CW, c.CB = bc.W, bc.B, bc.Shifts, bc.CW, bc.CB
+	for i, v := range orZeros(x, m.Arch.Inputs()) {
+		u := int64(v) + 128
+		for j := range 8 {
+			c.XB[i][j] = (u >> j) & 1
+		}
+	}
 	pub := CommitPublic{InputHash: InputHash(orZeros(x, m.Arch.Inputs())), Output: bpub.Outputs[0], HotkeyHash: b.HotkeyHash, Epoch: b.Epoch}
 	c.InputHash = pub.InputHash[:]
 	c.Output = pub.Output
@@ -160,25 +172,33 @@ func (c *CommitCircuit) Define(api frontend.API) error {
 	}
 	rc := bitRangeChecker{api: api}
 	bc := newBitByteChecker(api)
-	e := &offArith{api: api, rc: rc, bc: bc, plain: circuitArith{api: api, rc: rc, bc: bc}, sums: map[*ov]frontend.Variable{}}
+	e := commitArith{&offArith{api: api, rc: rc, bc: bc, plain: circuitArith{api: api, rc: rc, bc: bc}, sums: map[*ov]frontend.Variable{}}}
 
-	// Input: byte checks, packed, hashed into InputHash (as Circuit).
-	for _, v := range c.X {
-		bc.check(v)
+	// Input: each byte x + 128 is given as 8 booleans, so the byte is a
+	// linear combination (no wire, no recomposition); packed and hashed
+	// into InputHash as in Circuit.
+	xs := make([]frontend.Variable, len(c.XB))
+	for i, bits := range c.XB {
+		if len(bits) != 8 {
+			return fmt.Errorf("zk: input %d has %d bits", i, len(bits))
+		}
+		for _, b := range bits {
+			api.AssertIsBoolean(b)
+		}
+		xs[i] = api.FromBinary(bits...)
 	}
-	if err := assertSponge(api, domainInput, packVars(api, c.X, 8, bytesPerElem), c.InputHash); err != nil {
+	if err := assertSponge(api, domainInput, packVars(api, xs, 8, bytesPerElem), c.InputHash); err != nil {
 		return err
 	}
 
-	// Model: bound by the commitment, so no hash and no weight checks;
-	// biases keep their range check (cheap) so that every sum stays an
-	// integer sum.
+	// Model: bound by the commitment, so no hash and no range checks of
+	// weights or biases (see docs/zk.md: the output is a unique function of
+	// the committed values whatever they are).
 	model := func(w, b []frontend.Variable) (ws, bs []ov) {
 		for _, v := range w {
 			ws = append(ws, ov{v: v, off: 128})
 		}
 		for _, v := range b {
-			rc.Check(v, 27) // -2^26 <= b < 2^26
 			bs = append(bs, ov{v: v, off: MaxBias})
 		}
 		return ws, bs
@@ -188,7 +208,7 @@ func (c *CommitCircuit) Define(api frontend.API) error {
 		convs[l][0], convs[l][1] = model(c.CW[l], c.CB[l])
 	}
 	feats := featLayers(a, func(i int) (w, b []ov, pow ov) {
-		return convs[i][0], convs[i][1], ov{v: shiftPow(api, rc, c.Shifts[i])}
+		return convs[i][0], convs[i][1], shiftPow(api, c.Shifts[i])
 	})
 	nc := len(c.CW)
 	layers := make([]layerOf[ov], a.Layers())
@@ -196,12 +216,12 @@ func (c *CommitCircuit) Define(api frontend.API) error {
 		w, b := model(c.W[l], c.B[l])
 		layers[l] = layerOf[ov]{in: a.Sizes[l], out: a.Sizes[l+1], w: w, b: b}
 		if l < a.Layers()-1 {
-			layers[l].pow = ov{v: shiftPow(api, rc, c.Shifts[nc+l])}
+			layers[l].pow = shiftPow(api, c.Shifts[nc+l])
 		}
 	}
 
-	in := make([]ov, len(c.X))
-	for i, v := range c.X {
+	in := make([]ov, len(xs))
+	for i, v := range xs {
 		in[i] = ov{v: v, off: 128}
 	}
 	class, _ := forward[ov](e, feats, layers, in)
@@ -212,16 +232,50 @@ func (c *CommitCircuit) Define(api frontend.API) error {
 	return nil
 }
 
-// shiftPow is 2^s for 0 <= s <= MaxShift (enforced): s's five bits b_i
-// give prod_i (1 + b_i*(2^(2^i) - 1)).
-func shiftPow(api frontend.API, rc frontend.Rangechecker, s frontend.Variable) frontend.Variable {
-	bits := api.ToBinary(s, 5)
-	rc.Check(api.Sub(MaxShift, s), 5)
-	var pow frontend.Variable = api.Add(1, bits[0])
-	for i := 1; i < len(bits); i++ {
-		pow = api.Mul(pow, api.Add(1, api.Mul(bits[i], (uint64(1)<<(1<<i))-1)))
+// shiftPow is the divisor 2^s for 0 <= s <= MaxShift (enforced), with
+// inv = 2^(MaxShift-s): from the five bits b_i of s, 2^s = prod_i (1 +
+// b_i (2^(2^i) - 1)), and the same over the bits of MaxShift - s.
+func shiftPow(api frontend.API, s frontend.Variable) ov {
+	pow2 := func(bits []frontend.Variable) frontend.Variable {
+		var p frontend.Variable = api.Add(1, bits[0])
+		for i := 1; i < len(bits); i++ {
+			p = api.Mul(p, api.Add(1, api.Mul(bits[i], (uint64(1)<<(1<<i))-1)))
+		}
+		return p
 	}
-	return pow
+	return ov{v: pow2(api.ToBinary(s, 5)), inv: pow2(api.ToBinary(api.Sub(MaxShift, s), 5))}
+}
+
+// commitArith is offArith with a cheaper check of the requantization
+// remainder (one 30-bit range check instead of two).
+type commitArith struct{ *offArith }
+
+// requantReLU is offArith.requantReLU with 0 <= r < pow checked as
+// u = r * 2^(MaxShift-shift) in [0, 2^30). Sound: with the quotient wire qo
+// in [0, 2^29) (the neg check below), multiplying qo*pow + r = v + pow*2^28
+// by inv = 2^30/pow gives qo*2^30 + u = v*inv + 2^58 in the field, whose left
+// side is an integer below 2^59 + 2^30 < p: for any v at most one (qo, u),
+// and for an integer |v| < 2^27 it is qo = floor(v/pow) + 2^28, u = (v mod
+// pow) * inv, so the quotient is the native one.
+func (e commitArith) requantReLU(v, pow ov) ov {
+	api := e.api
+	p := pow.v
+	out, err := api.NewHint(requantOffHint, 4, e.val(v), p)
+	if err != nil {
+		panic(err)
+	}
+	qo, r, neg, big := out[0], out[1], out[2], out[3]
+	api.AssertIsEqual(api.Add(api.Mul(qo, p), r), api.Add(e.val(v), api.Mul(p, quotientOffset)))
+	e.rc.Check(api.Mul(r, pow.inv), bitsRemainer)
+	api.AssertIsBoolean(neg)
+	api.AssertIsBoolean(big)
+	api.AssertIsEqual(api.Mul(neg, big), 0)
+	// neg: -q-1 = 2^28-1-qo >= 0, else q = qo-2^28 >= 0 (both < 2^28).
+	e.rc.Check(api.Select(neg, api.Sub(quotientOffset-1, qo), api.Sub(qo, quotientOffset)), bitsQuotient)
+	// big: q-128 >= 0, else 127-q >= 0.
+	e.rc.Check(api.Select(big, api.Sub(qo, quotientOffset+128), api.Sub(quotientOffset+127, qo)), bitsClamp)
+	relu := api.Mul(api.Sub(1, neg, big), api.Sub(qo, quotientOffset))
+	return ov{v: api.Add(relu, api.Mul(big, 127))}
 }
 
 // CompileCommit builds the constraint system of a's commit circuit.

@@ -2,9 +2,13 @@ package zk
 
 import (
 	"errors"
+	"math/big"
 	"testing"
 
 	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/constraint"
+	"github.com/consensys/gnark/constraint/solver"
+	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/test"
 )
 
@@ -224,4 +228,50 @@ func TestCommitModelPointCNN(t *testing.T) {
 	if err := v.Verify(proof, pub); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestCommitCircuitRejectsLyingRequant: the one-check remainder test (r *
+// 2^(30-shift) in [0, 2^30)) rejects a quotient off by one either way (r
+// negative or r >= pow, the requantization equation kept) and off by
+// larger amounts, for a layer with a small and one with the largest shift.
+func TestCommitCircuitRejectsLyingRequant(t *testing.T) {
+	a := mustArch(t, "6-4-3")
+	ccs, err := CompileCommit(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, shift := range []uint8{3, MaxShift} {
+		m := randomModel(t, a, 9)
+		m.Layers[0].Shift = shift
+		asg, _, err := assignCommit(m, []int8{120, -7, 99, 127, -128, 64}, Binding{Epoch: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := solveCommit(t, ccs, asg); err != nil {
+			t.Fatalf("shift %d: honest witness: %v", shift, err)
+		}
+		for _, dq := range []int64{1, -1, 2, -2, 1 << 10, -(1 << 10)} {
+			opt := solver.OverrideHint(solver.GetHintID(requantOffHint), func(mod *big.Int, in, out []*big.Int) error {
+				if err := requantOffHint(mod, in, out); err != nil {
+					return err
+				}
+				// q += dq, r -= dq*pow: v = q*pow + r still holds.
+				out[0].Add(out[0], big.NewInt(dq)).Mod(out[0], mod)
+				out[1].Sub(out[1], new(big.Int).Mul(big.NewInt(dq), in[1])).Mod(out[1], mod)
+				return nil
+			})
+			if solveCommit(t, ccs, asg, opt) == nil {
+				t.Fatalf("shift %d: a quotient off by %d passes", shift, dq)
+			}
+		}
+	}
+}
+
+func solveCommit(t *testing.T, ccs constraint.ConstraintSystem, asg *CommitCircuit, opts ...solver.Option) error {
+	t.Helper()
+	w, err := frontend.NewWitness(asg, ecc.BN254.ScalarField())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ccs.IsSolved(w, opts...)
 }
