@@ -166,6 +166,23 @@ func TestCommitProof(t *testing.T) {
 		t.Fatal("m2's proof with m's point spliced in verifies")
 	}
 
+	// Hostile bytes: errors, never a panic.
+	if err := v.Verify(proof[:100], pub); !errors.Is(err, ErrMalformedProof) {
+		t.Fatalf("short proof: %v", err)
+	}
+	garbled := append([]byte(nil), proof...)
+	for i := 0; i < 32; i++ {
+		garbled[i] ^= 0xa5
+	}
+	if err := v.Verify(garbled, pub); err == nil {
+		t.Fatal("a garbled proof verifies")
+	}
+	wrong = pub
+	wrong.InputHash = [32]byte{0xff}
+	if err := v.Verify(proof, wrong); !errors.Is(err, ErrBadPublic) {
+		t.Fatalf("non-canonical input hash: %v", err)
+	}
+
 	// A random mask: a valid proof, but of another point.
 	asg, mpub, err := assignCommit(m, xs[0], Binding{HotkeyHash: hk, Epoch: 3})
 	if err != nil {
