@@ -24,8 +24,9 @@ import (
 // circuit but the Groth16 proof's own BSB22 Pedersen commitment to the
 // model's wires, made deterministic by fixing its mask to zero. The verifier
 // compares that point (32 bytes, compressed) with the registered one. The
-// circuit has no hash of the weights and no range checks of them, so its
-// full-size wires are a few hundred instead of ~120k.
+// circuit has no hash of the weights and no range checks of weights or
+// biases, so about a thousand of its wires hold full-size values (the input
+// hash's sponge states) instead of ~145k in the single circuit.
 const (
 	// CommitCircuitVersion is mixed into every CommitCircuitID; bump it when
 	// the commit circuit or any of its encodings changes.
