@@ -292,3 +292,63 @@ func solveCommit(t *testing.T, ccs constraint.ConstraintSystem, asg *CommitCircu
 	}
 	return ccs.IsSolved(w, opts...)
 }
+
+// requantCircuit applies commitArith.requantReLU to V with divisor 2^S.
+type requantCircuit struct {
+	S   frontend.Variable
+	V   []frontend.Variable
+	Out []frontend.Variable `gnark:",public"`
+}
+
+func (c *requantCircuit) Define(api frontend.API) error {
+	rc := bitRangeChecker{api: api}
+	bc := newBitByteChecker(api)
+	e := commitArith{&offArith{api: api, rc: rc, bc: bc, plain: circuitArith{api: api, rc: rc, bc: bc}, sums: map[*ov]frontend.Variable{}}}
+	pow := shiftPow(api, c.S)
+	for i := range c.V {
+		api.AssertIsEqual(e.val(e.requantReLU(ov{v: c.V[i]}, pow)), c.Out[i])
+	}
+	return nil
+}
+
+// TestCommitRequantMatchesNative: the commit circuit's requantization (one
+// remainder check) equals the native clamp(floor(v / 2^shift)) bit for bit
+// over the accumulator range (|v| < 2^27) at every shift class, and a
+// wrong activation (+-1) is rejected.
+func TestCommitRequantMatchesNative(t *testing.T) {
+	const lim = 1<<27 - 1
+	var vs []int64
+	for _, v := range []int64{0, 1, -1, 127, 128, -128, lim, -lim, 1 << 20, -(1 << 20), 12345678, -12345678} {
+		vs = append(vs, v)
+	}
+	for _, shift := range []int{0, 1, 7, 8, 20, 26, 27, MaxShift} {
+		pow := int64(1) << shift
+		cur := append([]int64{}, vs...)
+		for _, k := range []int64{0, 1, 127, 128, -1, -129} {
+			for _, d := range []int64{-1, 0, 1} {
+				if v := k*pow + d; v >= -lim && v <= lim {
+					cur = append(cur, v)
+				}
+			}
+		}
+		shape := &requantCircuit{V: make([]frontend.Variable, len(cur)), Out: make([]frontend.Variable, len(cur))}
+		asg := &requantCircuit{S: shift, V: make([]frontend.Variable, len(cur)), Out: make([]frontend.Variable, len(cur))}
+		for i, v := range cur {
+			asg.V[i] = v
+			asg.Out[i] = nativeArith{}.requantReLU(v, pow)
+		}
+		if err := test.IsSolved(shape, asg, ecc.BN254.ScalarField()); err != nil {
+			t.Fatalf("shift %d: native activations rejected: %v", shift, err)
+		}
+		for _, i := range []int{0, len(cur) / 2, len(cur) - 1} {
+			for _, d := range []int64{-1, 1} {
+				bad := *asg
+				bad.Out = append([]frontend.Variable{}, asg.Out...)
+				bad.Out[i] = asg.Out[i].(int64) + d
+				if test.IsSolved(shape, &bad, ecc.BN254.ScalarField()) == nil {
+					t.Fatalf("shift %d: activation %d off by %d accepted", shift, i, d)
+				}
+			}
+		}
+	}
+}
