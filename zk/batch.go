@@ -256,6 +256,9 @@ func (c *BatchCircuit) Define(api frontend.API) error {
 type ov struct {
 	v   frontend.Variable
 	off int64
+	// inv, for a requantization divisor 2^shift in the commit circuit only,
+	// is 2^(MaxShift-shift) (commitArith.requantReLU); nil elsewhere.
+	inv frontend.Variable
 }
 
 // val is the value itself, as a linear combination.

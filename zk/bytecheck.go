@@ -23,6 +23,9 @@ import (
 // other gadgets through std/multicommit.
 type byteChecker struct {
 	vals []frontend.Variable
+	// bits, when set (newBitByteChecker), checks each value at once by
+	// decomposing it into 8 booleans instead: no commitment.
+	bits frontend.API
 }
 
 const byteTable = 256
@@ -37,8 +40,26 @@ func newByteChecker(api frontend.API) *byteChecker {
 	return b
 }
 
-// check records v for the range check; it is enforced by finish.
-func (b *byteChecker) check(v frontend.Variable) { b.vals = append(b.vals, v) }
+// newBitByteChecker returns a checker that decomposes every checked value
+// into 8 booleans (9 constraints per value, all of small wires) and needs no
+// commitment: for circuits whose only commitment is the model's (commit.go).
+func newBitByteChecker(api frontend.API) *byteChecker { return &byteChecker{bits: api} }
+
+// check records v for the range check; it is enforced by finish (or at once
+// by a bit checker).
+func (b *byteChecker) check(v frontend.Variable) {
+	if b.bits != nil {
+		b.bits.ToBinary(v, 8)
+		return
+	}
+	b.vals = append(b.vals, v)
+}
+
+// bitRangeChecker is a frontend.Rangechecker by bit decomposition: n+1
+// constraints for n bits, every new wire a boolean, no commitment.
+type bitRangeChecker struct{ api frontend.API }
+
+func (r bitRangeChecker) Check(v frontend.Variable, bits int) { r.api.ToBinary(v, bits) }
 
 // finish adds the lookup argument over every recorded value.
 func (b *byteChecker) finish(api frontend.API) error {

@@ -214,3 +214,72 @@ func BenchmarkEfficiencyBatch(b *testing.B) {
 		})
 	}
 }
+
+// commitBenchKeys are single-party keys of a's commit circuit, kept between
+// runs under $TMPDIR/veritensor-bench-keys (as batchBenchKeys).
+func commitBenchKeys(tb testing.TB, a zk.Arch) []byte {
+	tb.Helper()
+	id := zk.CommitCircuitID(a)
+	path := filepath.Join(os.TempDir(), "veritensor-bench-keys", fmt.Sprintf("commit-%x.pk", id[:8]))
+	if pk, err := os.ReadFile(path); err == nil {
+		return pk
+	}
+	pk, _, err := zk.SetupCommit(a)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if os.MkdirAll(filepath.Dir(path), 0o755) == nil {
+		_ = os.WriteFile(path+".tmp", pk, 0o644)
+		_ = os.Rename(path+".tmp", path)
+	}
+	return pk
+}
+
+// BenchmarkEfficiencyCommit measures, interleaved in one loop, the commit
+// circuit (single inference, model bound by the proof's Pedersen
+// commitment; docs/zk.md "Commit circuit"), plain gnark Groth16 on the
+// non-negative baseline R1CS with the commit circuit's number of
+// constraints, and, for the absolute comparison, today's single proof
+// (circuit version 3). The efficiency ratio is the commit circuit's time
+// over its baseline's, in wall and in CPU time.
+func BenchmarkEfficiencyCommit(b *testing.B) {
+	k := benchKeys(b)
+	m := zk.RandomTestModel(b, k.arch, 1)
+	x := zk.ChallengeInput([32]byte{9}, 1, k.arch.Inputs())
+	cp, err := zk.NewCommitProver(k.arch, commitBenchKeys(b, k.arch))
+	if err != nil {
+		b.Fatal(err)
+	}
+	base := newBaseline(b, cp.NbConstraints())
+	var wall, cpu [3]time.Duration
+	provers := [3]func() error{
+		func() error { _, _, err := cp.Prove(m, x, zk.Binding{Epoch: 1}); return err },
+		func() error { _, err := groth16.Prove(base.ccs, base.pk, base.nonneg); return err },
+		func() error { _, _, err := k.prover.Prove(m, x, zk.Binding{Epoch: 1}); return err },
+	}
+	n := 0
+	b.ResetTimer()
+	for b.Loop() {
+		for i, prove := range provers {
+			t0, c0 := time.Now(), cpuTime()
+			if err := prove(); err != nil {
+				b.Fatal(err)
+			}
+			wall[i] += time.Since(t0)
+			cpu[i] += cpuTime() - c0
+		}
+		n++
+	}
+	s := func(d time.Duration) float64 { return d.Seconds() / float64(n) }
+	b.ReportMetric(s(wall[0]), "commit-s")
+	b.ReportMetric(s(wall[1]), "baseline-nonneg-s")
+	b.ReportMetric(s(wall[2]), "v3-s")
+	b.ReportMetric(s(cpu[0]), "commit-cpu-s")
+	b.ReportMetric(s(cpu[1]), "baseline-nonneg-cpu-s")
+	b.ReportMetric(s(cpu[2]), "v3-cpu-s")
+	b.ReportMetric(s(wall[0])/s(wall[1]), "ratio")
+	b.ReportMetric(s(cpu[0])/s(cpu[1]), "cpu-ratio")
+	b.ReportMetric(s(cpu[2])/s(cpu[0]), "v3/commit-cpu")
+	b.ReportMetric(float64(cp.NbConstraints()), "constraints")
+	b.ReportMetric(float64(k.prover.NbConstraints()), "v3-constraints")
+}

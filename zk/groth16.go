@@ -130,26 +130,33 @@ func NewProver(a Arch, pk []byte, opts ...ProverOption) (p *Prover, err error) {
 // newProvingKey; gpu selects the GPU backend) and checks it fits ccs (named
 // name in errors).
 func parseProvingKey(ccs constraint.ConstraintSystem, pk []byte, name string, gpu bool) (key groth16.ProvingKey, err error) {
-	key, gpk, err := newProvingKey(gpu)
+	key, _, err = parseProvingKeyNative(ccs, pk, name, gpu)
+	return key, err
+}
+
+// parseProvingKeyNative is parseProvingKey that also returns the native key
+// inside the build's key.
+func parseProvingKeyNative(ccs constraint.ConstraintSystem, pk []byte, name string, gpu bool) (key groth16.ProvingKey, gpk *groth16bn254.ProvingKey, err error) {
+	key, gpk, err = newProvingKey(gpu)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			key, err = nil, fmt.Errorf("%w: proving key: %v", ErrMalformedKey, r)
+			key, gpk, err = nil, nil, fmt.Errorf("%w: proving key: %v", ErrMalformedKey, r)
 		}
 	}()
 	n, err := gpk.UnsafeReadFrom(bytes.NewReader(pk))
 	if err != nil {
-		return nil, fmt.Errorf("%w: proving key: %w", ErrMalformedKey, err)
+		return nil, nil, fmt.Errorf("%w: proving key: %w", ErrMalformedKey, err)
 	}
 	if n != int64(len(pk)) {
-		return nil, fmt.Errorf("%w: proving key has %d trailing bytes", ErrMalformedKey, int64(len(pk))-n)
+		return nil, nil, fmt.Errorf("%w: proving key has %d trailing bytes", ErrMalformedKey, int64(len(pk))-n)
 	}
 	if gpk.Domain.Cardinality < uint64(ccs.GetNbConstraints()) || int(gpk.NbInfinityA+uint64(len(gpk.G1.A))) != ccs.GetNbInternalVariables()+ccs.GetNbPublicVariables()+ccs.GetNbSecretVariables() {
-		return nil, fmt.Errorf("%w: proving key is for another circuit than %s", ErrArchMismatch, name)
+		return nil, nil, fmt.Errorf("%w: proving key is for another circuit than %s", ErrArchMismatch, name)
 	}
-	return key, nil
+	return key, gpk, nil
 }
 
 // Backend is the prover's backend: BackendCPU or BackendIcicleGPU.
