@@ -13,6 +13,7 @@ import (
 	"github.com/veritensor/veritensor/chain/client"
 	"github.com/veritensor/veritensor/internal/ceremonyrun"
 	"github.com/veritensor/veritensor/internal/ceremonyverify"
+	"github.com/veritensor/veritensor/internal/keycache"
 	"github.com/veritensor/veritensor/miner"
 	"github.com/veritensor/veritensor/validator"
 	"github.com/veritensor/veritensor/zk"
@@ -69,8 +70,14 @@ func ensureCeremony(ctx context.Context, c *client.Client, s *state, home string
 	}
 	start := time.Now()
 	owner := subnetOwnerKey()
-	say("setup ceremony for %s: the subnet owner and both validators contribute", arch)
-	res, err := ceremonyrun.Run(ctx, c, ceremonyrun.Spec{Arch: arch, Owner: owner,
+	var batch []int
+	what := arch.String()
+	if s.Batch != 0 {
+		batch = []int{s.Batch}
+		what = fmt.Sprintf("%s and its batch circuit of %d inputs", arch, s.Batch)
+	}
+	say("setup ceremony for %s: the subnet owner and both validators contribute", what)
+	res, err := ceremonyrun.Run(ctx, c, ceremonyrun.Spec{Arch: arch, Owner: owner, Batch: batch,
 		Contributors: []ed25519.PrivateKey{owner, validatorOwnerKey(0), validatorOwnerKey(1)},
 		Phase1Dir:    filepath.Join(dir, "devnet-phase1"), Phase2Dir: filepath.Join(abs, "ceremony"), Fee: fee,
 		Say: func(f string, a ...any) {
@@ -93,6 +100,23 @@ func ensureCeremony(ctx context.Context, c *client.Client, s *state, home string
 		say("  beacon        %s  (hash of block %d)", ci.Beacon, ci.BeaconHeight)
 		say("  sealed        %s", ci.Output)
 	}
+	for _, b := range res.Batch {
+		// The daemons load the batch keys from the devnet's own key cache
+		// (a machine-wide one would mix devnets' ceremonies).
+		kc, err := keycache.New(batchKeysDir(abs))
+		if err != nil {
+			return 0, err
+		}
+		if _, err := kc.StoreBatch(arch, b.K, b.Keys.PK, b.Keys.VK); err != nil {
+			return 0, fmt.Errorf("devnet: store the batch keys: %w", err)
+		}
+		say("batch circuit of %d inputs (off chain, on phase 1 #%d, sealed with phase 2 #%d's beacon), files in %s:", b.K,
+			res.Phase1.ID, res.Phase2.ID, res.Phase2.Source)
+		for i, h := range b.Files {
+			say("  %-13s %s", batchFileName(i, len(b.Files)), h)
+		}
+		say("  keys in %s: vk %s, pk %s", kc.BatchPath(arch, b.K), b.Keys.VKHash, b.Keys.PKHash)
+	}
 	reused := "computed"
 	if res.Phase1Reused {
 		reused = "reused from " + filepath.Join(dir, "devnet-phase1")
@@ -100,6 +124,16 @@ func ensureCeremony(ctx context.Context, c *client.Client, s *state, home string
 	say("ceremony sealed in %v (phase-1 contributions %s): vk %s, pk %s", time.Since(start).Round(10*time.Millisecond),
 		reused, res.Phase2.VKHash, res.Phase2.PKHash)
 	return res.Phase2.ID, nil
+}
+
+func batchFileName(i, n int) string {
+	switch i {
+	case 0:
+		return "init"
+	case n - 1:
+		return "sealed"
+	}
+	return fmt.Sprintf("contribution %d", i)
 }
 
 // setupChecks are the daemons' "verify the ceremony before work" hooks.
