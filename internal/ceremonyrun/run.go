@@ -55,16 +55,6 @@ type Spec struct {
 	Fee uint64
 	// Say, if not nil, hears one line per step.
 	Say func(format string, args ...any)
-	// Batch lists batch sizes (zk.BatchSizes) whose batch circuits of Arch
-	// get their own phase 2 on the same sealed phase 1 (sized for the
-	// largest circuit), by the same contributors. The chain records one
-	// circuit per subnet, so these phase 2s are not recorded on chain:
-	// their files go to Phase2Dir (content-addressed, as the recorded
-	// ones), their contributions are computed before the single circuit's
-	// phase 2 is opened on chain, and they are sealed with that phase 2's
-	// chain beacon, which no contributor knew when contributing. Their keys
-	// are in Result.Batch.
-	Batch []int
 }
 
 // Result is a sealed ceremony.
@@ -75,22 +65,6 @@ type Result struct {
 	// Phase1Reused is true when the phase-1 contributions came from
 	// Phase1Dir instead of being computed.
 	Phase1Reused bool
-	// Batch are the batch circuits' phase 2s (Spec.Batch), in that order.
-	Batch []BatchResult
-}
-
-// BatchResult is the off-chain phase 2 of one batch circuit.
-type BatchResult struct {
-	// K is the batch size.
-	K int
-	// Files are the hashes of its phase-2 files in Phase2Dir: init, one
-	// contribution per contributor, the sealed file.
-	Files []chain.Hash32
-	// Beacon is the beacon it was sealed with (the single circuit's
-	// phase-2 beacon from the chain).
-	Beacon chain.Hash32
-	// Keys are its sealed keys (Keys.CircuitID is zk.BatchCircuitID).
-	Keys *keycache.Keys
 }
 
 func (s *Spec) say(f string, a ...any) {
@@ -247,13 +221,6 @@ func Run(ctx context.Context, c *client.Client, s Spec) (*Result, error) {
 		return nil, err
 	}
 	log2 := circuit.Log2
-	batches := make([]*ceremony.Circuit, len(s.Batch))
-	for i, k := range s.Batch {
-		if batches[i], err = ceremony.CompileBatchCircuit(s.Arch, k); err != nil {
-			return nil, err
-		}
-		log2 = max(log2, batches[i].Log2)
-	}
 	res := &Result{}
 
 	// Phase 1: reuse or compute the contributions; record; seal.
@@ -290,17 +257,10 @@ func Run(ctx context.Context, c *client.Client, s Spec) (*Result, error) {
 		return nil, fmt.Errorf("ceremonyrun: seal ceremony %d: %w", p1.ID, err)
 	}
 
-	// Phase 2: init on the sealed phase 1, contributions (the batch
-	// circuits' too), record, seal.
+	// Phase 2: init on the sealed phase 1, contributions, record, seal.
 	p2files, err := s.phase2Files(circuit, sealed1, s.Arch.String())
 	if err != nil {
 		return nil, err
-	}
-	batchFiles := make([][]chain.Hash32, len(batches))
-	for i, bc := range batches {
-		if batchFiles[i], err = s.phase2Files(bc, sealed1, fmt.Sprintf("%s, batch of %d", s.Arch, bc.Batch)); err != nil {
-			return nil, err
-		}
 	}
 	init2 := p2files[0]
 	p2, err := s.record(ctx, c, &chain.MsgCeremonyOpen{Phase: chain.CeremonyPhase2, Arch: s.Arch.String(), Phase1: p1.ID,
@@ -324,15 +284,6 @@ func Run(ctx context.Context, c *client.Client, s Spec) (*Result, error) {
 		return nil, err
 	}
 	res.Keys = &keycache.Keys{Arch: s.Arch, CircuitID: s.Arch.CircuitID(), PK: keys.PK, VK: keys.VK, PKHash: keys.PKHash, VKHash: keys.VKHash}
-	for i, bc := range batches {
-		s.say("phase 2 (%s, batch of %d): sealing with ceremony %d's beacon %s", s.Arch, bc.Batch, p2.ID, p2.Beacon)
-		sb, bk, err := s.seal2(bc, sealed1, batchFiles[i], p2.Beacon)
-		if err != nil {
-			return nil, fmt.Errorf("ceremonyrun: batch of %d: %w", bc.Batch, err)
-		}
-		res.Batch = append(res.Batch, BatchResult{K: bc.Batch, Files: append(batchFiles[i], sb), Beacon: p2.Beacon,
-			Keys: &keycache.Keys{Arch: s.Arch, CircuitID: bc.ID, PK: bk.PK, VK: bk.VK, PKHash: bk.PKHash, VKHash: bk.VKHash}})
-	}
 	return res, nil
 }
 

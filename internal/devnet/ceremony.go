@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/veritensor/veritensor/chain"
@@ -70,19 +71,14 @@ func ensureCeremony(ctx context.Context, c *client.Client, s *state, home string
 	}
 	start := time.Now()
 	owner := subnetOwnerKey()
-	var batch []int
-	what := arch.String()
-	if s.Batch != 0 {
-		batch = []int{s.Batch}
-		what = fmt.Sprintf("%s and its batch circuit of %d inputs", arch, s.Batch)
-	}
-	say("setup ceremony for %s: the subnet owner and both validators contribute", what)
-	res, err := ceremonyrun.Run(ctx, c, ceremonyrun.Spec{Arch: arch, Owner: owner, Batch: batch,
+	say("setup ceremony for %s: the subnet owner and both validators contribute", arch)
+	spec := ceremonyrun.Spec{Arch: arch, Owner: owner,
 		Contributors: []ed25519.PrivateKey{owner, validatorOwnerKey(0), validatorOwnerKey(1)},
 		Phase1Dir:    filepath.Join(dir, "devnet-phase1"), Phase2Dir: filepath.Join(abs, "ceremony"), Fee: fee,
 		Say: func(f string, a ...any) {
 			say("  %7s  "+f, append([]any{time.Since(start).Round(10 * time.Millisecond)}, a...)...)
-		}})
+		}}
+	res, err := ceremonyrun.Run(ctx, c, spec)
 	if err != nil {
 		return 0, fmt.Errorf("devnet: setup ceremony: %w", err)
 	}
@@ -100,40 +96,68 @@ func ensureCeremony(ctx context.Context, c *client.Client, s *state, home string
 		say("  beacon        %s  (hash of block %d)", ci.Beacon, ci.BeaconHeight)
 		say("  sealed        %s", ci.Output)
 	}
-	for _, b := range res.Batch {
-		// The daemons load the batch keys from the devnet's own key cache
-		// (a machine-wide one would mix devnets' ceremonies).
-		kc, err := keycache.New(batchKeysDir(abs))
-		if err != nil {
-			return 0, err
-		}
-		if _, err := kc.StoreBatch(arch, b.K, b.Keys.PK, b.Keys.VK); err != nil {
-			return 0, fmt.Errorf("devnet: store the batch keys: %w", err)
-		}
-		say("batch circuit of %d inputs (off chain, on phase 1 #%d, sealed with phase 2 #%d's beacon), files in %s:", b.K,
-			res.Phase1.ID, res.Phase2.ID, res.Phase2.Source)
-		for i, h := range b.Files {
-			say("  %-13s %s", batchFileName(i, len(b.Files)), h)
-		}
-		say("  keys in %s: vk %s, pk %s", kc.BatchPath(arch, b.K), b.Keys.VKHash, b.Keys.PKHash)
-	}
 	reused := "computed"
 	if res.Phase1Reused {
 		reused = "reused from " + filepath.Join(dir, "devnet-phase1")
 	}
 	say("ceremony sealed in %v (phase-1 contributions %s): vk %s, pk %s", time.Since(start).Round(10*time.Millisecond),
 		reused, res.Phase2.VKHash, res.Phase2.PKHash)
+	if s.Batch != 0 {
+		if err := batchCeremony(spec, s.Batch, res, dir, abs, say); err != nil {
+			return 0, err
+		}
+	}
 	return res.Phase2.ID, nil
 }
 
-func batchFileName(i, n int) string {
-	switch i {
-	case 0:
-		return "init"
-	case n - 1:
-		return "sealed"
+// batchCeremony sets up the batch circuit of k inputs for the validators'
+// batches (Options.Batch): its own ceremony off chain, by the same three
+// contributors, sealed with the beacons the chain drew for the subnet's
+// ceremony (ceremonyrun.RunBatch). Its keys are kept machine-wide in
+// <ceremony dir>/devnet-batch and reused by later devnets, as the phase-1
+// contributions are (a batch circuit's phase 1 is 2^15 for k = 16: four
+// times the 49-16-10 circuit's, minutes of CPU on 2 cores), then copied
+// into the devnet's own key cache, <home>/batch-keys, where its miners and
+// validators load them.
+func batchCeremony(spec ceremonyrun.Spec, k int, res *ceremonyrun.Result, dir, home string, say func(string, ...any)) error {
+	start := time.Now()
+	br, err := ceremonyrun.RunBatch(ceremonyrun.BatchSpec{Spec: spec, K: k, Dir: filepath.Join(dir, "devnet-batch"),
+		Beacon1: res.Phase1.Beacon, Beacon2: res.Phase2.Beacon})
+	if err != nil {
+		return fmt.Errorf("devnet: batch ceremony: %w", err)
 	}
-	return fmt.Sprintf("contribution %d", i)
+	src, err := keycache.New(br.Dir)
+	if err != nil {
+		return err
+	}
+	keys, err := src.LoadBatch(spec.Arch, k)
+	if err != nil {
+		return fmt.Errorf("devnet: batch keys: %w", err)
+	}
+	dst, err := keycache.New(batchKeysDir(home))
+	if err != nil {
+		return err
+	}
+	if _, err := dst.StoreBatch(spec.Arch, k, keys.PK, keys.VK); err != nil {
+		return fmt.Errorf("devnet: store the batch keys: %w", err)
+	}
+	how := fmt.Sprintf("set up in %v", time.Since(start).Round(10*time.Millisecond))
+	if br.Reused {
+		how = "reused from " + br.Dir + " (set up by an earlier devnet on this machine)"
+	}
+	say("batch circuit of %d inputs (%s, off chain, the same 3 contributors): %s", k, spec.Arch, how)
+	say("  phase 1 (2^%d) files: %s; beacon %s", br.Log2, shortHashes(br.Phase1), br.Beacon1.String()[:16])
+	say("  phase 2 files:        %s; beacon %s", shortHashes(br.Phase2), br.Beacon2.String()[:16])
+	say("  keys in %s: vk %s, pk %s", dst.BatchPath(spec.Arch, k), br.VKHash, br.PKHash)
+	return nil
+}
+
+func shortHashes(hs []chain.Hash32) string {
+	var out []string
+	for _, h := range hs {
+		out = append(out, h.String()[:12])
+	}
+	return strings.Join(out, " ")
 }
 
 // setupChecks are the daemons' "verify the ceremony before work" hooks.
