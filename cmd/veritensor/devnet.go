@@ -35,7 +35,7 @@ func init() {
 				Usage: "miner behaviours, comma-separated: honest (good model), weak (honest, weaker model), lazy (random answers, no proofs), " +
 					"forger (proofs from other weights), copycat (another miner's proofs), offline (registers, then stops answering)"},
 			&cli.IntFlag{Name: "epochs", Value: 3, Usage: "epochs that must pay miners from revealed weights before the devnet stops"},
-			&cli.Uint64Flag{Name: "tempo", Usage: "subnet epoch length in blocks (0: 300 for the CNN, 100 for 784-64-10, 30 for small architectures; a new devnet only)"},
+			&cli.Uint64Flag{Name: "tempo", Usage: "subnet epoch length in blocks (0: 300 for the CNN, 100 for 784-64-10, 30 for small architectures, 20 with --batch; a new devnet only)"},
 			&cli.StringFlag{Name: "arch", Value: "784-64-10", Usage: "model architecture; 49-16-10 runs on 7x7-pooled MNIST with fast proofs (a new devnet only)"},
 			&cli.StringFlag{Name: "task", Usage: "built-in task (mnist, mnist-7x7, mnist-cnn) whose arch the subnet runs, instead of --arch; mnist-cnn is the LeNet-style CNN (a new devnet only; its ceremony is long, see docs/benchmarks.md)"},
 			&cli.BoolFlag{Name: "proofless-subnet", Usage: "also run a proof-less subnet (task require_proof=false: no ceremony, answers without proofs, graded on outputs only) next to the proven one, with an honest, a weak and a lazy miner (a new devnet only)"},
