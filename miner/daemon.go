@@ -206,8 +206,12 @@ func (d *daemonRun) load() error {
 		if d.prover, err = d.zkProver(d.model, d.pub); err != nil || d.cfg.Batch == 0 {
 			return err
 		}
-		d.batch, err = d.zkBatchProver(d.model, d.pub)
-		return err
+		bp, err := d.zkBatchProver(d.model, d.pub)
+		if err != nil {
+			return err
+		}
+		d.batch = bp
+		return nil
 	}
 	d.log.Warn("fault injection: this miner misbehaves on purpose (tests and demos only)", "behavior", d.fault.Behavior())
 	env := fault.Env{Classes: int(d.si.Task.OutputSize), Model: d.model, Hotkey: d.pub,
@@ -224,10 +228,18 @@ func (d *daemonRun) load() error {
 		if d.si.Task.Proofless {
 			return nil, fmt.Errorf("%w: a proof-less subnet has no batch proofs", ErrConfig)
 		}
-		return d.zkBatchProver(m, hotkey)
+		bp, err := d.zkBatchProver(m, hotkey)
+		if err != nil {
+			return nil, err // not a typed nil in the interface
+		}
+		return bp, nil
 	}
-	d.batch, err = bf.BatchProver(env, []int{d.cfg.Batch})
-	return err
+	bp, err := bf.BatchProver(env, []int{d.cfg.Batch})
+	if err != nil {
+		return err
+	}
+	d.batch = bp
+	return nil
 }
 
 // zkBatchProver loads the batch circuit's proving key for cfg.Batch inputs
