@@ -76,12 +76,16 @@ test-short:
 
 # The main job: a local devnet, end to end, printing who earned what. The
 # default task is 49-16-10 (7x7-pooled MNIST): its setup ceremony takes about a
-# minute on 2 cores. `make demo-784` runs the 784-64-10 circuit, whose
-# ceremony (2^18 powers of tau, phase-2 init ~950 CPU s) adds about 15 minutes
-# on 2 cores for every new chain.
+# minute on 2 cores. Validators send each miner one batch of DEMO_BATCH
+# challenges per tempo (14 graded + 2 decoys), answered with one batch proof;
+# the batch circuit's own ceremony runs once per machine (DEMO_BATCH=0: single
+# proofs, 6 graded + 1 decoy per tempo). `make demo-784` runs the 784-64-10
+# circuit, whose ceremony (2^18 powers of tau, phase-2 init ~950 CPU s) adds
+# about 15 minutes on 2 cores for every new chain.
 DEMO_ARCH ?= 49-16-10
+DEMO_BATCH ?= 16
 demo: build
-	./$(BIN) devnet --arch $(DEMO_ARCH)
+	./$(BIN) devnet --arch $(DEMO_ARCH) --batch $(DEMO_BATCH)
 
 demo-784: build
 	./$(BIN) devnet --arch 784-64-10

@@ -112,7 +112,7 @@ type daemonRun struct {
 	// backend and device are what the prover runs on, for /v1/info
 	// (zk.BackendCPU, or zk.BackendIcicleGPU and the GPU's name).
 	backend, device string
-	batch           *ZKBatchProver // nil: no /v2/infer
+	batch           server.BatchProver // nil: no /v2/infer
 	// start
 	srv      *server.Server
 	serveErr chan error
@@ -206,30 +206,59 @@ func (d *daemonRun) load() error {
 		if d.prover, err = d.zkProver(d.model, d.pub); err != nil || d.cfg.Batch == 0 {
 			return err
 		}
-		return d.loadBatch()
+		bp, err := d.zkBatchProver(d.model, d.pub)
+		if err != nil {
+			return err
+		}
+		d.batch = bp
+		return nil
 	}
 	d.log.Warn("fault injection: this miner misbehaves on purpose (tests and demos only)", "behavior", d.fault.Behavior())
-	d.prover, err = d.fault.Prover(fault.Env{Classes: int(d.si.Task.OutputSize), Model: d.model, Hotkey: d.pub,
+	env := fault.Env{Classes: int(d.si.Task.OutputSize), Model: d.model, Hotkey: d.pub,
 		LoadModel: func(path string) (*zk.Model, error) { return LoadModel(path, d.si) },
-		Prover:    func(m *zk.Model, hotkey [32]byte) (server.Prover, error) { return d.zkProver(m, hotkey) }})
-	return err
-}
-
-// loadBatch loads the batch circuit's proving key for cfg.Batch inputs
-// (batchprover.go) for /v2/infer.
-func (d *daemonRun) loadBatch() error {
-	arch, err := zk.ParseArch(d.si.Task.Arch)
-	if err != nil {
-		return fmt.Errorf("%w: subnet %d architecture %q: %w", ErrProvingKey, d.si.ID, d.si.Task.Arch, err)
+		Prover:    func(m *zk.Model, hotkey [32]byte) (server.Prover, error) { return d.zkProver(m, hotkey) }}
+	if d.prover, err = d.fault.Prover(env); err != nil || d.cfg.Batch == 0 {
+		return err
 	}
-	start := time.Now()
-	ps, err := LoadBatchProvers(d.keysDir, arch, []int{d.cfg.Batch})
+	bf, ok := d.fault.(fault.BatchFault)
+	if !ok {
+		return nil // serves no batches: /v2/infer answers 404
+	}
+	env.BatchProver = func(m *zk.Model, hotkey [32]byte) (server.BatchProver, error) {
+		if d.si.Task.Proofless {
+			return nil, fmt.Errorf("%w: a proof-less subnet has no batch proofs", ErrConfig)
+		}
+		bp, err := d.zkBatchProver(m, hotkey)
+		if err != nil {
+			return nil, err // not a typed nil in the interface
+		}
+		return bp, nil
+	}
+	bp, err := bf.BatchProver(env, []int{d.cfg.Batch})
 	if err != nil {
 		return err
 	}
-	d.batch = &ZKBatchProver{Provers: ps, Model: d.model, Hotkey: d.pub}
-	d.log.Info("batch proving key loaded", "arch", arch, "batch", d.cfg.Batch, "took", time.Since(start).Round(time.Millisecond))
+	d.batch = bp
 	return nil
+}
+
+// zkBatchProver loads the batch circuit's proving key for cfg.Batch inputs
+// (batchprover.go) from cfg.KeysDir, where `ceremony verify --batch K
+// --store` puts it (not the verified single circuit's directory a
+// CheckSetup returns), and returns the batch prover of model for /v2/infer,
+// its proofs bound to hotkey.
+func (d *daemonRun) zkBatchProver(model *zk.Model, hotkey [32]byte) (*ZKBatchProver, error) {
+	arch, err := zk.ParseArch(d.si.Task.Arch)
+	if err != nil {
+		return nil, fmt.Errorf("%w: subnet %d architecture %q: %w", ErrProvingKey, d.si.ID, d.si.Task.Arch, err)
+	}
+	start := time.Now()
+	ps, err := LoadBatchProvers(d.cfg.KeysDir, arch, []int{d.cfg.Batch})
+	if err != nil {
+		return nil, err
+	}
+	d.log.Info("batch proving key loaded", "arch", arch, "batch", d.cfg.Batch, "took", time.Since(start).Round(time.Millisecond))
+	return &ZKBatchProver{Provers: ps, Model: model, Hotkey: hotkey}, nil
 }
 
 // zkProver loads the subnet's proving key and returns the production

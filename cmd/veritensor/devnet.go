@@ -35,13 +35,14 @@ func init() {
 				Usage: "miner behaviours, comma-separated: honest (good model), weak (honest, weaker model), lazy (random answers, no proofs), " +
 					"forger (proofs from other weights), copycat (another miner's proofs), offline (registers, then stops answering)"},
 			&cli.IntFlag{Name: "epochs", Value: 3, Usage: "epochs that must pay miners from revealed weights before the devnet stops"},
-			&cli.Uint64Flag{Name: "tempo", Usage: "subnet epoch length in blocks (0: 300 for the CNN, 100 for 784-64-10, 30 for small architectures; a new devnet only)"},
+			&cli.Uint64Flag{Name: "tempo", Usage: "subnet epoch length in blocks (0: 300 for the CNN, 100 for 784-64-10, 30 for small architectures, 20 with --batch; a new devnet only)"},
 			&cli.StringFlag{Name: "arch", Value: "784-64-10", Usage: "model architecture; 49-16-10 runs on 7x7-pooled MNIST with fast proofs (a new devnet only)"},
 			&cli.StringFlag{Name: "task", Usage: "built-in task (mnist, mnist-7x7, mnist-cnn) whose arch the subnet runs, instead of --arch; mnist-cnn is the LeNet-style CNN (a new devnet only; its ceremony is long, see docs/benchmarks.md)"},
 			&cli.BoolFlag{Name: "proofless-subnet", Usage: "also run a proof-less subnet (task require_proof=false: no ceremony, answers without proofs, graded on outputs only) next to the proven one, with an honest, a weak and a lazy miner (a new devnet only)"},
 			&cli.DurationFlag{Name: "block-time", Usage: "the nodes' timeout_commit (0: 500ms; a new devnet only)"},
 			&cli.IntFlag{Name: "graded", Usage: "graded challenges per miner per tempo from each validator (0 with --decoys 0: 2 and 0 for 784-64-10, 6 and 1 otherwise)"},
 			&cli.IntFlag{Name: "decoys", Usage: "decoy challenges per miner per tempo from each validator"},
+			&cli.IntFlag{Name: "batch", Usage: "batch size (4 or 16; 0: single proofs): the ceremony also sets up the batch circuit, miners serve /v2/infer and each validator sends each miner one batch of graded+decoys (default 3+1 or 14+2) challenges per tempo, checked by one batch proof; the chain's epoch proofs stay single (a new devnet only; make demo uses 16)"},
 			&cli.StringFlag{Name: "home", Usage: "devnet directory, kept for a later run (default: a new temporary directory, removed at the end)"},
 			&cli.StringFlag{Name: "keys-dir", Usage: "Groth16 key cache (default $VERITENSOR_KEYS_DIR, then ~/.cache/veritensor/keys)"},
 			mnistDirFlag,
@@ -94,7 +95,7 @@ func devnetRun(c *cli.Context) error {
 	}
 	res, err := devnet.Run(ctx, devnet.Options{
 		Home: home, Nodes: c.Int("validators"), Behaviors: bs, Epochs: c.Int("epochs"), Tempo: c.Uint64("tempo"),
-		Arch: arch, Task: c.String("task"), ProoflessSubnet: c.Bool("proofless-subnet"), BlockTime: c.Duration("block-time"), Graded: c.Int("graded"), Decoys: c.Int("decoys"),
+		Arch: arch, Task: c.String("task"), ProoflessSubnet: c.Bool("proofless-subnet"), BlockTime: c.Duration("block-time"), Graded: c.Int("graded"), Decoys: c.Int("decoys"), Batch: c.Int("batch"),
 		KeysDir: c.String("keys-dir"), MNISTDir: c.String("mnist-dir"), Timeout: c.Duration("timeout"), Verbose: c.Bool("verbose"),
 		Explorer: explorerListen,
 	}, c.App.ErrWriter)

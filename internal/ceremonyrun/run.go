@@ -220,6 +220,7 @@ func Run(ctx context.Context, c *client.Client, s Spec) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	log2 := circuit.Log2
 	res := &Result{}
 
 	// Phase 1: reuse or compute the contributions; record; seal.
@@ -227,13 +228,13 @@ func Run(ctx context.Context, c *client.Client, s Spec) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	p1files, reused, err := s.phase1Files(circuit.Log2)
+	p1files, reused, err := s.phase1Files(log2)
 	unlock()
 	if err != nil {
 		return nil, err
 	}
 	res.Phase1Reused = reused
-	p1, err := s.record(ctx, c, &chain.MsgCeremonyOpen{Phase: chain.CeremonyPhase1, Power: circuit.Log2, Init: p1files[0],
+	p1, err := s.record(ctx, c, &chain.MsgCeremonyOpen{Phase: chain.CeremonyPhase1, Power: log2, Init: p1files[0],
 		Source: s.Phase1Dir}, p1files[1:])
 	if err != nil {
 		return nil, err
@@ -257,46 +258,18 @@ func Run(ctx context.Context, c *client.Client, s Spec) (*Result, error) {
 	}
 
 	// Phase 2: init on the sealed phase 1, contributions, record, seal.
-	s.say("phase 2 (%s): init on the sealed phase 1 (%d constraints; the slow step)", s.Arch, circuit.NbConstraints)
-	buf.Reset()
-	if _, err := ceremony.InitPhase2(&buf, circuit, bytes.NewReader(sealed1), nil); err != nil {
-		return nil, err
-	}
-	prev := bytes.Clone(buf.Bytes())
-	init2, err := store(s.Phase2Dir, prev)
+	p2files, err := s.phase2Files(circuit, sealed1, s.Arch.String())
 	if err != nil {
 		return nil, err
 	}
-	p2files := []chain.Hash32{init2}
-	for i := range s.Contributors {
-		s.say("phase 2 (%s): contribution %d of %d", s.Arch, i+1, len(s.Contributors))
-		buf.Reset()
-		if _, err := ceremony.Contribute(&buf, bytes.NewReader(prev), nil); err != nil {
-			return nil, err
-		}
-		prev = bytes.Clone(buf.Bytes())
-		h, err := store(s.Phase2Dir, prev)
-		if err != nil {
-			return nil, err
-		}
-		p2files = append(p2files, h)
-	}
+	init2 := p2files[0]
 	p2, err := s.record(ctx, c, &chain.MsgCeremonyOpen{Phase: chain.CeremonyPhase2, Arch: s.Arch.String(), Phase1: p1.ID,
 		Init: init2, Source: s.Phase2Dir}, p2files[1:])
 	if err != nil {
 		return nil, err
 	}
-	ops = ops[:0]
-	for _, h := range p2files {
-		ops = append(ops, opener(s.Phase2Dir, h))
-	}
 	s.say("ceremony %d: sealing phase 2 with beacon %s", p2.ID, p2.Beacon)
-	buf.Reset()
-	_, keys, err := ceremony.SealPhase2(&buf, circuit, ceremony.BytesOpener(sealed1), ops, p2.Beacon[:], nil)
-	if err != nil {
-		return nil, err
-	}
-	s2, err := store(s.Phase2Dir, buf.Bytes())
+	s2, keys, err := s.seal2(circuit, sealed1, p2files, p2.Beacon)
 	if err != nil {
 		return nil, err
 	}
@@ -312,4 +285,51 @@ func Run(ctx context.Context, c *client.Client, s Spec) (*Result, error) {
 	}
 	res.Keys = &keycache.Keys{Arch: s.Arch, CircuitID: s.Arch.CircuitID(), PK: keys.PK, VK: keys.VK, PKHash: keys.PKHash, VKHash: keys.VKHash}
 	return res, nil
+}
+
+// phase2Files computes circuit's phase-2 init on sealed1 and one
+// contribution per contributor, stores them in Phase2Dir and returns their
+// hashes, init first.
+func (s *Spec) phase2Files(circuit *ceremony.Circuit, sealed1 []byte, what string) ([]chain.Hash32, error) {
+	s.say("phase 2 (%s): init on the sealed phase 1 (%d constraints; the slow step)", what, circuit.NbConstraints)
+	var buf bytes.Buffer
+	if _, err := ceremony.InitPhase2(&buf, circuit, bytes.NewReader(sealed1), nil); err != nil {
+		return nil, err
+	}
+	prev := bytes.Clone(buf.Bytes())
+	init2, err := store(s.Phase2Dir, prev)
+	if err != nil {
+		return nil, err
+	}
+	files := []chain.Hash32{init2}
+	for i := range s.Contributors {
+		s.say("phase 2 (%s): contribution %d of %d", what, i+1, len(s.Contributors))
+		buf.Reset()
+		if _, err := ceremony.Contribute(&buf, bytes.NewReader(prev), nil); err != nil {
+			return nil, err
+		}
+		prev = bytes.Clone(buf.Bytes())
+		h, err := store(s.Phase2Dir, prev)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, h)
+	}
+	return files, nil
+}
+
+// seal2 seals circuit's phase 2 (files in Phase2Dir) with beacon, stores
+// the sealed file and returns its hash and the keys.
+func (s *Spec) seal2(circuit *ceremony.Circuit, sealed1 []byte, files []chain.Hash32, beacon chain.Hash32) (chain.Hash32, *ceremony.Keys, error) {
+	var ops []ceremony.Opener
+	for _, h := range files {
+		ops = append(ops, opener(s.Phase2Dir, h))
+	}
+	var buf bytes.Buffer
+	_, keys, err := ceremony.SealPhase2(&buf, circuit, ceremony.BytesOpener(sealed1), ops, beacon[:], nil)
+	if err != nil {
+		return chain.Hash32{}, nil, err
+	}
+	h, err := store(s.Phase2Dir, buf.Bytes())
+	return h, keys, err
 }

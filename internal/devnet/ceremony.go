@@ -7,12 +7,14 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/veritensor/veritensor/chain"
 	"github.com/veritensor/veritensor/chain/client"
 	"github.com/veritensor/veritensor/internal/ceremonyrun"
 	"github.com/veritensor/veritensor/internal/ceremonyverify"
+	"github.com/veritensor/veritensor/internal/keycache"
 	"github.com/veritensor/veritensor/miner"
 	"github.com/veritensor/veritensor/validator"
 	"github.com/veritensor/veritensor/zk"
@@ -70,12 +72,13 @@ func ensureCeremony(ctx context.Context, c *client.Client, s *state, home string
 	start := time.Now()
 	owner := subnetOwnerKey()
 	say("setup ceremony for %s: the subnet owner and both validators contribute", arch)
-	res, err := ceremonyrun.Run(ctx, c, ceremonyrun.Spec{Arch: arch, Owner: owner,
+	spec := ceremonyrun.Spec{Arch: arch, Owner: owner,
 		Contributors: []ed25519.PrivateKey{owner, validatorOwnerKey(0), validatorOwnerKey(1)},
 		Phase1Dir:    filepath.Join(dir, "devnet-phase1"), Phase2Dir: filepath.Join(abs, "ceremony"), Fee: fee,
 		Say: func(f string, a ...any) {
 			say("  %7s  "+f, append([]any{time.Since(start).Round(10 * time.Millisecond)}, a...)...)
-		}})
+		}}
+	res, err := ceremonyrun.Run(ctx, c, spec)
 	if err != nil {
 		return 0, fmt.Errorf("devnet: setup ceremony: %w", err)
 	}
@@ -99,7 +102,62 @@ func ensureCeremony(ctx context.Context, c *client.Client, s *state, home string
 	}
 	say("ceremony sealed in %v (phase-1 contributions %s): vk %s, pk %s", time.Since(start).Round(10*time.Millisecond),
 		reused, res.Phase2.VKHash, res.Phase2.PKHash)
+	if s.Batch != 0 {
+		if err := batchCeremony(spec, s.Batch, res, dir, abs, say); err != nil {
+			return 0, err
+		}
+	}
 	return res.Phase2.ID, nil
+}
+
+// batchCeremony sets up the batch circuit of k inputs for the validators'
+// batches (Options.Batch): its own ceremony off chain, by the same three
+// contributors, sealed with the beacons the chain drew for the subnet's
+// ceremony (ceremonyrun.RunBatch). Its keys are kept machine-wide in
+// <ceremony dir>/devnet-batch and reused by later devnets, as the phase-1
+// contributions are (a batch circuit's phase 1 is 2^15 for k = 16: four
+// times the 49-16-10 circuit's, minutes of CPU on 2 cores), then copied
+// into the devnet's own key cache, <home>/batch-keys, where its miners and
+// validators load them.
+func batchCeremony(spec ceremonyrun.Spec, k int, res *ceremonyrun.Result, dir, home string, say func(string, ...any)) error {
+	start := time.Now()
+	br, err := ceremonyrun.RunBatch(ceremonyrun.BatchSpec{Spec: spec, K: k, Dir: filepath.Join(dir, "devnet-batch"),
+		Beacon1: res.Phase1.Beacon, Beacon2: res.Phase2.Beacon})
+	if err != nil {
+		return fmt.Errorf("devnet: batch ceremony: %w", err)
+	}
+	src, err := keycache.New(br.Dir)
+	if err != nil {
+		return err
+	}
+	keys, err := src.LoadBatch(spec.Arch, k)
+	if err != nil {
+		return fmt.Errorf("devnet: batch keys: %w", err)
+	}
+	dst, err := keycache.New(batchKeysDir(home))
+	if err != nil {
+		return err
+	}
+	if _, err := dst.StoreBatch(spec.Arch, k, keys.PK, keys.VK); err != nil {
+		return fmt.Errorf("devnet: store the batch keys: %w", err)
+	}
+	how := fmt.Sprintf("set up in %v", time.Since(start).Round(10*time.Millisecond))
+	if br.Reused {
+		how = "reused from " + br.Dir + " (set up by an earlier devnet on this machine)"
+	}
+	say("batch circuit of %d inputs (%s, off chain, the same 3 contributors): %s", k, spec.Arch, how)
+	say("  phase 1 (2^%d) files: %s; beacon %s", br.Log2, shortHashes(br.Phase1), br.Beacon1.String()[:16])
+	say("  phase 2 files:        %s; beacon %s", shortHashes(br.Phase2), br.Beacon2.String()[:16])
+	say("  keys in %s: vk %s, pk %s", dst.BatchPath(spec.Arch, k), br.VKHash, br.PKHash)
+	return nil
+}
+
+func shortHashes(hs []chain.Hash32) string {
+	var out []string
+	for _, h := range hs {
+		out = append(out, h.String()[:12])
+	}
+	return strings.Join(out, " ")
 }
 
 // setupChecks are the daemons' "verify the ceremony before work" hooks.

@@ -58,6 +58,9 @@ func startValidators(ctx context.Context, d *daemons, o *Options, s *state, c *c
 		dc.Home, dc.Subnet, dc.Node, dc.Hotkey = home, s.Subnet, c.allNodes(j%len(c.homes)), "hotkey"
 		dc.Dataset, dc.DatasetDir, dc.MetricsListen, dc.Fee = dataset, o.MNISTDir, "", fee
 		dc.Graded, dc.Decoys = o.Graded, o.Decoys
+		if s.Batch != 0 { // one /v2/infer batch per miner per tempo
+			dc.Batch, dc.KeysDir = true, batchKeysDir(o.Home)
+		}
 		// Latency barely matters on a shared CPU: every answer under
 		// 90% of the timeout scores full marks, so the ranking is accuracy.
 		dc.RequestTimeout, dc.LatencyTarget = validator.Duration(rt), validator.Duration(rt*9/10)
@@ -103,6 +106,9 @@ func startMiners(ctx context.Context, d *daemons, o *Options, s *state, c *clust
 		mc.Refresh, mc.Poll = miner.Duration(time.Second), miner.Duration(time.Second)
 		mc.RateLimit, mc.RateBurst = 1000, 1000
 		mc.Model = ms.GoodPath
+		if s.Batch != 0 { // serves /v2/infer; the epoch proof stays single
+			mc.Batch, mc.KeysDir = s.Batch, batchKeysDir(o.Home)
+		}
 		switch m.Behavior {
 		case Honest:
 			mc.Behavior = fault.Honest

@@ -37,8 +37,16 @@ const testArch = "49-16-10"
 //     proofs, graded on outputs) pays its honest and weak miners and not
 //     its lazy one, which answers random classes.
 //
+// The validators send batches (Options.Batch 16, as `make demo`): each
+// miner gets one /v2/infer batch of 14 graded and 2 decoy challenges per
+// validator per tempo, checked by one batch proof of the batch circuit
+// from the devnet's own ceremony; the cheaters answer batches with their
+// cheat (a forger's batch proof is of other weights, a copycat's is bound
+// to the victim's hotkey, a lazy miner's has no proof), so each is caught
+// by an invalid proof, not a 404. Every challenge went out in a batch.
+//
 // A second run on the same home resumes: same subnet and UIDs, no new
-// registration, and it pays again.
+// registration, batches again (the home's setting), and it pays again.
 func TestDevnetEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end to end: real nodes and proofs")
@@ -50,7 +58,7 @@ func TestDevnetEndToEnd(t *testing.T) {
 	_ = arch // the keys come from the devnet's own ceremony
 	home := t.TempDir()
 	opts := Options{Home: home, Nodes: 3, Epochs: 2, Arch: testArch, Tempo: 30, BlockTime: 300 * time.Millisecond,
-		Graded: 6, Decoys: 0, Timeout: 8 * time.Minute, Verbose: os.Getenv("DEVNET_VERBOSE") != "", ProoflessSubnet: true}
+		Batch: 16, Timeout: 8 * time.Minute, Verbose: os.Getenv("DEVNET_VERBOSE") != "", ProoflessSubnet: true}
 	var log strings.Builder
 	w := &syncWriter{w: &log}
 	start := time.Now()
@@ -64,6 +72,7 @@ func TestDevnetEndToEnd(t *testing.T) {
 	t.Logf("first run in %v:\n%s", time.Since(start), table.String())
 	checkOutcome(t, res, 2, true)
 	checkProofless(t, res, 2)
+	checkBatches(t, res)
 	if res.Resumed {
 		t.Fatal("a fresh home reported resumed")
 	}
@@ -96,6 +105,28 @@ func TestDevnetEndToEnd(t *testing.T) {
 	// who is paid is checked, not the validators' fresh measurements.
 	checkOutcome(t, res2, 1, false)
 	checkProofless(t, res2, 1)
+	if res2.Batch != 16 || !strings.Contains(log.String(), "in one /v2/infer batch of 16") {
+		t.Fatalf("the resumed run does not send batches: batch %d", res2.Batch)
+	}
+}
+
+// checkBatches: every miner's challenges came in whole batches of 16 (14
+// graded), and an honest miner got more graded answers per validator per
+// tempo than the single-proof demo's 6.
+func checkBatches(t *testing.T, res *Result) {
+	t.Helper()
+	if res.Batch != 16 || res.Graded != 14 || res.Decoys != 2 {
+		t.Fatalf("batch %d, %d graded + %d decoys, want 16 = 14 + 2", res.Batch, res.Graded, res.Decoys)
+	}
+	for _, m := range res.Miners {
+		n := m.ProofsValid + m.ProofsInvalid + m.Failed
+		if m.Behavior != Offline && (n == 0 || n%16 != 0) {
+			t.Fatalf("miner %+v: %d answers, not whole batches of 16", m, n)
+		}
+		if m.Behavior == Honest && m.Graded != n*14/16 {
+			t.Fatalf("honest miner %+v: %d graded of %d answers, want 14 in 16", m, m.Graded, n)
+		}
+	}
 }
 
 // checkProofless: the proof-less subnet paid its honest and weak miners,
@@ -212,6 +243,9 @@ func TestOptionsRejected(t *testing.T) {
 		"unknown task":      {Home: "x", Task: "cifar"},
 		"task vs arch":      {Home: "x", Task: "mnist-cnn", Arch: "784-64-10"},
 		"proof-less forger": {Home: "x", ProoflessSubnet: true, ProoflessBehaviors: []Behavior{Honest, Forger}},
+		"batch size":        {Home: "x", Batch: 5},
+		"batch vs graded":   {Home: "x", Batch: 16, Graded: 6, Decoys: 1},
+		"batch of a CNN":    {Home: "x", Task: "mnist-cnn", Batch: 4},
 	} {
 		if err := o.defaults(); !errors.Is(err, ErrOptions) {
 			t.Errorf("%s: %v, want ErrOptions", name, err)
@@ -220,6 +254,13 @@ func TestOptionsRejected(t *testing.T) {
 	o := Options{Home: "x"}
 	if err := o.defaults(); err != nil || o.Nodes != 4 || len(o.Behaviors) != 7 || o.Tempo != DefaultTempo("784-64-10") {
 		t.Fatalf("defaults: %+v %v", o, err)
+	}
+	// --batch K: one batch of K challenges, graded and decoys mixed.
+	for k, want := range map[int][2]int{4: {3, 1}, 16: {14, 2}} {
+		o = Options{Home: "x", Arch: testArch, Batch: k}
+		if err := o.defaults(); err != nil || o.Graded != want[0] || o.Decoys != want[1] {
+			t.Fatalf("batch %d: %d graded + %d decoys, %v; want %v", k, o.Graded, o.Decoys, err, want)
+		}
 	}
 	// --task mnist-cnn runs the CNN with the heavy circuit's defaults.
 	o = Options{Home: "x", Task: "mnist-cnn", ProoflessSubnet: true}

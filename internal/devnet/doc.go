@@ -11,6 +11,13 @@
 // fakes are the cheaters, which are the miner daemon's fault-injection
 // behaviours (package miner/fault).
 //
+// With Options.Batch (`make demo`: 16) validators send each miner one
+// /v2/infer batch per tempo, graded and decoy challenges mixed, checked by
+// one batch proof; the batch circuit's keys come from its own off-chain
+// ceremony by the same contributors (ceremony.go, ceremonyrun.RunBatch),
+// kept machine-wide and copied to <home>/batch-keys. The chain's epoch
+// proofs stay single.
+//
 // Run goes through named stages, a file each: setup (setup.go), start and
 // wait (start.go), run (monitor.go), report (report.go) and cleanup
 // (run.go); the daemons are wired in daemons.go, the models in models.go.

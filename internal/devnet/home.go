@@ -54,6 +54,10 @@ type state struct {
 	Subnet        uint16   `json:"subnet"`
 	Validators    []member `json:"validators"`
 	Miners        []member `json:"miners"`
+	// Batch is the batch size validators send and miners prove
+	// (Options.Batch; 0: single proofs); the batch keys are in
+	// <home>/batch-keys.
+	Batch int `json:"batch,omitempty"`
 	// Proofless is the proof-less subnet's setup (Options.ProoflessSubnet).
 	Proofless *sideState `json:"proofless,omitempty"`
 }
@@ -83,6 +87,10 @@ func (s *state) save(home string) error {
 	}
 	return nil
 }
+
+// batchKeysDir is the key cache (internal/keycache) holding the devnet's
+// batch keys, from its own ceremony: the daemons' KeysDir with batches.
+func batchKeysDir(home string) string { return filepath.Join(home, "batch-keys") }
 
 // Keys of the devnet's actors, derived from the chain ID (test keys only).
 func key(i int) ed25519.PrivateKey               { return testnet.DeterministicKey(ChainID, i) }
@@ -117,7 +125,7 @@ func newDevnet(o *Options) (*state, error) {
 	if err != nil {
 		return nil, fmt.Errorf("devnet: generate the network: %w", err)
 	}
-	s := &state{ChainID: ChainID, Arch: o.Arch, Nodes: o.Nodes, Tempo: o.Tempo}
+	s := &state{ChainID: ChainID, Arch: o.Arch, Nodes: o.Nodes, Tempo: o.Tempo, Batch: o.Batch}
 	for _, a := range net.Genesis.Accounts {
 		s.GenesisSupply += a.Balance
 	}

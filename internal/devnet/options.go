@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -91,8 +92,18 @@ type Options struct {
 	// BlockTime is the nodes' timeout_commit (500 ms).
 	BlockTime time.Duration
 	// Graded and Decoys are each validator's challenges per miner per tempo
-	// (DefaultChallenges for the architecture).
+	// (DefaultChallenges for the architecture, or BatchChallenges with
+	// Batch).
 	Graded, Decoys int
+	// Batch, when not 0, is a batch size (4 or 16; zk.BatchSizes): the
+	// setup ceremony also makes the batch circuit of Batch inputs of the
+	// subnet's arch (off chain, on the same phase 1: ceremonyrun.Spec.Batch),
+	// miners serve POST /v2/infer batches of Batch inputs, and each
+	// validator sends each miner its Graded+Decoys (= Batch) challenges of a
+	// tempo in one batch checked by one batch proof. The chain's per-epoch
+	// proof of model stays the single circuit's. Only a new devnet reads
+	// it: a resumed one keeps its home's.
+	Batch int
 	// KeysDir is the Groth16 key cache ("" is keycache's machine-wide
 	// default directory).
 	KeysDir string
@@ -142,6 +153,25 @@ func DefaultChallenges(arch string) (graded, decoys int) {
 	return 6, 1
 }
 
+// BatchChallenges are the graded and decoy challenges per miner per tempo
+// with batches of k: one batch of k, one in eight of them decoys (at least
+// one when k > 1): 3+1 for k = 4, 14+2 for k = 16.
+func BatchChallenges(k int) (graded, decoys int) {
+	decoys = k / 8
+	if k > 1 {
+		decoys = max(decoys, 1)
+	}
+	return k - decoys, decoys
+}
+
+// BatchTempo is the default tempo of a small architecture's devnet with
+// batches (Options.Batch): 20 blocks instead of 30.
+const BatchTempo = 20
+
+// DemoBatch is the batch size of `make demo` (`veritensor devnet` without
+// --batch runs single proofs).
+const DemoBatch = 16
+
 func (o *Options) defaults() error {
 	if o.Home == "" {
 		return fmt.Errorf("%w: home is required", ErrOptions)
@@ -166,12 +196,24 @@ func (o *Options) defaults() error {
 	}
 	if o.Tempo == 0 {
 		o.Tempo = DefaultTempo(o.Arch)
+		if o.Batch != 0 && o.Tempo == 30 {
+			// A small arch's tempo of batches: one 16-input proof per
+			// miner per validator (~0.45 CPU-s at 49-16-10) instead of
+			// seven single ones (~1.4 CPU-s), so a shorter tempo still
+			// leaves each validator most of it; the first tempo, which
+			// the daemons join part-way, is often too short for a batch,
+			// and a shorter tempo makes that lost tempo cheaper.
+			o.Tempo = BatchTempo
+		}
 	}
 	if o.BlockTime == 0 {
 		o.BlockTime = 500 * time.Millisecond
 	}
 	if o.Graded == 0 && o.Decoys == 0 {
 		o.Graded, o.Decoys = DefaultChallenges(o.Arch)
+		if o.Batch != 0 {
+			o.Graded, o.Decoys = BatchChallenges(o.Batch)
+		}
 	}
 	if o.Timeout == 0 {
 		o.Timeout = 30 * time.Minute
@@ -194,6 +236,13 @@ func (o *Options) defaults() error {
 		return fmt.Errorf("%w: tempo %d blocks is too short for commit-reveal and proofs (at least 10)", ErrOptions, o.Tempo)
 	case o.Graded < 0 || o.Decoys < 0:
 		return fmt.Errorf("%w: negative challenge count", ErrOptions)
+	case o.Batch != 0 && !slices.Contains(zk.BatchSizes, o.Batch):
+		return fmt.Errorf("%w: batch %d: want 0 (single proofs) or one of %v", ErrOptions, o.Batch, zk.BatchSizes)
+	case o.Batch != 0 && o.Graded+o.Decoys != o.Batch:
+		return fmt.Errorf("%w: batch %d: graded+decoys is %d; each validator sends each miner one batch per tempo", ErrOptions,
+			o.Batch, o.Graded+o.Decoys)
+	case o.Batch != 0 && a.IsCNN():
+		return fmt.Errorf("%w: batch: the batch circuit is for MLPs, not %s", ErrOptions, a)
 	}
 	for _, b := range o.ProoflessBehaviors {
 		if b != Honest && b != Weak && b != Lazy {

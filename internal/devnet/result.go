@@ -18,6 +18,12 @@ type Result struct {
 	Arch     string           `json:"arch"`
 	Tempo    uint64           `json:"tempo"`
 	Nodes    int              `json:"nodes"`
+	// Batch is the batch size of the validators' challenges (0: single
+	// proofs, one request per challenge); Graded and Decoys are each
+	// validator's challenges per miner per tempo.
+	Batch  int `json:"batch"`
+	Graded int `json:"graded"`
+	Decoys int `json:"decoys"`
 	// Height is the final height at which every node's app hash was compared.
 	Height int64 `json:"height"`
 	// AppHashesAgree: every node reported the same app hash at every height
@@ -100,6 +106,11 @@ func (r *Result) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "devnet %s: subnet %d (%s, tempo %d), %d nodes, height %d, epochs %d-%d (%d paid), %.0f s\n",
 		r.ChainID, r.Subnet, r.Arch, r.Tempo, r.Nodes, r.Height, r.FirstEpoch, r.LastEpoch, r.PaidEpochs, r.Seconds)
 	fmt.Fprintf(w, "models: good %.1f%%, weak %.1f%% on the MNIST test set\n", 100*r.GoodAccuracy, 100*r.WeakAccuracy)
+	how := "one request and one proof each"
+	if r.Batch != 0 {
+		how = fmt.Sprintf("in one /v2/infer batch of %d with one batch proof", r.Batch)
+	}
+	fmt.Fprintf(w, "challenges: %d graded + %d decoys per miner per tempo from each validator, %s\n", r.Graded, r.Decoys, how)
 	if r.Ceremony != nil {
 		r.Ceremony.writeText(w)
 	}

@@ -34,17 +34,23 @@ func setup(o Options, progress io.Writer) (*runner, error) {
 	}
 	r.resumed = s != nil
 	if r.resumed {
-		r.say("resuming the devnet in %s: %d nodes, subnet %d (%s, tempo %d), %d miners (the home's settings win over flags)",
-			o.Home, s.Nodes, s.Subnet, s.Arch, s.Tempo, len(s.Miners))
+		r.say("resuming the devnet in %s: %d nodes, subnet %d (%s, tempo %d, batch %d), %d miners (the home's settings win over flags)",
+			o.Home, s.Nodes, s.Subnet, s.Arch, s.Tempo, s.Batch, len(s.Miners))
 	} else {
 		if s, err = newDevnet(&o); err != nil {
 			return nil, err
 		}
 		r.say("new devnet in %s: %d nodes, %d scoring validators, miners %s", o.Home, s.Nodes, ScoringValidators, behaviorList(s.Miners))
 	}
-	o.Arch = s.Arch
+	o.Arch, o.Batch = s.Arch, s.Batch
 	if !challengesSet { // the defaults of the devnet's architecture, not the flag's
 		o.Graded, o.Decoys = DefaultChallenges(s.Arch)
+		if s.Batch != 0 {
+			o.Graded, o.Decoys = BatchChallenges(s.Batch)
+		}
+	}
+	if o.Batch != 0 && o.Graded+o.Decoys != o.Batch {
+		return nil, fmt.Errorf("%w: this devnet's batch is %d (its home's): graded+decoys %d", ErrOptions, o.Batch, o.Graded+o.Decoys)
 	}
 	r.o, r.s = o, s
 

@@ -149,8 +149,12 @@ func (r *runner) startDaemons(rctx context.Context) error {
 		}
 		go r.side.watch(dctx, r.c, r.startHeight, r.say)
 	}
-	r.say("daemons started at height %d: %d validators (%d graded + %d decoy challenges per miner per tempo), %d miners",
-		r.startHeight, len(s.Validators), r.o.Graded, r.o.Decoys, len(s.Miners))
+	batch := ""
+	if s.Batch != 0 {
+		batch = fmt.Sprintf(", in one /v2/infer batch of %d", s.Batch)
+	}
+	r.say("daemons started at height %d: %d validators (%d graded + %d decoy challenges per miner per tempo%s), %d miners",
+		r.startHeight, len(s.Validators), r.o.Graded, r.o.Decoys, batch, len(s.Miners))
 	return nil
 }
 

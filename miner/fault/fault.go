@@ -92,6 +92,19 @@ type Env struct {
 	// Prover returns the production prover for model with proofs bound to
 	// hotkey (it loads the subnet's proving key).
 	Prover func(model *zk.Model, hotkey [32]byte) (server.Prover, error)
+	// BatchProver, nil when the daemon serves no batches, returns the
+	// production batch prover (POST /v2/infer) for model with proofs bound
+	// to hotkey (it loads the batch circuit's proving key).
+	BatchProver func(model *zk.Model, hotkey [32]byte) (server.BatchProver, error)
+}
+
+// BatchFault is a Fault that also answers POST /v2/infer batches, with the
+// same misbehaviour as its /v1/infer answers. Every Fault here is one.
+type BatchFault interface {
+	Fault
+	// BatchProver is what the daemon answers /v2/infer with; sizes are
+	// the batch sizes served (Env.BatchProver is not nil).
+	BatchProver(env Env, sizes []int) (server.BatchProver, error)
 }
 
 // ErrHotkey reports a malformed hex public key.
@@ -143,6 +156,10 @@ func (lazy) Prover(env Env) (server.Prover, error) { return randomClass{classes:
 func (lazy) Serves() bool                          { return true }
 func (lazy) Submits() bool                         { return false }
 
+func (lazy) BatchProver(env Env, sizes []int) (server.BatchProver, error) {
+	return randomClasses{classes: env.Classes, sizes: sizes}, nil
+}
+
 type forger struct{ path string }
 
 func (forger) Behavior() Behavior { return Forger }
@@ -153,6 +170,13 @@ func (f forger) Prover(env Env) (server.Prover, error) {
 	}
 	return env.Prover(m, env.Hotkey)
 }
+func (f forger) BatchProver(env Env, _ []int) (server.BatchProver, error) {
+	m, err := env.LoadModel(f.path)
+	if err != nil {
+		return nil, err
+	}
+	return env.BatchProver(m, env.Hotkey)
+}
 func (forger) Serves() bool  { return true }
 func (forger) Submits() bool { return true }
 
@@ -160,8 +184,11 @@ type copycat struct{ victim [32]byte }
 
 func (copycat) Behavior() Behavior                      { return Copycat }
 func (c copycat) Prover(env Env) (server.Prover, error) { return env.Prover(env.Model, c.victim) }
-func (copycat) Serves() bool                            { return true }
-func (copycat) Submits() bool                           { return true }
+func (c copycat) BatchProver(env Env, _ []int) (server.BatchProver, error) {
+	return env.BatchProver(env.Model, c.victim)
+}
+func (copycat) Serves() bool  { return true }
+func (copycat) Submits() bool { return true }
 
 // offline never answers: its prover is never called (the server closes
 // once the endpoint is on chain).
@@ -169,12 +196,31 @@ type offline struct{}
 
 func (offline) Behavior() Behavior                    { return Offline }
 func (offline) Prover(env Env) (server.Prover, error) { return randomClass{classes: env.Classes}, nil }
-func (offline) Serves() bool                          { return false }
-func (offline) Submits() bool                         { return false }
+func (offline) BatchProver(env Env, sizes []int) (server.BatchProver, error) {
+	return randomClasses{classes: env.Classes, sizes: sizes}, nil
+}
+func (offline) Serves() bool  { return false }
+func (offline) Submits() bool { return false }
 
 // randomClass answers a random class in 0..classes-1 with no proof.
 type randomClass struct{ classes int }
 
 func (r randomClass) Prove(ctx context.Context, _ []int8, _ uint64) (uint32, []byte, []byte, error) {
 	return uint32(rand.IntN(max(r.classes, 1))), nil, nil, ctx.Err()
+}
+
+// randomClasses answers a batch with random classes and no proof.
+type randomClasses struct {
+	classes int
+	sizes   []int
+}
+
+func (r randomClasses) Sizes() []int { return r.sizes }
+
+func (r randomClasses) ProveBatch(ctx context.Context, inputs [][]int8, _ uint64) ([]uint32, []byte, []byte, error) {
+	out := make([]uint32, len(inputs))
+	for i := range out {
+		out[i] = uint32(rand.IntN(max(r.classes, 1)))
+	}
+	return out, nil, nil, ctx.Err()
 }

@@ -88,3 +88,58 @@ func TestProvers(t *testing.T) {
 		t.Fatalf("lazy: class %d proof %v pub %v err %v", class, proof, pub, err)
 	}
 }
+
+// TestBatchProvers: every fault answers /v2/infer batches the way it
+// answers /v1/infer (before, a faulty daemon served no batches, so a
+// validator sending batches saw a 404, not the cheat): a forger proves its
+// other model with its own hotkey, a copycat the served model bound to the
+// victim's hotkey, a lazy (or offline) miner random classes, no proof.
+func TestBatchProvers(t *testing.T) {
+	served, other := &zk.Model{}, &zk.Model{}
+	own, victim := [32]byte{1}, [32]byte{2}
+	var gotModel *zk.Model
+	var gotKey [32]byte
+	env := Env{Classes: 10, Model: served, Hotkey: own,
+		LoadModel: func(path string) (*zk.Model, error) {
+			if path != "f.vtm" {
+				return nil, errors.New("no such model")
+			}
+			return other, nil
+		},
+		BatchProver: func(m *zk.Model, hk [32]byte) (server.BatchProver, error) { gotModel, gotKey = m, hk; return nil, nil }}
+	for _, b := range Behaviors[1:] {
+		f, err := New(b, "f.vtm", "02"+strings.Repeat("00", 31))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bf, ok := f.(BatchFault)
+		if !ok {
+			t.Fatalf("%s serves no batches", b)
+		}
+		gotModel, gotKey = nil, [32]byte{}
+		p, err := bf.BatchProver(env, []int{4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch b {
+		case Forger:
+			if gotModel != other || gotKey != own {
+				t.Fatalf("forger batch: proves %p with %x", gotModel, gotKey[:1])
+			}
+		case Copycat:
+			if gotModel != served || gotKey != victim {
+				t.Fatalf("copycat batch: proves %p with %x", gotModel, gotKey[:1])
+			}
+		default: // lazy, offline
+			classes, proof, pub, err := p.ProveBatch(context.Background(), make([][]int8, 4), 1)
+			if err != nil || len(classes) != 4 || proof != nil || pub != nil || len(p.Sizes()) != 1 || p.Sizes()[0] != 4 {
+				t.Fatalf("%s batch: classes %v proof %v pub %v err %v", b, classes, proof, pub, err)
+			}
+			for _, c := range classes {
+				if c >= 10 {
+					t.Fatalf("%s batch: class %d", b, c)
+				}
+			}
+		}
+	}
+}
