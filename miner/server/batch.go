@@ -9,13 +9,19 @@ import (
 
 // handleInferBatch serves POST /v2/infer: the checks of /v1/infer (with
 // MaxBatchBody), one queued job per batch, one proof for its k inputs. A
-// batch counts as one request against the caller's rate limit.
+// batch of k inputs costs k requests against the caller's rate limit (at
+// most its burst), as k /v1/infer requests would: a permit buys no more
+// proved inferences by batching them. It is one nonce of the replay quota.
 func (s *Server) handleInferBatch(w http.ResponseWriter, r *http.Request) {
-	stake, body, ok := s.authenticate(w, r, s.cfg.MaxBatchBody)
+	var req api.BatchInferRequest
+	var err error
+	stake, _, ok := s.authenticate(w, r, s.cfg.MaxBatchBody, func(body []byte) int {
+		req, err = api.DecodeBatchInferRequest(body, s.cfg.InputLen, s.cfg.Batch.Sizes())
+		return len(req.Inputs) // 0 (so 1) for a bad body
+	})
 	if !ok {
 		return
 	}
-	req, err := api.DecodeBatchInferRequest(body, s.cfg.InputLen, s.cfg.Batch.Sizes())
 	if err != nil {
 		writeError(w, http.StatusBadRequest, api.CodeBadRequest, err.Error())
 		return

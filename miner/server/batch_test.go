@@ -3,9 +3,11 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"testing"
 
 	"github.com/veritensor/veritensor/miner/api"
@@ -117,4 +119,61 @@ func TestBatchProofsOverHTTP(t *testing.T) {
 	if !errors.As(err, &se) || se.Status != 404 {
 		t.Fatalf("a miner without batches: %v, want 404", err)
 	}
+}
+
+// fakeBatch answers any batch of its sizes at once, with class 0 for every
+// input and a placeholder proof, and counts the inputs it proved.
+type fakeBatch struct {
+	sizes  []int
+	proved atomic.Int64
+}
+
+func (f *fakeBatch) Sizes() []int { return f.sizes }
+
+func (f *fakeBatch) ProveBatch(ctx context.Context, in [][]int8, epoch uint64) ([]uint32, []byte, []byte, error) {
+	f.proved.Add(int64(len(in)))
+	return make([]uint32, len(in)), []byte("proof"), []byte("public"), nil
+}
+
+// TestBatchCostsItsInputs is the regression test of a free-proving hole: a
+// batch counted as one request against the caller's rate limit, so a
+// permit holder (any stake) got 16 proved inferences per token, 16 times
+// what the limit lets /v1/infer give it. A batch of k now costs k tokens
+// (capped at the burst): with a burst of 20 and no refill, one batch of 16
+// passes, a second is 429 with a Retry-After, a batch of 4 then fits, and
+// nothing is left for /v1/infer.
+func TestBatchCostsItsInputs(t *testing.T) {
+	fb := &fakeBatch{sizes: []int{1, 4, 16}}
+	ts := start(t, func(c *Config) {
+		c.Batch = fb
+		c.CallerRate, c.CallerBurst = 0.0001, 20
+	})
+	batch := func(id string, k int) reply {
+		inputs := make([][]int8, k)
+		for j := range inputs {
+			inputs[j] = make([]int8, 8)
+		}
+		body, _ := json.Marshal(api.BatchInferRequest{ID: id, Epoch: 9, Inputs: inputs})
+		return send(t, ts.url, high, api.PathInferBatch, body, nil, nil)
+	}
+	mustStatus(t, batch("b1", 16), 200, "")
+	r := batch("b2", 16)
+	mustStatus(t, r, 429, api.CodeRateLimited)
+	if r.retryAfter == "" {
+		t.Fatal("429 without Retry-After")
+	}
+	mustStatus(t, batch("b3", 4), 200, "")
+	mustStatus(t, send(t, ts.url, high, api.PathInfer, inferBody("s1", 1), nil, nil), 429, api.CodeRateLimited)
+	if got := fb.proved.Load(); got != 20 {
+		t.Fatalf("proved %d inputs for a burst of 20", got)
+	}
+
+	// A batch larger than the burst needs a full bucket, not more.
+	small := &fakeBatch{sizes: []int{16}}
+	ts = start(t, func(c *Config) {
+		c.Batch = small
+		c.CallerRate, c.CallerBurst = 0.0001, 8
+	})
+	mustStatus(t, batch("c1", 16), 200, "")
+	mustStatus(t, batch("c2", 16), 429, api.CodeRateLimited)
 }

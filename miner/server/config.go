@@ -84,7 +84,8 @@ type Config struct {
 	// MaxBody is the largest accepted request body in bytes (64 KiB when 0).
 	MaxBody int64
 	// CallerRate (requests/s) and CallerBurst rate-limit each validator
-	// hotkey on /v1/infer (0.5/s, burst 20 when 0): a validator sends its
+	// hotkey on /v1/infer, and per input on /v2/infer: a batch of k costs
+	// k requests, at most CallerBurst (0.5/s, burst 20 when 0): a validator sends its
 	// few challenges a tempo well within it, and a permit does not buy
 	// unlimited free proved inference.
 	CallerRate  float64

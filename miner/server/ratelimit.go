@@ -29,6 +29,14 @@ func newLimiter(rate float64, burst, maxKeys int) *limiter {
 // allow spends one token of key at now. When none is left it returns false
 // and how long until one is.
 func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
+	return l.allowN(key, 1, now)
+}
+
+// allowN spends n tokens of key at now (n is capped at the burst, so that
+// every cost can be paid with a full bucket). When fewer are left it spends
+// none and returns false and how long until there are enough.
+func (l *limiter) allowN(key string, n int, now time.Time) (bool, time.Duration) {
+	cost := math.Min(float64(max(n, 1)), math.Max(l.burst, 1))
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b, ok := l.buckets[key]
@@ -46,14 +54,14 @@ func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
 		b.tokens = math.Min(l.burst, b.tokens+el*l.rate)
 		b.last = now
 	}
-	if b.tokens >= 1 {
-		b.tokens--
+	if b.tokens >= cost {
+		b.tokens -= cost
 		return true, 0
 	}
 	if l.rate <= 0 {
 		return false, time.Hour
 	}
-	wait := time.Duration((1 - b.tokens) / l.rate * float64(time.Second))
+	wait := time.Duration((cost - b.tokens) / l.rate * float64(time.Second))
 	return false, wait
 }
 

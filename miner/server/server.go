@@ -162,7 +162,7 @@ func (s *Server) retryAfter() time.Duration {
 }
 
 func (s *Server) handleInfer(w http.ResponseWriter, r *http.Request) {
-	stake, body, ok := s.authenticate(w, r, s.cfg.MaxBody)
+	stake, body, ok := s.authenticate(w, r, s.cfg.MaxBody, nil)
 	if !ok {
 		return
 	}
@@ -224,7 +224,9 @@ func (s *Server) runJob(w http.ResponseWriter, j *job) (res result, ok bool) {
 
 // authenticate runs the checks before the queue and returns the caller's
 // stake and the body; it answers and returns ok=false on the first failure.
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, maxBody int64) (stake uint64, body []byte, ok bool) {
+// cost, when not nil, is what the signed body costs against the caller's
+// rate limit in requests (the inputs it asks to prove); nil is 1.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, maxBody int64, cost func(body []byte) int) (stake uint64, body []byte, ok bool) {
 	a, err := s.verifier.CheckFresh(r.Header)
 	if err != nil {
 		writeError(w, http.StatusUnauthorized, api.CodeUnauthorized, err.Error())
@@ -253,7 +255,11 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, maxBody in
 	// The per-caller rate limit comes before the replay cache, so requests
 	// over a caller's rate never take a place in it.
 	now := s.cfg.Now()
-	if ok, wait := s.callers.allow(string(a.Hotkey[:]), now); !ok {
+	n := 1
+	if cost != nil {
+		n = cost(body)
+	}
+	if ok, wait := s.callers.allowN(string(a.Hotkey[:]), n, now); !ok {
 		writeRetry(w, http.StatusTooManyRequests, api.CodeRateLimited, "rate limit for this hotkey exceeded", wait)
 		return 0, nil, false
 	}
