@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -176,4 +177,40 @@ func TestBatchCostsItsInputs(t *testing.T) {
 	})
 	mustStatus(t, batch("c1", 16), 200, "")
 	mustStatus(t, batch("c2", 16), 429, api.CodeRateLimited)
+}
+
+// TestReplaySpendsNoAllowance is the regression test of a lockout: the
+// rate limit was spent before the replay cache was asked, so anyone who
+// saw one signed request (on its path) could replay it, each replay a 409
+// that spent its signer's allowance, and a batch of 16 now costs 16: the
+// validator's own next requests were 429. A nonce already used is now
+// refused before the rate limit.
+func TestReplaySpendsNoAllowance(t *testing.T) {
+	ts := start(t, func(c *Config) {
+		c.Batch = &fakeBatch{sizes: []int{1, 4, 16}}
+		c.CallerRate, c.CallerBurst = 0.0001, 20
+	})
+	inputs := make([][]int8, 4)
+	for j := range inputs {
+		inputs[j] = make([]int8, 8)
+	}
+	body, _ := json.Marshal(api.BatchInferRequest{ID: "v1", Epoch: 9, Inputs: inputs})
+	req, _ := http.NewRequest(http.MethodPost, ts.url+api.PathInferBatch, bytes.NewReader(body))
+	if err := (&api.Signer{ChainID: testChain, Key: high}).Sign(req, body, testMiner); err != nil {
+		t.Fatal(err)
+	}
+	again := func() *http.Request {
+		r2, _ := http.NewRequest(http.MethodPost, ts.url+api.PathInferBatch, bytes.NewReader(body))
+		r2.Header = req.Header.Clone()
+		return r2
+	}
+	mustStatus(t, do(t, again()), 200, "") // 4 of 20 spent
+	for range 10 {
+		mustStatus(t, do(t, again()), 409, api.CodeReplay)
+	}
+	inputs = append(inputs, inputs...)
+	inputs = append(inputs, inputs...)
+	body, _ = json.Marshal(api.BatchInferRequest{ID: "v2", Epoch: 9, Inputs: inputs})
+	mustStatus(t, send(t, ts.url, high, api.PathInferBatch, body, nil, nil), 200, "") // the other 16
+	mustStatus(t, send(t, ts.url, high, api.PathInfer, inferBody("v3", 1), nil, nil), 429, api.CodeRateLimited)
 }

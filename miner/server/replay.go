@@ -55,19 +55,21 @@ func (k replayKey) caller() (h [32]byte) {
 	return h
 }
 
+// has reports whether key is live in the cache at now (unix seconds).
+func (c *replayCache) has(key replayKey, now int64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.expire(now)
+	_, ok := c.seen[key]
+	return ok
+}
+
 // add records key until expiry (unix seconds); errReplay when it is already
 // there, errReplayFull when its caller holds quota live entries.
 func (c *replayCache) add(key replayKey, expiry, now int64) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for len(c.exp) > 0 && c.exp[0].expiry < now {
-		e := heap.Pop(&c.exp).(replayEntry)
-		delete(c.seen, e.key)
-		h := e.key.caller()
-		if c.counts[h]--; c.counts[h] <= 0 {
-			delete(c.counts, h)
-		}
-	}
+	c.expire(now)
 	if _, ok := c.seen[key]; ok {
 		return errReplay
 	}
@@ -79,6 +81,18 @@ func (c *replayCache) add(key replayKey, expiry, now int64) error {
 	c.counts[h]++
 	heap.Push(&c.exp, replayEntry{key: key, expiry: expiry})
 	return nil
+}
+
+// expire drops the entries whose expiry is before now; c.mu is held.
+func (c *replayCache) expire(now int64) {
+	for len(c.exp) > 0 && c.exp[0].expiry < now {
+		e := heap.Pop(&c.exp).(replayEntry)
+		delete(c.seen, e.key)
+		h := e.key.caller()
+		if c.counts[h]--; c.counts[h] <= 0 {
+			delete(c.counts, h)
+		}
+	}
 }
 
 func (c *replayCache) len() int {

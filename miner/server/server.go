@@ -253,8 +253,17 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, maxBody in
 		return 0, nil, false
 	}
 	// The per-caller rate limit comes before the replay cache, so requests
-	// over a caller's rate never take a place in it.
+	// over a caller's rate never take a place in it; a nonce already there
+	// is refused before the rate limit, so that whoever replays a captured
+	// request (anyone on its path) spends none of its signer's allowance.
 	now := s.cfg.Now()
+	var key replayKey
+	copy(key[:32], a.Hotkey[:])
+	copy(key[32:], a.Nonce[:])
+	if s.replay.has(key, now.Unix()) {
+		writeError(w, http.StatusConflict, api.CodeReplay, "nonce "+hex.EncodeToString(a.Nonce[:])+" was already used: sign every request afresh")
+		return 0, nil, false
+	}
 	n := 1
 	if cost != nil {
 		n = cost(body)
@@ -263,9 +272,6 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, maxBody in
 		writeRetry(w, http.StatusTooManyRequests, api.CodeRateLimited, "rate limit for this hotkey exceeded", wait)
 		return 0, nil, false
 	}
-	var key replayKey
-	copy(key[:32], a.Hotkey[:])
-	copy(key[32:], a.Nonce[:])
 	switch err := s.replay.add(key, a.Timestamp+int64(s.cfg.Skew/time.Second)+1, now.Unix()); {
 	case errors.Is(err, errReplay):
 		writeError(w, http.StatusConflict, api.CodeReplay, "nonce "+hex.EncodeToString(a.Nonce[:])+" was already used: sign every request afresh")
