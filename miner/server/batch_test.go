@@ -165,6 +165,8 @@ func TestBatchCostsItsInputs(t *testing.T) {
 	}
 	mustStatus(t, batch("b3", 4), 200, "")
 	mustStatus(t, send(t, ts.url, high, api.PathInfer, inferBody("s1", 1), nil, nil), 429, api.CodeRateLimited)
+	// Out of tokens, a batch is refused before its body is decoded.
+	mustStatus(t, send(t, ts.url, high, api.PathInferBatch, []byte("{{{"), nil, nil), 429, api.CodeRateLimited)
 	if got := fb.proved.Load(); got != 20 {
 		t.Fatalf("proved %d inputs for a burst of 20", got)
 	}

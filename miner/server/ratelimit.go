@@ -32,6 +32,21 @@ func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
 	return l.allowN(key, 1, now)
 }
 
+// ready reports whether key has a token at now, spending none (a key it
+// does not know has a full bucket); when not, how long until it has.
+func (l *limiter) ready(key string, now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.buckets[key]
+	if !ok || b.tokens+now.Sub(b.last).Seconds()*l.rate >= 1 {
+		return true, 0
+	}
+	if l.rate <= 0 {
+		return false, time.Hour
+	}
+	return false, time.Duration((1 - b.tokens - now.Sub(b.last).Seconds()*l.rate) / l.rate * float64(time.Second))
+}
+
 // allowN spends n tokens of key at now (n is capped at the burst, so that
 // every cost can be paid with a full bucket). When fewer are left it spends
 // none and returns false and how long until there are enough.

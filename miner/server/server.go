@@ -266,6 +266,13 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, maxBody in
 	}
 	n := 1
 	if cost != nil {
+		// A caller without a token left is refused before its body is
+		// decoded (the cost of a request over the limit stays a read and
+		// a signature check).
+		if ok, wait := s.callers.ready(string(a.Hotkey[:]), now); !ok {
+			writeRetry(w, http.StatusTooManyRequests, api.CodeRateLimited, "rate limit for this hotkey exceeded", wait)
+			return 0, nil, false
+		}
 		n = cost(body)
 	}
 	if ok, wait := s.callers.allowN(string(a.Hotkey[:]), n, now); !ok {
