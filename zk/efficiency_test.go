@@ -123,42 +123,27 @@ func BenchmarkEfficiency(b *testing.B) {
 	// Wall and process CPU time (user+sys) of each prover, interleaved so
 	// that load from other processes hits all four alike; CPU time is the
 	// figure a shared machine distorts least.
-	var wall, cpu [4]time.Duration
-	provers := [4]func() error{
+	wall, cpu := interleave(b,
 		func() error { _, _, err := k.prover.Prove(m, x, zk.Binding{Epoch: 1}); return err },
 		func() error { _, err := groth16.Prove(base.ccs, base.pk, base.nonneg); return err },
 		func() error { _, err := groth16.Prove(base.ccs, base.pk, base.int8); return err },
 		func() error { _, _, err := bp.Prove(m, [][]int8{x}, zk.Binding{Epoch: 1}); return err },
-	}
-	n := 0
-	b.ResetTimer()
-	for b.Loop() {
-		for i, prove := range provers {
-			t0, c0 := time.Now(), cpuTime()
-			if err := prove(); err != nil {
-				b.Fatal(err)
-			}
-			wall[i] += time.Since(t0)
-			cpu[i] += cpuTime() - c0
-		}
-		n++
-	}
+	)
 	ours, nonneg, signed, batch1 := wall[0], wall[1], wall[2], wall[3]
-	s := func(d time.Duration) float64 { return d.Seconds() / float64(n) }
-	b.ReportMetric(s(ours), "ours-s")
-	b.ReportMetric(s(nonneg), "baseline-nonneg-s")
-	b.ReportMetric(s(signed), "baseline-int8-s")
-	b.ReportMetric(s(ours)/s(nonneg), "ratio")
-	b.ReportMetric(s(batch1), "batch1-s")
-	b.ReportMetric(s(batch1)/s(nonneg), "batch1-ratio")
-	b.ReportMetric(s(signed)/s(nonneg), "int8/nonneg")
+	b.ReportMetric(ours, "ours-s")
+	b.ReportMetric(nonneg, "baseline-nonneg-s")
+	b.ReportMetric(signed, "baseline-int8-s")
+	b.ReportMetric(ours/nonneg, "ratio")
+	b.ReportMetric(batch1, "batch1-s")
+	b.ReportMetric(batch1/nonneg, "batch1-ratio")
+	b.ReportMetric(signed/nonneg, "int8/nonneg")
 	b.ReportMetric(float64(k.prover.NbConstraints()), "constraints")
-	b.ReportMetric(s(cpu[0]), "ours-cpu-s")
-	b.ReportMetric(s(cpu[1]), "baseline-nonneg-cpu-s")
-	b.ReportMetric(s(cpu[2]), "baseline-int8-cpu-s")
-	b.ReportMetric(s(cpu[3]), "batch1-cpu-s")
-	b.ReportMetric(s(cpu[0])/s(cpu[1]), "cpu-ratio")
-	b.ReportMetric(s(cpu[3])/s(cpu[1]), "batch1-cpu-ratio")
+	b.ReportMetric(cpu[0], "ours-cpu-s")
+	b.ReportMetric(cpu[1], "baseline-nonneg-cpu-s")
+	b.ReportMetric(cpu[2], "baseline-int8-cpu-s")
+	b.ReportMetric(cpu[3], "batch1-cpu-s")
+	b.ReportMetric(cpu[0]/cpu[1], "cpu-ratio")
+	b.ReportMetric(cpu[3]/cpu[1], "batch1-cpu-ratio")
 }
 
 // BenchmarkEfficiencyBatch is BenchmarkEfficiency for the batch circuits
@@ -185,31 +170,16 @@ func BenchmarkEfficiencyBatch(b *testing.B) {
 			for j := range xs {
 				xs[j] = zk.ChallengeInput([32]byte{9}, uint32(j), a.Inputs())
 			}
-			var wall, cpu [2]time.Duration
-			provers := [2]func() error{
+			wall, cpu := interleave(b,
 				func() error { _, _, err := p.Prove(m, xs, zk.Binding{Epoch: 1}); return err },
 				func() error { _, err := groth16.Prove(base.ccs, base.pk, base.nonneg); return err },
-			}
-			n := 0
-			b.ResetTimer()
-			for b.Loop() {
-				for i, prove := range provers {
-					t0, c0 := time.Now(), cpuTime()
-					if err := prove(); err != nil {
-						b.Fatal(err)
-					}
-					wall[i] += time.Since(t0)
-					cpu[i] += cpuTime() - c0
-				}
-				n++
-			}
-			s := func(d time.Duration) float64 { return d.Seconds() / float64(n) }
-			b.ReportMetric(s(wall[0]), "batch-s")
-			b.ReportMetric(s(wall[1]), "baseline-nonneg-s")
-			b.ReportMetric(s(cpu[0]), "batch-cpu-s")
-			b.ReportMetric(s(cpu[1]), "baseline-nonneg-cpu-s")
-			b.ReportMetric(s(wall[0])/s(wall[1]), "ratio")
-			b.ReportMetric(s(cpu[0])/s(cpu[1]), "cpu-ratio")
+			)
+			b.ReportMetric(wall[0], "batch-s")
+			b.ReportMetric(wall[1], "baseline-nonneg-s")
+			b.ReportMetric(cpu[0], "batch-cpu-s")
+			b.ReportMetric(cpu[1], "baseline-nonneg-cpu-s")
+			b.ReportMetric(wall[0]/wall[1], "ratio")
+			b.ReportMetric(cpu[0]/cpu[1], "cpu-ratio")
 			b.ReportMetric(float64(p.NbConstraints()), "constraints")
 		})
 	}
@@ -251,12 +221,32 @@ func BenchmarkEfficiencyCommit(b *testing.B) {
 		b.Fatal(err)
 	}
 	base := newBaseline(b, cp.NbConstraints())
-	var wall, cpu [3]time.Duration
-	provers := [3]func() error{
+	wall, cpu := interleave(b,
 		func() error { _, _, err := cp.Prove(m, x, zk.Binding{Epoch: 1}); return err },
 		func() error { _, err := groth16.Prove(base.ccs, base.pk, base.nonneg); return err },
 		func() error { _, _, err := k.prover.Prove(m, x, zk.Binding{Epoch: 1}); return err },
-	}
+	)
+	b.ReportMetric(wall[0], "commit-s")
+	b.ReportMetric(wall[1], "baseline-nonneg-s")
+	b.ReportMetric(wall[2], "v3-s")
+	b.ReportMetric(cpu[0], "commit-cpu-s")
+	b.ReportMetric(cpu[1], "baseline-nonneg-cpu-s")
+	b.ReportMetric(cpu[2], "v3-cpu-s")
+	b.ReportMetric(wall[0]/wall[1], "ratio")
+	b.ReportMetric(cpu[0]/cpu[1], "cpu-ratio")
+	b.ReportMetric(cpu[2]/cpu[0], "v3/commit-cpu")
+	b.ReportMetric(float64(cp.NbConstraints()), "constraints")
+	b.ReportMetric(float64(k.prover.NbConstraints()), "v3-constraints")
+}
+
+// interleave runs the provers one after the other in every benchmark
+// iteration, so that load from other processes hits them alike, and returns
+// each one's mean wall and process CPU time (user+sys) per proof, in
+// seconds: CPU time is the figure a shared machine distorts least.
+func interleave(b *testing.B, provers ...func() error) (wall, cpu []float64) {
+	b.Helper()
+	wd := make([]time.Duration, len(provers))
+	cd := make([]time.Duration, len(provers))
 	n := 0
 	b.ResetTimer()
 	for b.Loop() {
@@ -265,21 +255,14 @@ func BenchmarkEfficiencyCommit(b *testing.B) {
 			if err := prove(); err != nil {
 				b.Fatal(err)
 			}
-			wall[i] += time.Since(t0)
-			cpu[i] += cpuTime() - c0
+			wd[i] += time.Since(t0)
+			cd[i] += cpuTime() - c0
 		}
 		n++
 	}
-	s := func(d time.Duration) float64 { return d.Seconds() / float64(n) }
-	b.ReportMetric(s(wall[0]), "commit-s")
-	b.ReportMetric(s(wall[1]), "baseline-nonneg-s")
-	b.ReportMetric(s(wall[2]), "v3-s")
-	b.ReportMetric(s(cpu[0]), "commit-cpu-s")
-	b.ReportMetric(s(cpu[1]), "baseline-nonneg-cpu-s")
-	b.ReportMetric(s(cpu[2]), "v3-cpu-s")
-	b.ReportMetric(s(wall[0])/s(wall[1]), "ratio")
-	b.ReportMetric(s(cpu[0])/s(cpu[1]), "cpu-ratio")
-	b.ReportMetric(s(cpu[2])/s(cpu[0]), "v3/commit-cpu")
-	b.ReportMetric(float64(cp.NbConstraints()), "constraints")
-	b.ReportMetric(float64(k.prover.NbConstraints()), "v3-constraints")
+	wall, cpu = make([]float64, len(provers)), make([]float64, len(provers))
+	for i := range provers {
+		wall[i], cpu[i] = wd[i].Seconds()/float64(n), cd[i].Seconds()/float64(n)
+	}
+	return wall, cpu
 }
