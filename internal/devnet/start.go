@@ -136,6 +136,9 @@ func (r *runner) startDaemons(rctx context.Context) error {
 			return fmt.Errorf("%w: waiting for the miners to serve", ErrTimeout)
 		}
 	}
+	if err := waitFreshTempo(rctx, r.c, s.Subnet, r.say); err != nil {
+		return err
+	}
 	if err := startValidators(dctx, r.d, &r.o, s, r.cl, r.log, r.onReport); err != nil {
 		return err
 	}
@@ -181,5 +184,34 @@ func (r *runner) onEpoch(i int, res miner.EpochResult) {
 	b := r.s.Miners[i].Behavior
 	if res.Outcome == miner.Failed && !b.Cheater() {
 		r.say("epoch %d: %s miner uid %d: proof of model did not land: %v", res.Epoch, b, r.uidOf[i], res.Err)
+	}
+}
+
+// waitFreshTempo returns once the subnet's current epoch has at least half
+// its blocks ahead, waiting for the next epoch otherwise. Validators started
+// in an epoch's last blocks reach only the miners that answer first (the
+// rest are cut off by the validators' own deadline, i.e. skipped), and a
+// commit from such a tempo gives those few every weight, since new miners
+// have no score yet to keep: the demo once paid the weak miner a whole
+// epoch's incentive that way.
+func waitFreshTempo(ctx context.Context, c *client.Client, subnet uint16, say func(string, ...any)) error {
+	e, err := c.Epoch(ctx, subnet)
+	if err != nil {
+		return err
+	}
+	if e.NextEpochHeight > e.Height && 2*(e.NextEpochHeight-e.Height) >= e.Tempo {
+		return nil
+	}
+	say("epoch %d has %d of %d blocks left; the validators start with epoch %d", e.Epoch, e.NextEpochHeight-e.Height, e.Tempo, e.Epoch+1)
+	for {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w: waiting for epoch %d", ErrTimeout, e.Epoch+1)
+		case <-time.After(200 * time.Millisecond):
+		}
+		n, err := c.Epoch(ctx, subnet)
+		if err == nil && n.Epoch > e.Epoch {
+			return nil
+		}
 	}
 }
