@@ -54,27 +54,9 @@ func CommitCircuitID(a Arch) [32]byte {
 	return id
 }
 
-// CommitPublic are a commit-circuit proof's public values.
-type CommitPublic struct {
-	// ModelPoint is the model's Pedersen commitment under the proving key
-	// (CommitProver.ModelPoint), a compressed BN254 G1 point.
-	ModelPoint [32]byte
-	InputHash  [32]byte // InputHash(x), big-endian field element
-	Output     uint32   // argmax class
-	HotkeyHash [32]byte // HotkeyHash(pubkey), big-endian field element
-	Epoch      uint64
-}
-
-// Validate checks that every hash is a canonical field element.
-func (p CommitPublic) Validate() error {
-	if !isCanonical(p.InputHash) || !isCanonical(p.HotkeyHash) {
-		return fmt.Errorf("%w: hash is not a canonical field element", ErrBadPublic)
-	}
-	return nil
-}
-
-// vector is the public witness in circuit order.
-func (p CommitPublic) vector() fr.Vector {
+// commitVector is the commit circuit's public witness in circuit order: p
+// less its ModelCommitment (the model point travels in the proof).
+func commitVector(p Public) fr.Vector {
 	vec := make(fr.Vector, NumCommitPublic)
 	vec[0].SetBigInt(new(big.Int).SetBytes(p.InputHash[:]))
 	vec[1].SetUint64(uint64(p.Output))
@@ -131,10 +113,10 @@ func (c *CommitCircuit) modelWires() []frontend.Variable {
 
 // assignCommit builds a full witness of (m, x, b) (x may be nil: zeros) and
 // its public values less the model point.
-func assignCommit(m *Model, x []int8, b Binding) (*CommitCircuit, CommitPublic, error) {
+func assignCommit(m *Model, x []int8, b Binding) (*CommitCircuit, Public, error) {
 	bc, bpub, err := assignBatch(m, [][]int8{orZeros(x, m.Arch.Inputs())}, b)
 	if err != nil {
-		return nil, CommitPublic{}, err
+		return nil, Public{}, err
 	}
 	c := newCommitCircuit(m.Arch)
 	c.W, c.B, c.Shifts, c.CW, c.CB = bc.W, bc.B, bc.Shifts, bc.CW, bc.CB
@@ -144,7 +126,7 @@ func assignCommit(m *Model, x []int8, b Binding) (*CommitCircuit, CommitPublic, 
 			c.XB[i][j] = (u >> j) & 1
 		}
 	}
-	pub := CommitPublic{InputHash: InputHash(orZeros(x, m.Arch.Inputs())), Output: bpub.Outputs[0], HotkeyHash: b.HotkeyHash, Epoch: b.Epoch}
+	pub := Public{InputHash: InputHash(orZeros(x, m.Arch.Inputs())), Output: bpub.Outputs[0], HotkeyHash: b.HotkeyHash, Epoch: b.Epoch}
 	c.InputHash = pub.InputHash[:]
 	c.Output = pub.Output
 	c.HotkeyHash = pub.HotkeyHash[:]
@@ -411,25 +393,25 @@ func (p *CommitProver) check(m *Model) error {
 
 // Prove runs m on x, proves the inference bound to b, and returns the proof
 // and its public values (ModelPoint read from the proof).
-func (p *CommitProver) Prove(m *Model, x []int8, b Binding) (proof []byte, pub CommitPublic, err error) {
+func (p *CommitProver) Prove(m *Model, x []int8, b Binding) (proof []byte, pub Public, err error) {
 	if err := p.check(m); err != nil {
-		return nil, CommitPublic{}, err
+		return nil, Public{}, err
 	}
 	if len(x) != p.arch.Inputs() {
-		return nil, CommitPublic{}, fmt.Errorf("%w: input of %d values, want %d", ErrBadInput, len(x), p.arch.Inputs())
+		return nil, Public{}, fmt.Errorf("%w: input of %d values, want %d", ErrBadInput, len(x), p.arch.Inputs())
 	}
 	if !isCanonical(b.HotkeyHash) {
-		return nil, CommitPublic{}, fmt.Errorf("%w: hotkey hash is not a field element", ErrBadPublic)
+		return nil, Public{}, fmt.Errorf("%w: hotkey hash is not a field element", ErrBadPublic)
 	}
 	assignment, pub, err := assignCommit(m, x, b)
 	if err != nil {
-		return nil, CommitPublic{}, err
+		return nil, Public{}, err
 	}
 	proof, err = prove(p.ccs, p.pk, assignment, backend.WithSolverOptions(solver.OverrideHint(randomizeHintID, zeroMask)))
 	if err != nil {
-		return nil, CommitPublic{}, err
+		return nil, Public{}, err
 	}
-	copy(pub.ModelPoint[:], proof[commitPointOffset:commitPointOffset+32])
+	copy(pub.ModelCommitment[:], proof[commitPointOffset:commitPointOffset+32])
 	return proof, pub, nil
 }
 
@@ -447,20 +429,20 @@ func NewCommitVerifier(vk []byte) (*CommitVerifier, error) {
 }
 
 // Verify checks proof against pub: the proof's commitment must be
-// pub.ModelPoint (the registered model) and the proof valid for the other
+// pub.ModelCommitment (the registered model point) and the proof valid for the other
 // values. Errors as Verifier.Verify; a different model point is
 // ErrProofInvalid.
-func (v *CommitVerifier) Verify(proof []byte, pub CommitPublic) error {
+func (v *CommitVerifier) Verify(proof []byte, pub Public) error {
 	if len(proof) != ProofSize {
 		return fmt.Errorf("%w: %d bytes, want %d", ErrMalformedProof, len(proof), ProofSize)
 	}
-	if err := pub.Validate(); err != nil {
+	if err := SchemeCommit.ValidatePublic(pub); err != nil {
 		return err
 	}
 	// verifyVector decodes every point canonically (and checks it is on
 	// the curve), so equal bytes are equal points.
-	if !bytes.Equal(proof[commitPointOffset:commitPointOffset+32], pub.ModelPoint[:]) {
+	if !bytes.Equal(proof[commitPointOffset:commitPointOffset+32], pub.ModelCommitment[:]) {
 		return fmt.Errorf("%w: the proof commits to another model", ErrProofInvalid)
 	}
-	return v.v.verifyVector(proof, pub.vector())
+	return v.v.verifyVector(proof, commitVector(pub))
 }

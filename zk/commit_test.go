@@ -109,7 +109,7 @@ func TestCommitProof(t *testing.T) {
 	if len(proof) != ProofSize {
 		t.Fatalf("proof of %d bytes", len(proof))
 	}
-	if pub.ModelPoint != point {
+	if pub.ModelCommitment != point {
 		t.Fatal("the proof's point is not ModelPoint")
 	}
 	if err := v.Verify(proof, pub); err != nil {
@@ -119,14 +119,14 @@ func TestCommitProof(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pubB.ModelPoint != point {
+	if pubB.ModelCommitment != point {
 		t.Fatal("the model point depends on the input or binding")
 	}
 	if err := v.Verify(proofB, pubB); err != nil {
 		t.Fatal(err)
 	}
 
-	bad := func(name string, proof []byte, pub CommitPublic) {
+	bad := func(name string, proof []byte, pub Public) {
 		t.Helper()
 		if err := v.Verify(proof, pub); !errors.Is(err, ErrProofInvalid) {
 			t.Fatalf("%s: %v, want ErrProofInvalid", name, err)
@@ -145,7 +145,7 @@ func TestCommitProof(t *testing.T) {
 	wrong.HotkeyHash[31]++
 	bad("wrong hotkey", proof, wrong)
 	wrong = pub
-	wrong.ModelPoint = point2
+	wrong.ModelCommitment = point2
 	bad("another registered model", proof, wrong)
 
 	// Wrong weights: a proof of m2 carries m2's point; claimed as m's it fails.
@@ -153,10 +153,10 @@ func TestCommitProof(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pub2.ModelPoint != point2 {
+	if pub2.ModelCommitment != point2 {
 		t.Fatal("m2's proof does not carry m2's point")
 	}
-	pub2.ModelPoint = point
+	pub2.ModelCommitment = point
 	bad("wrong weights", proof2, pub2)
 	// Splicing m's point into m2's proof breaks the proof.
 	spliced := append([]byte(nil), proof2...)
@@ -192,14 +192,14 @@ func TestCommitProof(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	copy(mpub.ModelPoint[:], masked[commitPointOffset:])
-	if mpub.ModelPoint == point {
+	copy(mpub.ModelCommitment[:], masked[commitPointOffset:])
+	if mpub.ModelCommitment == point {
 		t.Fatal("gnark's mask is zero without the override (or the override is not needed)")
 	}
 	if err := v.Verify(masked, mpub); err != nil {
 		t.Fatalf("a masked proof against its own point: %v", err)
 	}
-	mpub.ModelPoint = point
+	mpub.ModelCommitment = point
 	bad("masked proof against the registered point", masked, mpub)
 }
 
@@ -239,7 +239,7 @@ func TestCommitModelPointCNN(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pub.ModelPoint != point {
+	if pub.ModelCommitment != point {
 		t.Fatal("the CNN proof's point is not ModelPoint")
 	}
 	if err := v.Verify(proof, pub); err != nil {
