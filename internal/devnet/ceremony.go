@@ -71,8 +71,8 @@ func ensureCeremony(ctx context.Context, c *client.Client, s *state, home string
 	}
 	start := time.Now()
 	owner := subnetOwnerKey()
-	say("setup ceremony for %s: the subnet owner and both validators contribute", arch)
-	spec := ceremonyrun.Spec{Arch: arch, Owner: owner,
+	say("setup ceremony for %s (%s scheme): the subnet owner and both validators contribute", arch, s.Scheme)
+	spec := ceremonyrun.Spec{Arch: arch, Scheme: s.Scheme, Owner: owner,
 		Contributors: []ed25519.PrivateKey{owner, validatorOwnerKey(0), validatorOwnerKey(1)},
 		Phase1Dir:    filepath.Join(dir, "devnet-phase1"), Phase2Dir: filepath.Join(abs, "ceremony"), Fee: fee,
 		Say: func(f string, a ...any) {
@@ -86,7 +86,7 @@ func ensureCeremony(ctx context.Context, c *client.Client, s *state, home string
 	for _, ci := range []chain.CeremonyInfo{res.Phase1, res.Phase2} {
 		what := fmt.Sprintf("phase 1 (2^%d)", ci.Power)
 		if ci.Phase == chain.CeremonyPhase2 {
-			what = "phase 2 (" + ci.Arch + ")"
+			what = "phase 2 (" + ci.Arch + ", " + s.Scheme.String() + " scheme)"
 		}
 		say("ceremony %d, %s, files in %s:", ci.ID, what, ci.Source)
 		say("  init          %s", ci.Init)

@@ -248,6 +248,8 @@ func TestOptionsRejected(t *testing.T) {
 		"batch size":        {Home: "x", Batch: 5},
 		"batch vs graded":   {Home: "x", Batch: 16, Graded: 6, Decoys: 1},
 		"batch of a CNN":    {Home: "x", Task: "mnist-cnn", Batch: 4},
+		"batch, commit":     {Home: "x", Arch: testArch, Batch: 16, Scheme: zk.SchemeCommit},
+		"unknown scheme":    {Home: "x", Scheme: 2},
 	} {
 		if err := o.defaults(); !errors.Is(err, ErrOptions) {
 			t.Errorf("%s: %v, want ErrOptions", name, err)
@@ -256,6 +258,11 @@ func TestOptionsRejected(t *testing.T) {
 	o := Options{Home: "x"}
 	if err := o.defaults(); err != nil || o.Nodes != 4 || len(o.Behaviors) != 7 || o.Tempo != DefaultTempo("784-64-10") {
 		t.Fatalf("defaults: %+v %v", o, err)
+	}
+	// --scheme commit: single proofs, the small arch's defaults.
+	o = Options{Home: "x", Arch: testArch, Scheme: zk.SchemeCommit}
+	if err := o.defaults(); err != nil || o.Batch != 0 || o.Graded != 6 || o.Decoys != 1 || o.Tempo != 30 {
+		t.Fatalf("scheme commit: %+v %v", o, err)
 	}
 	// --batch K: one batch of K challenges, graded and decoys mixed.
 	for k, want := range map[int][2]int{4: {3, 1}, 16: {14, 2}} {

@@ -16,6 +16,7 @@ import (
 	"github.com/veritensor/veritensor/chain/node"
 	"github.com/veritensor/veritensor/chain/testnet"
 	"github.com/veritensor/veritensor/internal/atomicfile"
+	"github.com/veritensor/veritensor/zk"
 )
 
 const (
@@ -58,6 +59,9 @@ type state struct {
 	// (Options.Batch; 0: single proofs); the batch keys are in
 	// <home>/batch-keys.
 	Batch int `json:"batch,omitempty"`
+	// Scheme is the proven subnet's proof scheme (Options.Scheme; absent
+	// in older homes: the hash scheme).
+	Scheme zk.Scheme `json:"scheme,omitempty"`
 	// Proofless is the proof-less subnet's setup (Options.ProoflessSubnet).
 	Proofless *sideState `json:"proofless,omitempty"`
 }
@@ -125,7 +129,7 @@ func newDevnet(o *Options) (*state, error) {
 	if err != nil {
 		return nil, fmt.Errorf("devnet: generate the network: %w", err)
 	}
-	s := &state{ChainID: ChainID, Arch: o.Arch, Nodes: o.Nodes, Tempo: o.Tempo, Batch: o.Batch}
+	s := &state{ChainID: ChainID, Arch: o.Arch, Nodes: o.Nodes, Tempo: o.Tempo, Batch: o.Batch, Scheme: o.Scheme}
 	for _, a := range net.Genesis.Accounts {
 		s.GenesisSupply += a.Balance
 	}

@@ -104,6 +104,13 @@ type Options struct {
 	// proof of model stays the single circuit's. Only a new devnet reads
 	// it: a resumed one keeps its home's.
 	Batch int
+	// Scheme is the proven subnet's proof scheme (zk.SchemeHash, the
+	// default, or zk.SchemeCommit): its ceremony is opened with it, so the
+	// subnet's circuit is Scheme.CircuitID(Arch) and the daemons, which read
+	// the scheme from the chain, prove and verify under it. Batch proofs
+	// bind the hash scheme's commitment, so Batch needs SchemeHash. Only a
+	// new devnet reads it: a resumed one keeps its home's.
+	Scheme zk.Scheme
 	// KeysDir is the Groth16 key cache ("" is keycache's machine-wide
 	// default directory).
 	KeysDir string
@@ -241,6 +248,11 @@ func (o *Options) defaults() error {
 	case o.Batch != 0 && o.Graded+o.Decoys != o.Batch:
 		return fmt.Errorf("%w: batch %d: graded+decoys is %d; each validator sends each miner one batch per tempo", ErrOptions,
 			o.Batch, o.Graded+o.Decoys)
+	case !o.Scheme.Valid():
+		return fmt.Errorf("%w: unknown proof scheme %d (want hash or commit)", ErrOptions, uint8(o.Scheme))
+	case o.Batch != 0 && o.Scheme != zk.SchemeHash:
+		return fmt.Errorf("%w: batch %d with the %s scheme: batch proofs bind the hash scheme's model commitment, so they exist under the hash scheme only (use --batch 0 with --scheme %s)",
+			ErrOptions, o.Batch, o.Scheme, o.Scheme)
 	case o.Batch != 0 && a.IsCNN():
 		return fmt.Errorf("%w: batch: the batch circuit is for MLPs, not %s", ErrOptions, a)
 	}

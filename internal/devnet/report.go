@@ -21,7 +21,7 @@ func (r *runner) report() (*Result, error) {
 		return nil, err
 	}
 	res.GoodAccuracy, res.WeakAccuracy, res.Resumed = r.ms.GoodAccuracy, r.ms.WeakAccuracy, r.resumed
-	res.Batch, res.Graded, res.Decoys = r.s.Batch, r.o.Graded, r.o.Decoys
+	res.Batch, res.Graded, res.Decoys, res.Scheme = r.s.Batch, r.o.Graded, r.o.Decoys, r.s.Scheme.String()
 	if cs, err := ceremonySummary(fctx, r.c, r.s.Subnet); err == nil {
 		res.Ceremony = cs
 	}

@@ -23,7 +23,9 @@ type Result struct {
 	// validator's challenges per miner per tempo.
 	Batch  int `json:"batch"`
 	Graded int `json:"graded"`
-	Decoys int `json:"decoys"`
+	// Scheme is the proven subnet's proof scheme ("hash" or "commit").
+	Scheme string `json:"scheme"`
+	Decoys int    `json:"decoys"`
 	// Height is the final height at which every node's app hash was compared.
 	Height int64 `json:"height"`
 	// AppHashesAgree: every node reported the same app hash at every height
@@ -103,8 +105,8 @@ type ValidatorResult struct {
 
 // WriteText prints the result as tables for people.
 func (r *Result) WriteText(w io.Writer) error {
-	fmt.Fprintf(w, "devnet %s: subnet %d (%s, tempo %d), %d nodes, height %d, epochs %d-%d (%d paid), %.0f s\n",
-		r.ChainID, r.Subnet, r.Arch, r.Tempo, r.Nodes, r.Height, r.FirstEpoch, r.LastEpoch, r.PaidEpochs, r.Seconds)
+	fmt.Fprintf(w, "devnet %s: subnet %d (%s, %s scheme, tempo %d), %d nodes, height %d, epochs %d-%d (%d paid), %.0f s\n",
+		r.ChainID, r.Subnet, r.Arch, r.Scheme, r.Tempo, r.Nodes, r.Height, r.FirstEpoch, r.LastEpoch, r.PaidEpochs, r.Seconds)
 	fmt.Fprintf(w, "models: good %.1f%%, weak %.1f%% on the MNIST test set\n", 100*r.GoodAccuracy, 100*r.WeakAccuracy)
 	how := "one request and one proof each"
 	if r.Batch != 0 {

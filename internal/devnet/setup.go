@@ -34,15 +34,15 @@ func setup(o Options, progress io.Writer) (*runner, error) {
 	}
 	r.resumed = s != nil
 	if r.resumed {
-		r.say("resuming the devnet in %s: %d nodes, subnet %d (%s, tempo %d, batch %d), %d miners (the home's settings win over flags)",
-			o.Home, s.Nodes, s.Subnet, s.Arch, s.Tempo, s.Batch, len(s.Miners))
+		r.say("resuming the devnet in %s: %d nodes, subnet %d (%s, %s scheme, tempo %d, batch %d), %d miners (the home's settings win over flags)",
+			o.Home, s.Nodes, s.Subnet, s.Arch, s.Scheme, s.Tempo, s.Batch, len(s.Miners))
 	} else {
 		if s, err = newDevnet(&o); err != nil {
 			return nil, err
 		}
 		r.say("new devnet in %s: %d nodes, %d scoring validators, miners %s", o.Home, s.Nodes, ScoringValidators, behaviorList(s.Miners))
 	}
-	o.Arch, o.Batch = s.Arch, s.Batch
+	o.Arch, o.Batch, o.Scheme = s.Arch, s.Batch, s.Scheme
 	if !challengesSet { // the defaults of the devnet's architecture, not the flag's
 		o.Graded, o.Decoys = DefaultChallenges(s.Arch)
 		if s.Batch != 0 {
