@@ -18,14 +18,14 @@ func checkBatch(k int) error {
 }
 
 // BatchPath is the directory of the entry of a's batch circuit of k inputs.
-func (c *Cache) BatchPath(a zk.Arch, k int) string { return c.entryPath(a, k) }
+func (c *Cache) BatchPath(a zk.Arch, k int) string { return c.entryPath(a, entry{batch: k}) }
 
 // LoadBatch is Load for a's batch circuit of k inputs.
 func (c *Cache) LoadBatch(a zk.Arch, k int) (*Keys, error) {
 	if err := checkBatch(k); err != nil {
 		return nil, err
 	}
-	return c.load(a, k)
+	return c.load(a, entry{batch: k})
 }
 
 // StoreBatch is Store for a's batch circuit of k inputs: keys from the
@@ -34,7 +34,7 @@ func (c *Cache) StoreBatch(a zk.Arch, k int, pk, vk []byte) (*Keys, error) {
 	if err := checkBatch(k); err != nil {
 		return nil, err
 	}
-	return c.store(a, k, pk, vk)
+	return c.store(a, entry{batch: k}, pk, vk)
 }
 
 // GetBatch is Get for a's batch circuit of k inputs: on a miss it runs
@@ -43,5 +43,5 @@ func (c *Cache) GetBatch(a zk.Arch, k int, progress func(stage string)) (*Keys, 
 	if err := checkBatch(k); err != nil {
 		return nil, err
 	}
-	return c.get(a, k, progress)
+	return c.get(a, entry{batch: k}, progress)
 }
