@@ -327,7 +327,7 @@ func m2h(b [32]byte) chain.Hash32 { return chain.Hash32(b) }
 //
 // To spare the 2-core machine, the cheater proves only once and then replays
 // that proof, claiming each new epoch (refused just the same).
-func runMiner(ctx context.Context, c *client.Client, p *zk.Prover, model *zk.Model, m *actor, id uint16, inputs int, cheater bool) error {
+func runMiner(ctx context.Context, c *client.Client, p zk.SingleProver, model *zk.Model, m *actor, id uint16, inputs int, cheater bool) error {
 	done := int64(-1)
 	var proof []byte
 	var pub zk.Public

@@ -297,7 +297,7 @@ func Run(ctx context.Context, c *client.Client, s Spec) (*Result, error) {
 	if res.Phase2, err = c.Ceremony(ctx, p2.ID); err != nil {
 		return nil, err
 	}
-	res.Keys = &keycache.Keys{Arch: s.Arch, CircuitID: s.Scheme.CircuitID(s.Arch), PK: keys.PK, VK: keys.VK, PKHash: keys.PKHash, VKHash: keys.VKHash}
+	res.Keys = &keycache.Keys{Arch: s.Arch, Scheme: s.Scheme, CircuitID: s.Scheme.CircuitID(s.Arch), PK: keys.PK, VK: keys.VK, PKHash: keys.PKHash, VKHash: keys.VKHash}
 	return res, nil
 }
 
