@@ -82,13 +82,20 @@ test-short:
 # proofs, 6 graded + 1 decoy per tempo). `make demo-784` runs the 784-64-10
 # circuit, whose ceremony (2^18 powers of tau, phase-2 init ~950 CPU s) adds
 # about 15 minutes on 2 cores for every new chain.
+#
+# DEMO_SCHEME is the subnet's proof scheme: hash (the model's Poseidon2 hash in
+# every proof, the only scheme with batch proofs) or commit (the model point,
+# the proof's own Pedersen commitment: ~6.6x cheaper single proofs and a 4x
+# smaller ceremony; single proofs only, so DEMO_BATCH defaults to 0 with it).
 DEMO_ARCH ?= 49-16-10
-DEMO_BATCH ?= 16
+DEMO_SCHEME ?= hash
+DEMO_BATCH ?= $(if $(filter commit,$(DEMO_SCHEME)),0,16)
 demo: build
-	./$(BIN) devnet --arch $(DEMO_ARCH) --batch $(DEMO_BATCH)
+	./$(BIN) devnet --arch $(DEMO_ARCH) --scheme $(DEMO_SCHEME) --batch $(DEMO_BATCH)
 
+DEMO_784_SCHEME ?= commit
 demo-784: build
-	./$(BIN) devnet --arch 784-64-10
+	./$(BIN) devnet --arch 784-64-10 --scheme $(DEMO_784_SCHEME)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m $(PKGS)
