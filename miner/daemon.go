@@ -50,9 +50,11 @@ type DaemonHooks struct {
 //     (ErrNotRegistered names the command that registers it), verify the
 //     setup ceremony (hooks.CheckSetup);
 //  3. load: the model and the subnet's proving key (checked against the
-//     chain's pk_hash: ErrProvingKey);
-//  4. start: listen on cfg.Listen, serve the endpoint, model commitment and
-//     hardware on chain, call hooks.OnReady;
+//     chain's pk_hash: ErrProvingKey) for the subnet's proof scheme
+//     (chain.TaskSpec.Scheme; batch and gpu are hash-scheme only);
+//  4. start: listen on cfg.Listen, serve the endpoint, model commitment
+//     (the scheme's: zk.SingleProver.ModelCommitment) and hardware on
+//     chain, call hooks.OnReady;
 //  5. run: answer /v1/infer for the subnet's permitted validators (read
 //     from the metagraph every cfg.Refresh, re-serving when the chain's
 //     endpoint or commitment differ) and prove and submit one proof per
@@ -107,7 +109,13 @@ type daemonRun struct {
 	me      chain.NeuronInfo
 	keysDir string
 	// load
-	model  *zk.Model
+	model *zk.Model
+	// single proves the subnet's single-inference circuit under its
+	// scheme (nil on a proof-less subnet); commit is what the miner
+	// registers for model: single.ModelCommitment(model), or
+	// model.Commitment() on a proof-less subnet.
+	single zk.SingleProver
+	commit [32]byte
 	prover server.Prover
 	// backend and device are what the prover runs on, for /v1/info
 	// (zk.BackendCPU, or zk.BackendIcicleGPU and the GPU's name).
@@ -189,6 +197,9 @@ func (d *daemonRun) wait(ctx context.Context) error {
 	if d.si.Task.Proofless {
 		return nil // a proof-less subnet has no ceremony, keys or epoch proofs
 	}
+	if err := checkScheme(cfg, d.si); err != nil {
+		return err
+	}
 	if d.keysDir, err = checkSetup(ctx, d.hooks.CheckSetup, d.si, cfg.KeysDir); err != nil {
 		return fmt.Errorf("miner: refusing to serve subnet %d: %w", d.si.ID, err)
 	}
@@ -201,6 +212,16 @@ func (d *daemonRun) load() error {
 	var err error
 	if d.model, err = LoadModel(d.cfg.Model, d.si); err != nil {
 		return err
+	}
+	if d.si.Task.Proofless {
+		d.commit = d.model.Commitment()
+	} else {
+		if err := d.loadProver(); err != nil {
+			return err
+		}
+		if d.commit, err = d.single.ModelCommitment(d.model); err != nil {
+			return fmt.Errorf("%w: model %s: %w", ErrConfig, d.cfg.Model, err)
+		}
 	}
 	if d.fault == nil {
 		if d.prover, err = d.zkProver(d.model, d.pub); err != nil || d.cfg.Batch == 0 {
@@ -261,12 +282,30 @@ func (d *daemonRun) zkBatchProver(model *zk.Model, hotkey [32]byte) (*ZKBatchPro
 	return &ZKBatchProver{Provers: ps, Model: model, Hotkey: hotkey}, nil
 }
 
-// zkProver loads the subnet's proving key and returns the production
-// prover of model, its proofs bound to hotkey.
-func (d *daemonRun) zkProver(model *zk.Model, hotkey [32]byte) (server.Prover, error) {
-	if d.si.Task.Proofless {
-		return NativeProver{Model: model}, nil // answers without proofs
+// checkScheme refuses, before any key is read, the settings the subnet's
+// proof scheme cannot serve: batch proofs (/v2/infer) bind the Poseidon2
+// model commitment, so they exist under the hash scheme only, and the
+// commit scheme proves on the CPU only.
+func checkScheme(cfg Config, si chain.SubnetInfo) error {
+	s, err := si.Task.Scheme()
+	if err != nil || s == zk.SchemeHash {
+		return nil // an unknown circuit: LoadProver says so
 	}
+	if cfg.Batch != 0 {
+		return fmt.Errorf("%w: batch: subnet %d uses the %s proof scheme, and batch proofs (/v2/infer) bind the Poseidon2 "+
+			"model commitment, so they exist for hash-scheme subnets only: drop batch (validators send this subnet's "+
+			"challenges one by one to /v1/infer)", ErrConfig, si.ID, s)
+	}
+	if cfg.GPU {
+		return fmt.Errorf("%w: gpu: subnet %d uses the %s proof scheme, which proves on the CPU only: drop gpu",
+			ErrConfig, si.ID, s)
+	}
+	return nil
+}
+
+// loadProver loads the subnet's proving key into d.single (once: faults
+// that prove another model or for another hotkey share it).
+func (d *daemonRun) loadProver() error {
 	start := time.Now()
 	var opts []zk.ProverOption
 	if d.cfg.GPU {
@@ -274,15 +313,29 @@ func (d *daemonRun) zkProver(model *zk.Model, hotkey [32]byte) (server.Prover, e
 	}
 	zp, err := LoadProver(d.keysDir, d.si, opts...)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	d.backend, d.device = zp.Backend(), ""
+	d.single, d.backend, d.device = zp, zp.Backend(), ""
 	if d.backend == zk.BackendIcicleGPU {
 		d.device = gpuDevice(d.hw())
 	}
-	d.log.Info("proving key loaded", "arch", d.si.Task.Arch, "constraints", zp.NbConstraints(), "backend", d.backend, "device", d.device,
-		"took", time.Since(start).Round(time.Millisecond))
-	return &ZKProver{Prover: zp, Model: model, Hotkey: hotkey}, nil
+	d.log.Info("proving key loaded", "arch", d.si.Task.Arch, "scheme", zp.Scheme(), "constraints", zp.NbConstraints(),
+		"backend", d.backend, "device", d.device, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// zkProver returns the production prover of model, its proofs bound to
+// hotkey, with the subnet's proving key (loadProver).
+func (d *daemonRun) zkProver(model *zk.Model, hotkey [32]byte) (server.Prover, error) {
+	if d.si.Task.Proofless {
+		return NativeProver{Model: model}, nil // answers without proofs
+	}
+	if d.single == nil {
+		if err := d.loadProver(); err != nil {
+			return nil, err
+		}
+	}
+	return &ZKProver{Prover: d.single, Model: model, Hotkey: hotkey}, nil
 }
 
 // start listens, serves the endpoint, commitment and hardware on chain (a
@@ -303,9 +356,12 @@ func (d *daemonRun) start(ctx context.Context) error {
 		}
 	}
 	permits := server.NewPermitSet(nil)
-	commit := d.model.Commitment()
+	commit := d.commit
 	scfg := cfg.ServerConfig()
 	scfg.ChainID, scfg.Miner, scfg.InputLen = d.chainID, d.pub, int(d.si.Task.InputSize)
+	if d.single != nil {
+		scfg.Scheme = d.single.Scheme().String()
+	}
 	scfg.ModelCommitment, scfg.CircuitID, scfg.Version = hex.EncodeToString(commit[:]), hex.EncodeToString(d.si.Task.CircuitID[:]), Version
 	scfg.Prover, scfg.Permits, scfg.Hardware, scfg.Logger = d.prover, permits, d.hw, log
 	scfg.Backend, scfg.BackendDevice = d.backend, d.device // "" (no zk prover): server's "cpu"

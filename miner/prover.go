@@ -7,11 +7,13 @@ import (
 )
 
 // ZKProver is the daemon's Prover (for both server.Prover and the epoch
-// loop): it proves Model with the subnet's circuit, bound to the hotkey
-// whose public key is Hotkey and to the epoch asked for, and returns zk's
-// fixed-size public-input encoding. It is safe for concurrent use.
+// loop): it proves Model with the subnet's circuit under the subnet's proof
+// scheme, bound to the hotkey whose public key is Hotkey and to the epoch
+// asked for, and returns zk's fixed-size public-input encoding (whose model
+// commitment is the scheme's: Prover.ModelCommitment(Model)). It is safe for
+// concurrent use.
 type ZKProver struct {
-	Prover *zk.Prover
+	Prover zk.SingleProver
 	Model  *zk.Model
 	// Hotkey is the ed25519 public key the proofs are bound to: the
 	// miner's own (a fault.Copycat binds them to its victim's).

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/veritensor/veritensor/scoring"
+	"github.com/veritensor/veritensor/zk"
 )
 
 // Chain is what the validator reads from the chain. Implementations must be
@@ -86,6 +87,11 @@ type Subnet struct {
 	// Proofless: the subnet's task has require_proof false. Answers are
 	// graded without proofs (a proof sent anyway is ignored).
 	Proofless bool
+	// Scheme is the proof scheme of the subnet's circuit
+	// (chain.TaskSpec.Scheme): how VerifyingKey's proofs bind the model,
+	// and what form every neuron's ModelCommitment has. Batch queries
+	// (Config.BatchVerifiers) apply to zk.SchemeHash only.
+	Scheme zk.Scheme
 	// Tempo is the epoch length in blocks.
 	Tempo uint64
 	// MaxWeightLimit caps any one weight at MaxWeightLimit/65535 of a row's

@@ -12,6 +12,7 @@ import (
 	"github.com/veritensor/veritensor/chain"
 	"github.com/veritensor/veritensor/chain/client"
 	"github.com/veritensor/veritensor/scoring"
+	"github.com/veritensor/veritensor/zk"
 )
 
 // ChainClient is the engine's Chain and WeightsSubmitter over a Veritensor
@@ -70,9 +71,17 @@ func (cc *ChainClient) Snapshot(ctx context.Context) (Snapshot, error) {
 		}
 	}
 	sn := mg.Subnet
+	var scheme zk.Scheme
+	if !sn.Task.Proofless {
+		var err error
+		if scheme, err = sn.Task.Scheme(); err != nil {
+			return Snapshot{}, fmt.Errorf("%w: subnet %d's circuit %x is none this binary verifies: upgrade veritensor: %w",
+				ErrConfig, sn.ID, sn.Task.CircuitID[:8], err)
+		}
+	}
 	snap := Snapshot{
 		Head: Head{Height: mg.Epoch.Height, Epoch: mg.Epoch.Epoch, Seed: mg.Epoch.Seed, NextEpochHeight: mg.Epoch.NextEpochHeight},
-		Subnet: Subnet{ID: sn.ID, Arch: sn.Task.Arch, VerifyingKey: vk, Proofless: sn.Task.Proofless, Tempo: sn.Hyper.Tempo,
+		Subnet: Subnet{ID: sn.ID, Arch: sn.Task.Arch, VerifyingKey: vk, Proofless: sn.Task.Proofless, Scheme: scheme, Tempo: sn.Hyper.Tempo,
 			// The chain caps no single weight: chain.Hyperparams has no
 			// max_weight_limit.
 			MaxWeightLimit: 65535, MinAllowedWeights: sn.Hyper.MinAllowedWeights,

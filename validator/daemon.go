@@ -11,6 +11,7 @@ import (
 
 	"github.com/veritensor/veritensor/chain/keys"
 	"github.com/veritensor/veritensor/internal/task"
+	"github.com/veritensor/veritensor/zk"
 )
 
 // DaemonHooks are optional callbacks of RunDaemon.
@@ -72,7 +73,10 @@ func RunDaemon(ctx context.Context, dc DaemonConfig, hooks DaemonHooks) error {
 		return err
 	}
 	cfg := dc.engineConfig()
-	if dc.Batch {
+	if dc.Batch && snap.Subnet.Scheme != zk.SchemeHash {
+		log.Warn("batch: batch proofs exist for hash-scheme subnets only; this subnet's challenges go one by one to /v1/infer",
+			"subnet", dc.Subnet, "scheme", snap.Subnet.Scheme)
+	} else if dc.Batch {
 		if cfg.BatchVerifiers, err = loadBatchVerifier(snap, dc); err != nil {
 			return err
 		}

@@ -67,7 +67,8 @@ type Answer struct {
 }
 
 // ExpectedPublic rebuilds the public inputs an honest miner's proof must
-// have: the miner's on-chain model commitment, the hash of the input sent,
+// have: the miner's on-chain model commitment (under the commit scheme, its
+// model point: the proof's own commitment must be that point), the hash of the input sent,
 // the class it answered, the hash of its hotkey and the epoch requested.
 func ExpectedPublic(n Neuron, input []int8, class uint32, epoch uint64) zk.Public {
 	return zk.Public{ModelCommitment: n.ModelCommitment, InputHash: zk.InputHash(input), Output: class,
@@ -76,14 +77,15 @@ func ExpectedPublic(n Neuron, input []int8, class uint32, epoch uint64) zk.Publi
 
 // CheckAnswer checks a 200 answer to challenge ch sent to n for epoch: the
 // echoed ID and epoch, the class range, then the proof against
-// ExpectedPublic with ver. The public inputs the miner sent are only
-// compared, never trusted. nil means Valid.
+// ExpectedPublic with ver, the subnet's verifier under its proof scheme
+// (zk.NewSingleVerifier). The public inputs the miner sent are only
+// compared, never trusted (parsed as ver's scheme's). nil means Valid.
 //
 // ver is nil only for a proof-less subnet (Subnet.Proofless): the answer is
 // then checked without a proof (ID, epoch, class range; quality is graded
 // against the labels) and a proof sent anyway is ignored. With a verifier,
 // an answer without a proof is invalid (ErrNoProof).
-func CheckAnswer(ver *zk.Verifier, n Neuron, ch Challenge, epoch uint64, outputs int, resp api.InferResponse) error {
+func CheckAnswer(ver zk.SingleVerifier, n Neuron, ch Challenge, epoch uint64, outputs int, resp api.InferResponse) error {
 	switch {
 	case resp.ID != ch.ID:
 		return fmt.Errorf("%w: id %.64q, sent %q", ErrBadAnswer, resp.ID, ch.ID)
@@ -98,7 +100,7 @@ func CheckAnswer(ver *zk.Verifier, n Neuron, ch Challenge, epoch uint64, outputs
 	}
 	want := ExpectedPublic(n, ch.Input, resp.Class, epoch)
 	if err := ver.Verify(resp.Proof, want); err != nil {
-		if got, perr := zk.UnmarshalPublic(resp.Public); perr == nil && got != want {
+		if got, perr := zk.UnmarshalPublicFor(ver.Scheme(), resp.Public); perr == nil && got != want {
 			return fmt.Errorf("%w (%s): %w", ErrPublicMismatch, publicDiff(got, want), err)
 		}
 		return err
@@ -140,7 +142,7 @@ func publicDiff(got, want zk.Public) string {
 // validator at most one request timeout per tempo. When ctx (the tempo's
 // deadline, or the daemon's shutdown) ends, the request in flight and the
 // rest are Skipped: that is not the miner's doing.
-func (v *Validator) queryMiner(ctx context.Context, ver *zk.Verifier, n Neuron, chs []Challenge, epoch uint64, outputs int) []Answer {
+func (v *Validator) queryMiner(ctx context.Context, ver zk.SingleVerifier, n Neuron, chs []Challenge, epoch uint64, outputs int) []Answer {
 	c := &api.Client{BaseURL: n.Endpoint, Miner: n.Hotkey, Signer: v.signer, HTTP: v.http, MaxResponse: v.cfg.MaxResponse}
 	mctx, mcancel := context.WithTimeout(ctx, v.cfg.MinerTimeout)
 	defer mcancel()

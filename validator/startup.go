@@ -53,6 +53,8 @@ func WaitReady(ctx context.Context, c Chain, subnet uint16, hotkey [32]byte, ds 
 					"(`veritensor query subnets` lists them) or create it (docs/create-a-subnet.md)", ErrNotReady, subnet)
 			}
 			say("waiting for the subnet to appear on the node", "subnet", subnet)
+		case errors.Is(err, ErrConfig):
+			return Snapshot{}, err
 		case err != nil:
 			log.Warn("reading the metagraph; retrying", "err", err, "in", poll)
 		default:

@@ -34,8 +34,8 @@ type Validator struct {
 
 	clockMu sync.Mutex
 	heights []heightAt // recent heights seen, for blockTime
-	// verifier is cached for the verifying key vkHash.
-	verifier *zk.Verifier
+	// verifier is cached for the verifying key vkHash under its scheme.
+	verifier zk.SingleVerifier
 	vkHash   [32]byte
 }
 
@@ -115,13 +115,14 @@ func (v *Validator) self(snap Snapshot) (Neuron, bool) {
 	return Neuron{}, false
 }
 
-// verifierFor returns the verifier of the subnet's key, parsed once.
-func (v *Validator) verifierFor(vk []byte) (*zk.Verifier, error) {
+// verifierFor returns the verifier of the subnet's key under its proof
+// scheme, parsed once.
+func (v *Validator) verifierFor(s zk.Scheme, vk []byte) (zk.SingleVerifier, error) {
 	h := zk.KeyHash(vk)
-	if v.verifier != nil && h == v.vkHash {
+	if v.verifier != nil && h == v.vkHash && v.verifier.Scheme() == s {
 		return v.verifier, nil
 	}
-	ver, err := zk.NewVerifier(vk)
+	ver, err := zk.NewSingleVerifier(s, vk)
 	if err != nil {
 		return nil, fmt.Errorf("validator: subnet verifying key: %w", err)
 	}
@@ -137,9 +138,9 @@ func (v *Validator) scoreEpoch(ctx context.Context, snap Snapshot, me Neuron, re
 	if err != nil {
 		return nil, fmt.Errorf("validator: subnet task: %w", err)
 	}
-	var ver *zk.Verifier // nil: a proof-less subnet (CheckAnswer)
+	var ver zk.SingleVerifier // nil: a proof-less subnet (CheckAnswer)
 	if !snap.Subnet.Proofless {
-		if ver, err = v.verifierFor(snap.Subnet.VerifyingKey); err != nil {
+		if ver, err = v.verifierFor(snap.Subnet.Scheme, snap.Subnet.VerifyingKey); err != nil {
 			return nil, err
 		}
 	}
@@ -203,7 +204,7 @@ func (v *Validator) scoreEpoch(ctx context.Context, snap Snapshot, me Neuron, re
 // challengeAll queries every serving miner, at most Concurrency at once,
 // and returns one report per UID except the validator's own, by UID, and
 // the hash of the tempo's challenge set (ChallengeSetHash).
-func (v *Validator) challengeAll(ctx context.Context, snap Snapshot, arch zk.Arch, ver *zk.Verifier, tempoSecret [32]byte) ([]MinerReport, [32]byte, error) {
+func (v *Validator) challengeAll(ctx context.Context, snap Snapshot, arch zk.Arch, ver zk.SingleVerifier, tempoSecret [32]byte) ([]MinerReport, [32]byte, error) {
 	out := make([]MinerReport, 0, len(snap.Neurons))
 	type job struct {
 		idx int
@@ -239,6 +240,9 @@ func (v *Validator) challengeAll(ctx context.Context, snap Snapshot, arch zk.Arc
 			defer func() { <-sem }()
 			var answers []Answer
 			bv := v.cfg.BatchVerifiers[len(j.chs)]
+			if snap.Subnet.Scheme != zk.SchemeHash {
+				bv = nil // batch proofs bind the hash scheme's commitment
+			}
 			switch err := v.cfg.Endpoints.CheckURL(j.n.Endpoint); {
 			case err != nil:
 				answers = refused(j.chs, err)

@@ -66,10 +66,16 @@ type Info struct {
 	ChainID string `json:"chain_id"`
 	// Subnet is the subnet ID the miner is registered on.
 	Subnet uint16 `json:"subnet"`
-	// ModelCommitment is the in-circuit hash of the model's weights, hex.
+	// ModelCommitment is what the miner registered for its model, hex: the
+	// in-circuit Poseidon2 hash of the weights (scheme "hash"), or the
+	// model point, a compressed BN254 G1 point that depends on the subnet's
+	// proving key (scheme "commit").
 	ModelCommitment string `json:"model_commitment"`
 	// CircuitID names the subnet's circuit.
 	CircuitID string `json:"circuit_id"`
+	// Scheme is the subnet's proof scheme, "hash" or "commit" (zk.Scheme;
+	// omitted on a proof-less subnet).
+	Scheme string `json:"scheme,omitempty"`
 	// InputLen is the number of int8 values InferRequest.Input must hold.
 	InputLen int `json:"input_len"`
 	// BatchSizes are the batch sizes POST /v2/infer proves (none: the miner

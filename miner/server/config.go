@@ -51,6 +51,9 @@ type Config struct {
 	ModelCommitment string
 	CircuitID       string
 	Version         string
+	// Scheme is the subnet's proof scheme for /v1/info ("hash", "commit";
+	// "" on a proof-less subnet).
+	Scheme string
 	// Backend and BackendDevice fill /v1/info's backend fields ("cpu"
 	// when empty; see api.Info).
 	Backend       string

@@ -306,7 +306,7 @@ func (s *Server) handleInfo(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, api.Info{BatchSizes: sizes,
 		Hotkey: hex.EncodeToString(s.cfg.Miner[:]), ChainID: s.cfg.ChainID, Subnet: s.cfg.Subnet,
-		ModelCommitment: s.cfg.ModelCommitment, CircuitID: s.cfg.CircuitID, InputLen: s.cfg.InputLen,
+		ModelCommitment: s.cfg.ModelCommitment, CircuitID: s.cfg.CircuitID, Scheme: s.cfg.Scheme, InputLen: s.cfg.InputLen,
 		Workers: s.cfg.Workers, QueueCap: s.cfg.QueueCap, Hardware: h, HardwareSummary: h.Canonical(),
 		Backend: s.cfg.Backend, BackendDevice: s.cfg.BackendDevice, Version: s.cfg.Version,
 	})
