@@ -18,6 +18,17 @@
 // kept machine-wide and copied to <home>/batch-keys. The chain's epoch
 // proofs stay single.
 //
+// With Options.Scheme zk.SchemeCommit (`veritensor devnet --scheme commit`,
+// `make demo DEMO_SCHEME=commit`, `make demo-784`) the proven subnet's
+// ceremony is opened for the commit circuit (docs/zk.md, "Commit circuit"):
+// a smaller ceremony (2^16 powers of tau instead of 2^18 at 784-64-10) and
+// single proofs ~6.6x cheaper, each binding the model point the miner
+// registered; the daemons read the scheme from the subnet's circuit. Batch
+// proofs exist under the hash scheme only, so Batch must be 0 there. The
+// proof-less subnet has no circuit and is the same under either scheme.
+// Keys never mix: the ceremony's phase 1 is circuit-independent (cached by
+// size), its phase 2 and verified keys are named by the circuit.
+//
 // Run goes through named stages, a file each: setup (setup.go), start and
 // wait (start.go), run (monitor.go), report (report.go) and cleanup
 // (run.go); the daemons are wired in daemons.go, the models in models.go.
