@@ -174,13 +174,18 @@ func Ceremony(ctx context.Context, c Chain, id uint32, o Options) (*Verified, er
 	if err != nil {
 		return nil, fmt.Errorf("%w: ceremony %d arch %q: %v", ErrUnverified, id, p2.Arch, err)
 	}
+	// The circuit's proof scheme follows from its ID (zk.SchemeOf).
+	scheme, err := zk.SchemeOf(arch, p2.CircuitID)
+	if err != nil {
+		return nil, fmt.Errorf("%w: ceremony %d: %v", ErrUnverified, id, err)
+	}
 	tid := transcriptID(p1, p2)
 	v := &Verified{Phase1: p1, Phase2: p2, ID: tid, KeysDir: filepath.Join(dir, "keys", tid.String())}
 	vpath := filepath.Join(dir, "verdicts", tid.String()+".json")
 	if err := os.MkdirAll(filepath.Dir(vpath), 0o755); err != nil {
 		return nil, fmt.Errorf("ceremonyverify: %w", err)
 	}
-	if ok, err := readVerdict(vpath, v, arch); ok || err != nil {
+	if ok, err := readVerdict(vpath, v, scheme, arch); ok || err != nil {
 		if err == nil {
 			logf("ceremony %d: verdict cached (%s): verified", id, vpath)
 		}
@@ -191,7 +196,7 @@ func Ceremony(ctx context.Context, c Chain, id uint32, o Options) (*Verified, er
 		return nil, err
 	}
 	defer unlock()
-	if ok, err := readVerdict(vpath, v, arch); ok || err != nil {
+	if ok, err := readVerdict(vpath, v, scheme, arch); ok || err != nil {
 		return v, err
 	}
 
@@ -217,7 +222,7 @@ func Ceremony(ctx context.Context, c Chain, id uint32, o Options) (*Verified, er
 		return nil, err
 	}
 	logf("ceremony %d: verifying (%s, phase 1 2^%d, %d + %d contributions)", id, arch, p1.Power, len(p1.Contributions), len(p2.Contributions))
-	circuit, err := ceremony.CompileCircuit(arch)
+	circuit, err := ceremony.CompileSchemeCircuit(scheme, arch)
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +243,7 @@ func Ceremony(ctx context.Context, c Chain, id uint32, o Options) (*Verified, er
 		if err != nil {
 			return nil, err
 		}
-		if _, err := kc.Store(arch, res.Keys.PK, res.Keys.VK); err != nil {
+		if _, err := kc.StoreScheme(scheme, arch, res.Keys.PK, res.Keys.VK); err != nil {
 			return nil, err
 		}
 	}
@@ -312,7 +317,7 @@ func whose(err error, p1, p2 chain.CeremonyInfo) string {
 
 // readVerdict loads a cached verdict: (true, nil) verified with keys
 // present, (false, err) a cached failure, (false, nil) none.
-func readVerdict(path string, v *Verified, arch zk.Arch) (bool, error) {
+func readVerdict(path string, v *Verified, scheme zk.Scheme, arch zk.Arch) (bool, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
@@ -332,7 +337,7 @@ func readVerdict(path string, v *Verified, arch zk.Arch) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	k, err := kc.Load(arch)
+	k, err := kc.LoadScheme(scheme, arch)
 	if err != nil || k.VKHash != [32]byte(v.Phase2.VKHash) || k.PKHash != [32]byte(v.Phase2.PKHash) {
 		return false, nil // keys missing or damaged: verify again
 	}
