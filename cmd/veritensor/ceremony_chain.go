@@ -101,6 +101,9 @@ func printCeremonyLine(w io.Writer, ci chain.CeremonyInfo) {
 	what := fmt.Sprintf("phase 1, 2^%d", ci.Power)
 	if ci.Phase == chain.CeremonyPhase2 {
 		what = fmt.Sprintf("phase 2, %s on %d", ci.Arch, ci.Phase1)
+		if ci.Scheme != "" && ci.Scheme != zk.SchemeHash.String() {
+			what = fmt.Sprintf("phase 2, %s %s on %d", ci.Arch, ci.Scheme, ci.Phase1)
+		}
 	}
 	state := fmt.Sprintf("open until block %d", ci.BeaconHeight)
 	if ci.Sealed {
