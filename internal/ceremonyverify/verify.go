@@ -174,7 +174,10 @@ func Ceremony(ctx context.Context, c Chain, id uint32, o Options) (*Verified, er
 	if err != nil {
 		return nil, fmt.Errorf("%w: ceremony %d arch %q: %v", ErrUnverified, id, p2.Arch, err)
 	}
-	// The circuit's proof scheme follows from its ID (zk.SchemeOf).
+	// The phase 2's circuit is a single-inference circuit of arch under
+	// one proof scheme (the chain's ceremony-open rule); its keys are
+	// cached under that scheme (keycache.StoreScheme), where the daemons
+	// load them (miner.LoadProver).
 	scheme, err := zk.SchemeOf(arch, p2.CircuitID)
 	if err != nil {
 		return nil, fmt.Errorf("%w: ceremony %d: %v", ErrUnverified, id, err)
