@@ -384,3 +384,35 @@ func TestCommitSubnetReplayDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestHashSubnetUnchanged: a hash-scheme subnet next to a commit one keeps
+// its rules: a real commit-circuit proof of the served model is refused
+// (the hash circuit's verifier), the hash proof lands, and the subnet's
+// verifier cache entry is the hash scheme's even for the same key bytes.
+func TestHashSubnetUnchanged(t *testing.T) {
+	e := newEnv(t, 3)
+	owner, m1 := testKey(0), testKey(11)
+	hashID := e.createSubnet(owner, testHyper())
+	commitID, ck := e.createCommitSubnet(owner, testHyper())
+	e.register(hashID, owner, m1)
+	e.register(commitID, owner, m1)
+	e.fund(owner, addrOf(m1))
+	model := testModel(t, ck.arch, 1)
+	e.ok(m1, &MsgServe{Subnet: hashID, ModelCommitment: model.Commitment()})
+	e.ok(m1, &MsgServe{Subnet: commitID, ModelCommitment: ck.commitment(t, model)})
+
+	commitProof := e.proveWith(ck, hashID, m1, model)
+	e.reject(m1, commitProof, ErrProofInvalid)
+	e.ok(m1, e.prove(hashID, m1, model))
+	// The same model's hash proof for the commit subnet is refused there.
+	e.reject(m1, e.prove(commitID, m1, model), ErrProofInvalid)
+	e.ok(m1, e.proveWith(ck, commitID, m1, model))
+	// A hash key parsed under the commit scheme fails (and is not cached
+	// as a hash verifier, or the reverse).
+	if _, err := cachedVerifier(zk.SchemeCommit, e.keys.vk); err == nil {
+		t.Fatal("a hash-circuit key parses as a commit-circuit key")
+	}
+	if _, err := cachedVerifier(zk.SchemeHash, ck.vk); err == nil {
+		t.Fatal("a commit-circuit key parses as a hash-circuit key")
+	}
+}
