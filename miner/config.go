@@ -68,6 +68,8 @@ type Config struct {
 	// Batch is the batch size served on POST /v2/infer (1, 4 or 16; 0
 	// serves no batches): the batch circuit's proving key for it must be in
 	// KeysDir (`veritensor ceremony verify --arch A --batch K --store`).
+	// Hash-scheme subnets only: the daemon refuses it at start-up on a
+	// commit-scheme subnet (batch proofs bind the Poseidon2 commitment).
 	Batch int `json:"batch"`
 	// Advertise is the endpoint URL published on chain with serve ("" is
 	// http://<bound listen address>, with 127.0.0.1 for an unspecified
@@ -90,7 +92,8 @@ type Config struct {
 
 	// GPU proves on the GPU (gnark's ICICLE backend, CUDA device 0). It
 	// needs a binary built with `make build-gpu` (the icicle build tag);
-	// any other binary refuses the setting.
+	// any other binary refuses the setting, and so does the daemon on a
+	// commit-scheme subnet (the commit circuit proves on the CPU only).
 	GPU bool `json:"gpu"`
 
 	// Behavior is fault injection for tests and demos, never for

@@ -7,7 +7,9 @@
 // ErrNotRegistered it shares with the validator); Follower keeps the permit set
 // (validators with a permit, refreshed from the metagraph) and the on-chain
 // endpoint and commitment in step; LoadProver loads the subnet's proving key
-// from the key cache, checked against the chain's pk_hash; EpochLoop proves
+// from the key cache by the subnet's circuit (either proof scheme, hash or
+// commit), checked against the chain's pk_hash, and returns its
+// zk.SingleProver, whose ModelCommitment is what the daemon serves; EpochLoop proves
 // and submits each epoch's challenge with the production prover (ZKProver).
 // RunDaemon runs in named stages (setup, wait, load, start, run, cleanup).
 // Fault injection for tests and the devnet (lazy, forger, copycat, offline)

@@ -1,7 +1,9 @@
 // Package validator is the validator daemon's engine: every tempo it
 // challenges the subnet's serving miners with signed requests, verifies each
 // answer's Groth16 proof against the miner's on-chain model commitment and the
-// subnet's verifying key, scores accuracy on held-out labelled inputs,
+// subnet's verifying key (under the subnet's proof scheme, Subnet.Scheme: the
+// hash circuit's or the commit circuit's verifier, zk.NewSingleVerifier),
+// scores accuracy on held-out labelled inputs,
 // latency and availability, keeps a per-miner EMA, and turns it into a u16
 // weight row that it commits (and reveals the next tempo) or sets.
 //

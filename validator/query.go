@@ -67,9 +67,10 @@ type Answer struct {
 }
 
 // ExpectedPublic rebuilds the public inputs an honest miner's proof must
-// have: the miner's on-chain model commitment (under the commit scheme, its
-// model point: the proof's own commitment must be that point), the hash of the input sent,
-// the class it answered, the hash of its hotkey and the epoch requested.
+// have: the miner's on-chain model commitment (under the commit scheme its
+// model point, which the proof's own commitment must equal), the hash of
+// the input sent, the class it answered, the hash of its hotkey and the
+// epoch requested.
 func ExpectedPublic(n Neuron, input []int8, class uint32, epoch uint64) zk.Public {
 	return zk.Public{ModelCommitment: n.ModelCommitment, InputHash: zk.InputHash(input), Output: class,
 		HotkeyHash: zk.HotkeyHash(n.Hotkey[:]), Epoch: epoch}

@@ -46,7 +46,7 @@ var ceremonyVerifyCmd = &cli.Command{
 		"compiled from --arch, and re-seals phase 2 to the keys. Without --beacon1/--beacon2 the beacons the\n" +
 		"sealed files claim are used (and printed): compare them with the chain's.",
 	Flags: []cli.Flag{
-		ceremonyDirFlag, ceremonyArchFlag, ceremonyBatchFlag,
+		ceremonyDirFlag, ceremonyArchFlag, ceremonyBatchFlag, schemeFlag,
 		&cli.StringFlag{Name: "beacon1", Usage: "expected phase-1 beacon, hex (default: the one in the sealed file)"},
 		&cli.StringFlag{Name: "beacon2", Usage: "expected phase-2 beacon, hex (default: the one in the sealed file)"},
 		&cli.BoolFlag{Name: "cache", Usage: "use and fill the machine-wide verdict cache (<keys dir>/ceremonies)"},
@@ -70,14 +70,15 @@ func init() {
 			"  veritensor ceremony contribute                    # each participant, in turn\n" +
 			"  veritensor ceremony seal --beacon HEX --arch 49-16-10   # writes <hex>.pk and <hex>.vk\n" +
 			"  veritensor ceremony verify --arch 49-16-10\n" +
-			"A batch circuit (--batch K, with --arch) has its own phase 2 on the same sealed phase 1;\n" +
+			"The commit circuit (--scheme commit, with --arch) has its own phase 2 too (its ID is the\n" +
+			"commit circuit's), and so does a batch circuit (--batch K, with --arch; hash scheme only);\n" +
 			"`verify --batch K --store` puts its keys in the key cache for the miner's /v2/infer and validators.",
 		Subcommands: []*cli.Command{
 			{
 				Name:  "init",
 				Usage: "start phase 1 (--log2 or --arch) or phase 2 of --arch on the sealed phase 1 in --dir",
 				Flags: []cli.Flag{
-					ceremonyDirFlag, ceremonyArchFlag, ceremonyBatchFlag,
+					ceremonyDirFlag, ceremonyArchFlag, ceremonyBatchFlag, schemeFlag,
 					&cli.IntFlag{Name: "phase", Value: 1, Usage: "1 or 2"},
 					&cli.IntFlag{Name: "log2", Usage: fmt.Sprintf("phase-1 size 2^log2 (%d..%d); default: what --arch needs", ceremony.MinLog2, ceremony.MaxLog2)},
 					outputFlag,
@@ -87,14 +88,14 @@ func init() {
 			{
 				Name:   "contribute",
 				Usage:  "add a contribution with fresh OS randomness to the latest file and print its SHA-256",
-				Flags:  []cli.Flag{ceremonyDirFlag, &cli.StringFlag{Name: "arch", Usage: "circuit whose phase 2 to contribute to, if --dir holds several"}, ceremonyBatchFlag, outputFlag},
+				Flags:  []cli.Flag{ceremonyDirFlag, &cli.StringFlag{Name: "arch", Usage: "circuit whose phase 2 to contribute to, if --dir holds several"}, ceremonyBatchFlag, schemeFlag, outputFlag},
 				Action: ceremonyContribute,
 			},
 			{
 				Name:  "seal",
 				Usage: "apply the beacon to the open phase; phase 2 also writes the keys (<hex>.pk, <hex>.vk)",
 				Flags: []cli.Flag{
-					ceremonyDirFlag, ceremonyArchFlag, ceremonyBatchFlag,
+					ceremonyDirFlag, ceremonyArchFlag, ceremonyBatchFlag, schemeFlag,
 					&cli.StringFlag{Name: "beacon", Usage: "beacon bytes, hex"},
 					&cli.StringFlag{Name: "block-hash", Usage: "derive the beacon from this block hash (hex) with --chain-id and --ceremony-id (ceremony.Beacon)"},
 					&cli.StringFlag{Name: "chain-id", Usage: "chain ID for --block-hash"},
@@ -108,7 +109,7 @@ func init() {
 				Name:      "inspect",
 				Usage:     "list a transcript's files in order (or one file's header)",
 				ArgsUsage: "[FILE]",
-				Flags:     []cli.Flag{ceremonyDirFlag, &cli.StringFlag{Name: "arch", Usage: "circuit whose phase 2 to list, if --dir holds several"}, ceremonyBatchFlag, outputFlag},
+				Flags:     []cli.Flag{ceremonyDirFlag, &cli.StringFlag{Name: "arch", Usage: "circuit whose phase 2 to list, if --dir holds several"}, ceremonyBatchFlag, schemeFlag, outputFlag},
 				Action:    ceremonyInspect,
 			},
 		},
@@ -136,10 +137,27 @@ func ceremonyCircuit(c *cli.Context) (*ceremony.Circuit, error) {
 	if err != nil {
 		return nil, err
 	}
+	s, err := ceremonyScheme(c)
+	if err != nil {
+		return nil, err
+	}
 	if k := c.Int("batch"); k != 0 {
 		return ceremony.CompileBatchCircuit(a, k)
 	}
-	return ceremony.CompileCircuit(a)
+	return ceremony.CompileSchemeCircuit(s, a)
+}
+
+// ceremonyScheme is --scheme, refused with --batch unless hash (batch
+// circuits bind the Poseidon2 commitment).
+func ceremonyScheme(c *cli.Context) (zk.Scheme, error) {
+	s, err := schemeArg(c)
+	if err != nil {
+		return 0, err
+	}
+	if c.Int("batch") != 0 && s != zk.SchemeHash {
+		return 0, fmt.Errorf("--batch with --scheme %s: batch circuits exist under the hash scheme only", s)
+	}
+	return s, nil
 }
 
 // loadChain loads --dir, choosing the phase 2 of --arch when given.
@@ -150,7 +168,11 @@ func loadChain(c *cli.Context) (*ceremonydir.Chain, error) {
 		if err != nil {
 			return nil, err
 		}
-		cid := ceremony.CircuitID(a)
+		s, err := ceremonyScheme(c)
+		if err != nil {
+			return nil, err
+		}
+		cid := s.CircuitID(a)
 		if k := c.Int("batch"); k != 0 {
 			cid = zk.BatchCircuitID(a, k)
 		}
@@ -506,7 +528,8 @@ func ceremonyVerify(c *cli.Context) error {
 }
 
 // storeCeremonyKeys puts a verified transcript's keys in the --keys-dir
-// cache, under the single or the batch circuit's entry.
+// cache, under the single circuit's entry of its scheme or the batch
+// circuit's.
 func storeCeremonyKeys(c *cli.Context, circuit *ceremony.Circuit, k *ceremony.Keys) error {
 	kc, err := keycache.New(c.String("keys-dir"))
 	if err != nil {
@@ -515,7 +538,7 @@ func storeCeremonyKeys(c *cli.Context, circuit *ceremony.Circuit, k *ceremony.Ke
 	if circuit.Batch > 0 {
 		_, err = kc.StoreBatch(circuit.Arch, circuit.Batch, k.PK, k.VK)
 	} else {
-		_, err = kc.Store(circuit.Arch, k.PK, k.VK)
+		_, err = kc.StoreScheme(circuit.Scheme, circuit.Arch, k.PK, k.VK)
 	}
 	return err
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/veritensor/veritensor/chain"
 	"github.com/veritensor/veritensor/chain/client"
+	"github.com/veritensor/veritensor/zk"
 )
 
 // On-chain setup ceremony commands: `veritensor tx ceremony-open |
@@ -25,11 +26,12 @@ func init() {
 		&cli.Command{Name: "ceremony", Usage: "one setup ceremony: transcript hashes, contributors, beacon, sealed keys", ArgsUsage: "ID", Flags: flags, Action: queryCeremony},
 	)
 	attach("tx",
-		&cli.Command{Name: "ceremony-open", Usage: "open a setup ceremony (phase 1: --power; phase 2: --arch and --phase1); its beacon block is fixed now",
+		&cli.Command{Name: "ceremony-open", Usage: "open a setup ceremony (phase 1: --power; phase 2: --arch, --scheme and --phase1); its beacon block is fixed now",
 			Flags: txFlags(
 				&cli.UintFlag{Name: "phase", Required: true, Usage: "1 (powers of tau) or 2 (one circuit)"},
 				&cli.UintFlag{Name: "power", Usage: "phase 1: log2 of the size"},
 				&cli.StringFlag{Name: "arch", Usage: "phase 2: model architecture, e.g. 49-16-10"},
+				&cli.StringFlag{Name: "scheme", Value: "hash", Usage: "phase 2: proof scheme of the circuit, hash or commit (a subnet created on the ceremony proves under it; docs/zk.md)"},
 				&cli.UintFlag{Name: "phase1", Usage: "phase 2: the sealed phase-1 ceremony ID"},
 				&cli.StringFlag{Name: "init", Required: true, Usage: "SHA-256 (hex) of the initial transcript file"},
 				&cli.StringFlag{Name: "source", Required: true, Usage: "where transcript files are fetched: absolute directory or http(s) base URL (file = SOURCE/<hex sha256>.ceremony, as veritensor ceremony --dir writes them)"},
@@ -99,6 +101,9 @@ func printCeremonyLine(w io.Writer, ci chain.CeremonyInfo) {
 	what := fmt.Sprintf("phase 1, 2^%d", ci.Power)
 	if ci.Phase == chain.CeremonyPhase2 {
 		what = fmt.Sprintf("phase 2, %s on %d", ci.Arch, ci.Phase1)
+		if ci.Scheme != "" && ci.Scheme != zk.SchemeHash.String() {
+			what = fmt.Sprintf("phase 2, %s %s on %d", ci.Arch, ci.Scheme, ci.Phase1)
+		}
 	}
 	state := fmt.Sprintf("open until block %d", ci.BeaconHeight)
 	if ci.Sealed {
@@ -115,6 +120,16 @@ func txCeremonyOpen(c *cli.Context) error {
 	}
 	m := &chain.MsgCeremonyOpen{Phase: uint8(c.Uint("phase")), Power: uint8(c.Uint("power")), Arch: c.String("arch"),
 		Phase1: uint32(c.Uint("phase1")), Init: init, Source: c.String("source")}
+	s, err := schemeArg(c)
+	if err != nil {
+		return err
+	}
+	if m.Phase != chain.CeremonyPhase2 && s != zk.SchemeHash {
+		return fmt.Errorf("--scheme %s: a scheme is a phase-2 (circuit) choice; phase 1 takes none", s)
+	}
+	if m.Phase == chain.CeremonyPhase2 {
+		m.Scheme = s
+	}
 	for _, s := range c.StringSlice("allow") {
 		a, err := chain.ParseAddress(s)
 		if err != nil {

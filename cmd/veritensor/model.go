@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/veritensor/veritensor/internal/keycache"
 	"github.com/veritensor/veritensor/internal/mnist"
 	"github.com/veritensor/veritensor/internal/progress"
 	"github.com/veritensor/veritensor/internal/task"
@@ -51,9 +52,14 @@ func init() {
 				Action: modelEval,
 			},
 			{
-				Name:   "inspect",
-				Usage:  "print a model's architecture, shifts, commitment and circuit ID",
-				Flags:  []cli.Flag{&cli.StringFlag{Name: "model", Required: true, Usage: "model file (.vtm)"}, outputFlag},
+				Name:  "inspect",
+				Usage: "print a model's architecture, shifts, commitment and circuit ID",
+				Description: "The commitment is the one a miner serving the model registers under --scheme. Under the hash\n" +
+					"scheme it is the Poseidon2 hash of the weights. Under the commit scheme it is the model point, which\n" +
+					"depends on the subnet's proving key: give it with --pk, or have the subnet's keys in --keys-dir.",
+				Flags: []cli.Flag{&cli.StringFlag{Name: "model", Required: true, Usage: "model file (.vtm)"}, schemeFlag,
+					&cli.StringFlag{Name: "pk", Usage: "--scheme commit: the subnet's proving key file (default: the cached commit-circuit key of the model's architecture in --keys-dir)"},
+					keysDirFlag, outputFlag},
 				Action: modelInspect,
 			},
 			modelImportCommand,
@@ -187,6 +193,7 @@ func modelEval(c *cli.Context) error {
 
 type inspectModelResult struct {
 	Arch       string  `json:"arch"`
+	Scheme     string  `json:"scheme"`
 	CircuitID  string  `json:"circuit_id"`
 	Commitment string  `json:"model_commitment"`
 	Weights    int     `json:"weights"`
@@ -200,17 +207,56 @@ func modelInspect(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	id := m.Arch.CircuitID()
+	s, err := schemeArg(c)
+	if err != nil {
+		return err
+	}
+	id := s.CircuitID(m.Arch)
 	cm := m.Commitment()
-	res := inspectModelResult{Arch: m.Arch.String(), CircuitID: fmt.Sprintf("%x", id), Commitment: fmt.Sprintf("%x", cm),
+	if s == zk.SchemeCommit {
+		if cm, err = modelPoint(c, m); err != nil {
+			return err
+		}
+	}
+	res := inspectModelResult{Arch: m.Arch.String(), Scheme: s.String(), CircuitID: fmt.Sprintf("%x", id), Commitment: fmt.Sprintf("%x", cm),
 		Weights: m.Arch.NumWeights(), Biases: m.Arch.NumBiases(), Meta: m.Meta}
 	for _, l := range append(append([]zk.Layer(nil), m.Convs...), m.Layers[:len(m.Layers)-1]...) {
 		res.Shifts = append(res.Shifts, l.Shift) // conv layers', then hidden dense layers'
 	}
 	return render(c, res, func(w io.Writer) error {
-		_, err := fmt.Fprintf(w, "arch:        %s\ncircuit id:  %s\ncommitment:  %s\nweights:     %d int8\nbiases:      %d int32\nshifts:      %v\ntrained:     seed %d, %d steps, float %.2f%%, quantized %.2f%%\n",
-			res.Arch, res.CircuitID, res.Commitment, res.Weights, res.Biases, res.Shifts, m.Meta.Seed, m.Meta.Steps,
+		_, err := fmt.Fprintf(w, "arch:        %s\nscheme:      %s\ncircuit id:  %s\ncommitment:  %s\nweights:     %d int8\nbiases:      %d int32\nshifts:      %v\ntrained:     seed %d, %d steps, float %.2f%%, quantized %.2f%%\n",
+			res.Arch, res.Scheme, res.CircuitID, res.Commitment, res.Weights, res.Biases, res.Shifts, m.Meta.Seed, m.Meta.Steps,
 			float64(m.Meta.FloatAccBP)/100, float64(m.Meta.QuantAccBP)/100)
 		return err
 	})
+}
+
+// modelPoint is m's model point under the commit scheme, made with the
+// proving key of --pk or the commit-circuit key of m's architecture cached
+// in --keys-dir (never a fresh setup: another key gives another point).
+func modelPoint(c *cli.Context, m *zk.Model) ([32]byte, error) {
+	var pk []byte
+	if path := c.String("pk"); path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return [32]byte{}, fmt.Errorf("--pk: %w", err)
+		}
+		pk = b
+	} else {
+		kc, err := keycache.New(c.String("keys-dir"))
+		if err != nil {
+			return [32]byte{}, err
+		}
+		k, err := kc.LoadScheme(zk.SchemeCommit, m.Arch)
+		if err != nil {
+			return [32]byte{}, fmt.Errorf("the model point depends on the subnet's proving key: pass --pk FILE, or put the subnet's "+
+				"keys in --keys-dir (`veritensor ceremony verify --subnet N --node URL` verifies them and prints their directory): %w", err)
+		}
+		pk = k.PK
+	}
+	p, err := zk.NewSingleProver(zk.SchemeCommit, m.Arch, pk)
+	if err != nil {
+		return [32]byte{}, err
+	}
+	return p.ModelCommitment(m)
 }

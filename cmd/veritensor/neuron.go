@@ -10,6 +10,7 @@ import (
 
 	"github.com/veritensor/veritensor/chain"
 	"github.com/veritensor/veritensor/chain/client"
+	"github.com/veritensor/veritensor/miner"
 	"github.com/veritensor/veritensor/zk"
 )
 
@@ -32,9 +33,10 @@ func init() {
 			Usage: "publish the UID's endpoint, model commitment and hardware (--from is the hotkey)",
 			Flags: txFlags(subnetFlag,
 				&cli.StringFlag{Name: "endpoint", Usage: "miner endpoint URL, e.g. http://1.2.3.4:8080"},
-				&cli.StringFlag{Name: "model", Usage: "model file (.vtm) whose commitment to publish"},
+				&cli.StringFlag{Name: "model", Usage: "model file (.vtm) whose commitment to publish: the subnet's scheme's (on a commit-scheme subnet the model point, made with the subnet's proving key from --keys-dir)"},
 				&cli.StringFlag{Name: "commitment", Usage: "model commitment, 32-byte hex (instead of --model)"},
-				&cli.StringFlag{Name: "hardware", Usage: "hardware summary, e.g. the output of `veritensor hw`"}),
+				&cli.StringFlag{Name: "hardware", Usage: "hardware summary, e.g. the output of `veritensor hw`"},
+				keysDirFlag),
 			Action: txServe,
 		},
 		&cli.Command{Name: "stake", Usage: "delegate balance to a hotkey on a subnet (--from is the owner)",
@@ -67,6 +69,9 @@ func init() {
 			Flags: txFlags(subnetFlag,
 				&cli.StringFlag{Name: "model", Required: true, Usage: "model file (.vtm), the one whose commitment was served"},
 				keysDirFlag),
+			Description: "Proves with the subnet's circuit under its proof scheme. A hash-scheme subnet's keys come from\n" +
+				"--keys-dir (set up there on a miss); a commit-scheme subnet's must be there already, matching the\n" +
+				"subnet's pk_hash (`veritensor ceremony verify --subnet N --node URL` verifies them and prints their directory).",
 			Action: txSubmitProof,
 		},
 	)
@@ -93,6 +98,34 @@ func txRegister(c *cli.Context) error {
 	return sendMsg(c, chain.NewMsgRegister(chainID, uint16(c.Uint("subnet")), owner.Address(), hot.Private))
 }
 
+// subnetScheme reads subnet id and its proof scheme.
+func subnetScheme(c *cli.Context, id uint16) (chain.SubnetInfo, zk.Scheme, error) {
+	cl, ctx, cancel, err := dial(c)
+	if err != nil {
+		return chain.SubnetInfo{}, 0, err
+	}
+	defer cancel()
+	si, err := cl.Subnet(ctx, id)
+	if err != nil {
+		return si, 0, err
+	}
+	s, err := si.Task.Scheme()
+	if err != nil {
+		return si, 0, fmt.Errorf("subnet %d: %w (upgrade veritensor)", id, err)
+	}
+	return si, s, nil
+}
+
+// subnetCommitProver is the prover of a commit-scheme subnet from
+// --keys-dir, its keys checked against the subnet's pk_hash and vk_hash.
+func subnetCommitProver(c *cli.Context, si chain.SubnetInfo) (zk.SingleProver, error) {
+	p, err := miner.LoadProver(c.String("keys-dir"), si)
+	if err != nil {
+		return nil, fmt.Errorf("subnet %d uses the commit scheme, whose model commitment (the model point) depends on its proving key: %w", si.ID, err)
+	}
+	return p, nil
+}
+
 func txServe(c *cli.Context) error {
 	var commit chain.Hash32
 	switch {
@@ -105,7 +138,21 @@ func txServe(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		commit = m.Commitment()
+		si, s, err := subnetScheme(c, uint16(c.Uint("subnet")))
+		if err != nil {
+			return err
+		}
+		if s == zk.SchemeHash || si.Task.Proofless {
+			commit = m.Commitment()
+			break
+		}
+		p, err := subnetCommitProver(c, si)
+		if err != nil {
+			return err
+		}
+		if commit, err = p.ModelCommitment(m); err != nil {
+			return err
+		}
 	case c.String("commitment") != "":
 		var err error
 		if commit, err = chain.ParseHash32(c.String("commitment")); err != nil {
@@ -192,12 +239,21 @@ func txSubmitProof(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	keys, err := txKeys(c, m.Arch)
+	id := uint16(c.Uint("subnet"))
+	si, s, err := subnetScheme(c, id)
 	if err != nil {
 		return err
 	}
-	prover, err := zk.NewProver(m.Arch, keys.PK)
-	if err != nil {
+	var prover zk.SingleProver
+	if s == zk.SchemeHash {
+		keys, err := txKeys(c, m.Arch)
+		if err != nil {
+			return err
+		}
+		if prover, err = zk.NewProver(m.Arch, keys.PK); err != nil {
+			return err
+		}
+	} else if prover, err = subnetCommitProver(c, si); err != nil {
 		return err
 	}
 	cl, ctx, cancel, err := dial(c)
@@ -205,7 +261,6 @@ func txSubmitProof(c *cli.Context) error {
 		return err
 	}
 	defer cancel()
-	id := uint16(c.Uint("subnet"))
 	ep, _, x, err := cl.Challenge(ctx, id, k.Address())
 	if err != nil {
 		return err

@@ -46,8 +46,8 @@ func querySubnet(c *cli.Context) error {
 	return subnetQuery(c, 1, (*client.Client).Subnet, func(w io.Writer, sn chain.SubnetInfo) error {
 		printSubnetLine(w, sn)
 		t, h := sn.Task, sn.Hyper
-		fmt.Fprintf(w, "task: arch %s circuit %s scoring %s input %d output %d\n  vk %s (%d bytes) pk %s dataset %s\n",
-			t.Arch, t.CircuitID, t.ScoringRule, t.InputSize, t.OutputSize, t.VKHash, len(sn.VK), t.PKHash, t.DatasetCommitment)
+		fmt.Fprintf(w, "task: arch %s scheme %s circuit %s scoring %s input %d output %d\n  vk %s (%d bytes) pk %s dataset %s\n",
+			t.Arch, sn.Scheme, t.CircuitID, t.ScoringRule, t.InputSize, t.OutputSize, t.VKHash, len(sn.VK), t.PKHash, t.DatasetCommitment)
 		fmt.Fprintln(w, "hyperparameters:")
 		return printHyper(w, h)
 	})

@@ -69,7 +69,7 @@ func validatorRunFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "allow-private-endpoints", Usage: "dial miner endpoints on private and link-local ranges (cloud metadata stays refused)"},
 		&cli.DurationFlag{Name: "registration-wait", Value: time.Duration(d.RegistrationWait), Usage: "at start-up, wait at most this long for the hotkey's registration and permit to reach the node"},
 		&cli.DurationFlag{Name: "poll", Value: time.Duration(d.Poll), Usage: "how often the chain head is read while the websocket is down"},
-		&cli.BoolFlag{Name: "batch", Usage: "send each miner its graded+decoys challenges (1, 4 or 16) in one /v2/infer batch, checked by one batch proof (keys from --keys-dir)"},
+		&cli.BoolFlag{Name: "batch", Usage: "send each miner its graded+decoys challenges (1, 4 or 16) in one /v2/infer batch, checked by one batch proof (keys from --keys-dir); hash-scheme subnets only (a commit-scheme subnet's challenges go one by one)"},
 		&cli.StringFlag{Name: "keys-dir", Usage: "key cache with the batch circuit's verifying key (default $VERITENSOR_KEYS_DIR, else ~/.cache/veritensor/keys)"},
 	}
 }

@@ -27,6 +27,23 @@ var gpuFlag = &cli.BoolFlag{
 	Usage: "prove on the GPU (gnark's ICICLE backend, CUDA device 0); needs a binary built with `make build-gpu`",
 }
 
+// schemeFlag chooses the proof scheme of an architecture's single-inference
+// circuit (zk.Scheme): a subnet's comes from its ceremony.
+var schemeFlag = &cli.StringFlag{
+	Name:  "scheme",
+	Value: "hash",
+	Usage: "proof scheme of the single-inference circuit: hash (the model commitment is a Poseidon2 hash of the weights) or commit (the proof's own commitment, the model point, which depends on the proving key; docs/zk.md)",
+}
+
+// schemeArg parses --scheme.
+func schemeArg(c *cli.Context) (zk.Scheme, error) {
+	s, err := zk.ParseScheme(c.String("scheme"))
+	if err != nil {
+		return 0, fmt.Errorf("--scheme: %w", err)
+	}
+	return s, nil
+}
+
 // proverOptions are the zk.NewProver options of --gpu. Without GPU support
 // in the binary, --gpu is an error before any work.
 func proverOptions(c *cli.Context) ([]zk.ProverOption, error) {
@@ -48,8 +65,8 @@ func init() {
 				Name:  "setup",
 				Usage: "run (or load from the key cache) the Groth16 setup of an architecture's circuit",
 				Flags: []cli.Flag{&cli.StringFlag{Name: "arch", Value: "784-64-10", Usage: "layer sizes, e.g. 784-64-10"},
-					&cli.IntFlag{Name: "batch", Usage: "batch size k: set up the batch circuit of k inputs (single-party: tests and local devnets; subnets use 'ceremony ... --batch')"},
-					keysDirFlag, outputFlag},
+					&cli.IntFlag{Name: "batch", Usage: "batch size k: set up the batch circuit of k inputs (single-party: tests and local devnets; subnets use 'ceremony ... --batch'; hash scheme only)"},
+					schemeFlag, keysDirFlag, outputFlag},
 				Action: zkSetup,
 			},
 			{
@@ -61,7 +78,7 @@ func init() {
 					&cli.StringFlag{Name: "hotkey", Usage: "miner hotkey public key, hex (hashed with zk.HotkeyHash)"},
 					&cli.Uint64Flag{Name: "epoch", Usage: "epoch the proof is bound to"},
 					&cli.StringFlag{Name: "out", Value: "proof.json", Usage: "where to write the proof and its public inputs"},
-					gpuFlag, mnistDirFlag, keysDirFlag, outputFlag,
+					schemeFlag, gpuFlag, mnistDirFlag, keysDirFlag, outputFlag,
 				},
 				Action: zkProve,
 			},
@@ -70,7 +87,8 @@ func init() {
 				Usage: "verify a proof file against a verifying key",
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "proof", Value: "proof.json", Usage: "proof file written by zk prove"},
-					&cli.StringFlag{Name: "vk", Usage: "verifying key file (default: the cached key of the proof's architecture)"},
+					&cli.StringFlag{Name: "vk", Usage: "verifying key file (default: the cached key of the proof's architecture and scheme)"},
+					&cli.StringFlag{Name: "scheme", Usage: "proof scheme, hash or commit (default: the proof file's, hash when it names none)"},
 					keysDirFlag, outputFlag,
 				},
 				Action: zkVerify,
@@ -78,7 +96,7 @@ func init() {
 			{
 				Name:   "inspect",
 				Usage:  "print a circuit's constraints, public inputs and (if cached) key sizes and hashes",
-				Flags:  []cli.Flag{&cli.StringFlag{Name: "arch", Value: "784-64-10", Usage: "layer sizes, e.g. 784-64-10"}, keysDirFlag, outputFlag},
+				Flags:  []cli.Flag{&cli.StringFlag{Name: "arch", Value: "784-64-10", Usage: "layer sizes, e.g. 784-64-10"}, schemeFlag, keysDirFlag, outputFlag},
 				Action: zkInspect,
 			},
 		},
@@ -87,6 +105,7 @@ func init() {
 
 type setupResult struct {
 	Arch      string  `json:"arch"`
+	Scheme    string  `json:"scheme,omitempty"`
 	CircuitID string  `json:"circuit_id"`
 	Dir       string  `json:"dir"`
 	PKBytes   int     `json:"proving_key_bytes"`
@@ -96,13 +115,15 @@ type setupResult struct {
 	Seconds   float64 `json:"seconds"`
 }
 
-func cacheKeys(c *cli.Context, a zk.Arch) (*keycache.Cache, *keycache.Keys, error) {
+// cacheKeys are a's single-circuit keys under scheme s from the --keys-dir
+// cache (set up on a miss).
+func cacheKeys(c *cli.Context, s zk.Scheme, a zk.Arch) (*keycache.Cache, *keycache.Keys, error) {
 	kc, err := keycache.New(c.String("keys-dir"))
 	if err != nil {
 		return nil, nil, err
 	}
 	bar := newStageTimer(os.Stderr)
-	k, err := kc.Get(a, func(s string) { bar.stage("setup " + a.String() + ": " + s) })
+	k, err := kc.GetScheme(s, a, func(st string) { bar.stage("setup " + a.String() + " (" + s.String() + "): " + st) })
 	return kc, k, err
 }
 
@@ -122,10 +143,17 @@ func zkSetup(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	s, err := schemeArg(c)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	var kc *keycache.Cache
 	var k *keycache.Keys
 	dir := ""
+	if b := c.Int("batch"); b != 0 && s != zk.SchemeHash {
+		return fmt.Errorf("--batch with --scheme %s: batch circuits bind the Poseidon2 model commitment, so they exist under the hash scheme only", s)
+	}
 	if b := c.Int("batch"); b != 0 {
 		if kc, err = keycache.New(c.String("keys-dir")); err != nil {
 			return err
@@ -134,18 +162,21 @@ func zkSetup(c *cli.Context) error {
 		k, err = kc.GetBatch(a, b, func(s string) { bar.stage(fmt.Sprintf("setup %s batch %d: %s", a, b, s)) })
 		dir = kc.BatchPath(a, b)
 	} else {
-		kc, k, err = cacheKeys(c, a)
+		kc, k, err = cacheKeys(c, s, a)
 		if kc != nil {
-			dir = kc.Path(a)
+			dir = kc.PathScheme(s, a)
 		}
 	}
 	if err != nil {
 		return err
 	}
-	res := setupResult{Arch: a.String(), CircuitID: hex.EncodeToString(k.CircuitID[:]), Dir: dir,
+	res := setupResult{Arch: a.String(), Scheme: k.Scheme.String(), CircuitID: hex.EncodeToString(k.CircuitID[:]), Dir: dir,
 		PKBytes: len(k.PK), VKBytes: len(k.VK), PKSHA256: hex.EncodeToString(k.PKHash[:]),
 		VKSHA256: hex.EncodeToString(k.VKHash[:]), Seconds: time.Since(start).Seconds()}
 	return render(c, res, func(w io.Writer) error {
+		if k.Batch == 0 {
+			fmt.Fprintf(w, "proof scheme %s\n", res.Scheme)
+		}
 		_, err := fmt.Fprintf(w, "arch %s, circuit %s\nkeys in %s\nproving key   %d bytes sha256 %s\nverifying key %d bytes sha256 %s\n(%.1fs)\n",
 			res.Arch, res.CircuitID, res.Dir, res.PKBytes, res.PKSHA256, res.VKBytes, res.VKSHA256, res.Seconds)
 		return err
@@ -155,7 +186,10 @@ func zkSetup(c *cli.Context) error {
 // proofFile is what zk prove writes and zk verify reads. Public is the
 // authoritative 108-byte encoding; the other fields are for people.
 type proofFile struct {
-	Arch            string  `json:"arch"`
+	Arch string `json:"arch"`
+	// Scheme is the proof scheme ("hash" when absent: files written before
+	// schemes existed); under "commit" ModelCommitment is the model point.
+	Scheme          string  `json:"scheme,omitempty"`
 	CircuitID       string  `json:"circuit_id"`
 	Proof           string  `json:"proof"`
 	Public          string  `json:"public"`
@@ -212,9 +246,16 @@ func parseInput(c *cli.Context, n int) ([]int8, error) {
 }
 
 func zkProve(c *cli.Context) error {
+	s, err := schemeArg(c)
+	if err != nil {
+		return err
+	}
 	opts, err := proverOptions(c)
 	if err != nil {
 		return err
+	}
+	if len(opts) > 0 && s != zk.SchemeHash {
+		return fmt.Errorf("--gpu with --scheme %s: %w: the commit scheme proves on the CPU only", s, zk.ErrNoGPU)
 	}
 	m, err := loadModel(c.String("model"))
 	if err != nil {
@@ -228,13 +269,13 @@ func zkProve(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("--hotkey: %w", err)
 	}
-	_, k, err := cacheKeys(c, m.Arch)
+	_, k, err := cacheKeys(c, s, m.Arch)
 	if err != nil {
 		return err
 	}
 	bar := newStageTimer(os.Stderr)
 	bar.stage("compile circuit and load proving key")
-	p, err := zk.NewProver(m.Arch, k.PK, opts...)
+	p, err := zk.NewSingleProver(s, m.Arch, k.PK, opts...)
 	if err != nil {
 		return err
 	}
@@ -247,7 +288,7 @@ func zkProve(c *cli.Context) error {
 	secs := time.Since(start).Seconds()
 	bar.stage("done")
 	pb, _ := pub.MarshalBinary()
-	pf := proofFile{Arch: m.Arch.String(), CircuitID: hex.EncodeToString(k.CircuitID[:]), Proof: hex.EncodeToString(proof),
+	pf := proofFile{Arch: m.Arch.String(), Scheme: s.String(), CircuitID: hex.EncodeToString(k.CircuitID[:]), Proof: hex.EncodeToString(proof),
 		Public: hex.EncodeToString(pb), ModelCommitment: hex.EncodeToString(pub.ModelCommitment[:]),
 		InputHash: hex.EncodeToString(pub.InputHash[:]), Output: pub.Output, HotkeyHash: hex.EncodeToString(pub.HotkeyHash[:]),
 		Epoch: pub.Epoch, ProveSeconds: secs, Backend: p.Backend()}
@@ -268,6 +309,7 @@ func zkProve(c *cli.Context) error {
 type verifyResult struct {
 	Valid   bool    `json:"valid"`
 	Arch    string  `json:"arch"`
+	Scheme  string  `json:"scheme"`
 	Output  uint32  `json:"output"`
 	Epoch   uint64  `json:"epoch"`
 	Seconds float64 `json:"verify_seconds"`
@@ -290,7 +332,18 @@ func zkVerify(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("public: %w", err)
 	}
-	pub, err := zk.UnmarshalPublic(pubBytes)
+	name := pf.Scheme
+	if c.IsSet("scheme") {
+		name = c.String("scheme")
+	}
+	if name == "" {
+		name = zk.SchemeHash.String()
+	}
+	s, err := zk.ParseScheme(name)
+	if err != nil {
+		return err
+	}
+	pub, err := zk.UnmarshalPublicFor(s, pubBytes)
 	if err != nil {
 		return err
 	}
@@ -308,13 +361,13 @@ func zkVerify(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		k, err := kc.Load(a)
+		k, err := kc.LoadScheme(s, a)
 		if err != nil {
-			return fmt.Errorf("%w (run `veritensor zk setup --arch %s` or pass --vk)", err, a)
+			return fmt.Errorf("%w (run `veritensor zk setup --arch %s --scheme %s` or pass --vk)", err, a, s)
 		}
 		vk = k.VK
 	}
-	v, err := zk.NewVerifier(vk)
+	v, err := zk.NewSingleVerifier(s, vk)
 	if err != nil {
 		return err
 	}
@@ -322,15 +375,16 @@ func zkVerify(c *cli.Context) error {
 	if err := v.Verify(proof, pub); err != nil {
 		return err
 	}
-	res := verifyResult{Valid: true, Arch: pf.Arch, Output: pub.Output, Epoch: pub.Epoch, Seconds: time.Since(start).Seconds()}
+	res := verifyResult{Valid: true, Arch: pf.Arch, Scheme: s.String(), Output: pub.Output, Epoch: pub.Epoch, Seconds: time.Since(start).Seconds()}
 	return render(c, res, func(w io.Writer) error {
-		_, err := fmt.Fprintf(w, "valid: %s proof of class %d for epoch %d (verified in %.2f ms)\n", res.Arch, res.Output, res.Epoch, 1000*res.Seconds)
+		_, err := fmt.Fprintf(w, "valid: %s proof (%s scheme) of class %d for epoch %d (verified in %.2f ms)\n", res.Arch, res.Scheme, res.Output, res.Epoch, 1000*res.Seconds)
 		return err
 	})
 }
 
 type inspectResult struct {
 	Arch          string   `json:"arch"`
+	Scheme        string   `json:"scheme"`
 	CircuitID     string   `json:"circuit_id"`
 	Constraints   int      `json:"constraints"`
 	PublicInputs  []string `json:"public_inputs"`
@@ -348,26 +402,34 @@ func zkInspect(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	ccs, err := zk.Compile(a)
+	s, err := schemeArg(c)
 	if err != nil {
 		return err
 	}
-	id := a.CircuitID()
-	res := inspectResult{Arch: a.String(), CircuitID: hex.EncodeToString(id[:]), Constraints: ccs.GetNbConstraints(),
-		PublicInputs: zk.PublicInputNames(), Weights: a.NumWeights(), MaxProofBytes: zk.MaxProofSize}
+	ccs, err := zk.CompileScheme(s, a)
+	if err != nil {
+		return err
+	}
+	id := s.CircuitID(a)
+	names := zk.PublicInputNames()
+	if s == zk.SchemeCommit {
+		names = names[1:] // the model point travels in the proof
+	}
+	res := inspectResult{Arch: a.String(), Scheme: s.String(), CircuitID: hex.EncodeToString(id[:]), Constraints: ccs.GetNbConstraints(),
+		PublicInputs: names, Weights: a.NumWeights(), MaxProofBytes: zk.MaxProofSize}
 	if kc, err := keycache.New(c.String("keys-dir")); err == nil {
-		if k, err := kc.Load(a); err == nil {
+		if k, err := kc.LoadScheme(s, a); err == nil {
 			res.Cached, res.PKBytes, res.VKBytes = true, len(k.PK), len(k.VK)
 			res.PKSHA256, res.VKSHA256 = hex.EncodeToString(k.PKHash[:]), hex.EncodeToString(k.VKHash[:])
 		}
 	}
 	return render(c, res, func(w io.Writer) error {
-		fmt.Fprintf(w, "arch:          %s (%d int8 weights)\ncircuit id:    %s\nconstraints:   %d (R1CS, BN254)\npublic inputs: %s\n",
-			res.Arch, res.Weights, res.CircuitID, res.Constraints, strings.Join(res.PublicInputs, ", "))
+		fmt.Fprintf(w, "arch:          %s (%d int8 weights)\nproof scheme:  %s\ncircuit id:    %s\nconstraints:   %d (R1CS, BN254)\npublic inputs: %s\n",
+			res.Arch, res.Weights, res.Scheme, res.CircuitID, res.Constraints, strings.Join(res.PublicInputs, ", "))
 		if res.Cached {
 			fmt.Fprintf(w, "proving key:   %d bytes sha256 %s\nverifying key: %d bytes sha256 %s\n", res.PKBytes, res.PKSHA256, res.VKBytes, res.VKSHA256)
 		} else {
-			fmt.Fprintln(w, "keys:          not cached (run `veritensor zk setup --arch "+res.Arch+"`)")
+			fmt.Fprintln(w, "keys:          not cached (run `veritensor zk setup --arch "+res.Arch+" --scheme "+res.Scheme+"`)")
 		}
 		return nil
 	})
