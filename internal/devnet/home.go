@@ -160,7 +160,7 @@ func ensureSubnet(ctx context.Context, c *client.Client, s *state, home string, 
 			if err != nil {
 				return err
 			}
-			spec, err := createTaskSubnet(ctx, c, SubnetName, s.Arch, true, cer, h)
+			spec, err := createTaskSubnet(ctx, c, SubnetName, s.Arch, true, s.Scheme, cer, h)
 			if err != nil {
 				return fmt.Errorf("devnet: create the subnet: %w", err)
 			}

@@ -18,6 +18,7 @@ import (
 	"github.com/veritensor/veritensor/miner"
 	"github.com/veritensor/veritensor/miner/fault"
 	"github.com/veritensor/veritensor/validator"
+	"github.com/veritensor/veritensor/zk"
 )
 
 // The proof-less subnet (Options.ProoflessSubnet): a second subnet on the
@@ -88,7 +89,7 @@ func ensureProofless(ctx context.Context, c *client.Client, s *state, o *Options
 		}
 	}
 	ps := s.Proofless
-	spec, _, err := subnetSpec(s.Arch, false)
+	spec, _, err := subnetSpec(s.Arch, false, zk.SchemeHash)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +118,7 @@ func ensureProofless(ctx context.Context, c *client.Client, s *state, o *Options
 		h.MaxUIDs = uint16(ScoringValidators + len(ps.Miners) + 2)
 		h.ActivityCutoff, h.RegistrationBurn = 100_000, registrationBurn
 		h.CommitReveal, h.RequireProof = true, false
-		if _, err := createTaskSubnet(ctx, c, ProoflessSubnetName, s.Arch, false, 0, h); err != nil {
+		if _, err := createTaskSubnet(ctx, c, ProoflessSubnetName, s.Arch, false, zk.SchemeHash, 0, h); err != nil {
 			return nil, fmt.Errorf("devnet: create the proof-less subnet: %w", err)
 		}
 		sns, err := c.Subnets(ctx)

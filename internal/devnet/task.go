@@ -41,12 +41,19 @@ func heavyArch(arch string) bool {
 }
 
 // subnetSpec is the task spec of a devnet subnet of arch (task.ForArch),
-// with require_proof as asked, in its canonical encoding.
-func subnetSpec(arch string, requireProof bool) (task.Spec, []byte, error) {
+// with require_proof as asked and the circuit of scheme (the chain requires
+// the spec's circuit to be the ceremony's), in its canonical encoding.
+func subnetSpec(arch string, requireProof bool, scheme zk.Scheme) (task.Spec, []byte, error) {
 	s, err := task.ForArch(arch)
 	if err != nil {
 		return task.Spec{}, nil, err
 	}
+	a, err := zk.ParseArch(arch)
+	if err != nil {
+		return task.Spec{}, nil, err
+	}
+	id := scheme.CircuitID(a)
+	s.Model.CircuitID = hex.EncodeToString(id[:])
 	if !requireProof {
 		s.Name += "-noproof"
 		s.Description = "proof-less: " + s.Description
@@ -56,9 +63,10 @@ func subnetSpec(arch string, requireProof bool) (task.Spec, []byte, error) {
 	return s, b, err
 }
 
-// createTaskSubnet sends subnet-create-task for arch's task spec.
-func createTaskSubnet(ctx context.Context, c *client.Client, name, arch string, requireProof bool, ceremony uint32, h chain.Hyperparams) (task.Spec, error) {
-	s, b, err := subnetSpec(arch, requireProof)
+// createTaskSubnet sends subnet-create-task for arch's task spec under
+// scheme.
+func createTaskSubnet(ctx context.Context, c *client.Client, name, arch string, requireProof bool, scheme zk.Scheme, ceremony uint32, h chain.Hyperparams) (task.Spec, error) {
+	s, b, err := subnetSpec(arch, requireProof, scheme)
 	if err != nil {
 		return task.Spec{}, err
 	}
