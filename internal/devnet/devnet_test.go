@@ -259,9 +259,14 @@ func TestOptionsRejected(t *testing.T) {
 	if err := o.defaults(); err != nil || o.Nodes != 4 || len(o.Behaviors) != 7 || o.Tempo != DefaultTempo("784-64-10") {
 		t.Fatalf("defaults: %+v %v", o, err)
 	}
-	// --scheme commit: single proofs, the small arch's defaults.
+	// --scheme commit: single proofs, as many challenges as a batch of 16
+	// at a small arch, the heavy arch's at 784-64-10.
 	o = Options{Home: "x", Arch: testArch, Scheme: zk.SchemeCommit}
-	if err := o.defaults(); err != nil || o.Batch != 0 || o.Graded != 6 || o.Decoys != 1 || o.Tempo != 30 {
+	if err := o.defaults(); err != nil || o.Batch != 0 || o.Graded != 14 || o.Decoys != 2 || o.Tempo != 30 {
+		t.Fatalf("scheme commit: %+v %v", o, err)
+	}
+	o = Options{Home: "x", Scheme: zk.SchemeCommit}
+	if err := o.defaults(); err != nil || o.Graded != 2 || o.Decoys != 0 || o.Tempo != DefaultTempo("784-64-10") {
 		t.Fatalf("scheme commit: %+v %v", o, err)
 	}
 	// --batch K: one batch of K challenges, graded and decoys mixed.

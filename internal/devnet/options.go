@@ -92,8 +92,8 @@ type Options struct {
 	// BlockTime is the nodes' timeout_commit (500 ms).
 	BlockTime time.Duration
 	// Graded and Decoys are each validator's challenges per miner per tempo
-	// (DefaultChallenges for the architecture, or BatchChallenges with
-	// Batch).
+	// (DefaultChallenges for the architecture, BatchChallenges with Batch,
+	// CommitChallenges for a small architecture under the commit scheme).
 	Graded, Decoys int
 	// Batch, when not 0, is a batch size (4 or 16; zk.BatchSizes): the
 	// setup ceremony also makes the batch circuit of Batch inputs of the
@@ -171,6 +171,26 @@ func BatchChallenges(k int) (graded, decoys int) {
 	return k - decoys, decoys
 }
 
+// CommitChallenges are the graded and decoy challenges per miner per tempo
+// of a small architecture's devnet under the commit scheme (single proofs):
+// as many as a batch of 16 carries, 14 + 2. A 49-16-10 commit proof is
+// cheap enough (3,865 constraints) that sixteen single ones per miner per
+// validator per tempo cost less CPU than one 16-input batch proof of the
+// hash scheme (docs/benchmarks.md, "devnet").
+func CommitChallenges() (graded, decoys int) { return BatchChallenges(16) }
+
+// challenges are the default graded and decoy challenges per miner per
+// tempo of a devnet of arch with batch and scheme.
+func challenges(arch string, batch int, scheme zk.Scheme) (graded, decoys int) {
+	switch {
+	case batch != 0:
+		return BatchChallenges(batch)
+	case scheme == zk.SchemeCommit && !heavyArch(arch):
+		return CommitChallenges()
+	}
+	return DefaultChallenges(arch)
+}
+
 // BatchTempo is the default tempo of a small architecture's devnet with
 // batches (Options.Batch): 20 blocks instead of 30.
 const BatchTempo = 20
@@ -217,10 +237,7 @@ func (o *Options) defaults() error {
 		o.BlockTime = 500 * time.Millisecond
 	}
 	if o.Graded == 0 && o.Decoys == 0 {
-		o.Graded, o.Decoys = DefaultChallenges(o.Arch)
-		if o.Batch != 0 {
-			o.Graded, o.Decoys = BatchChallenges(o.Batch)
-		}
+		o.Graded, o.Decoys = challenges(o.Arch, o.Batch, o.Scheme)
 	}
 	if o.Timeout == 0 {
 		o.Timeout = 30 * time.Minute

@@ -44,10 +44,7 @@ func setup(o Options, progress io.Writer) (*runner, error) {
 	}
 	o.Arch, o.Batch, o.Scheme = s.Arch, s.Batch, s.Scheme
 	if !challengesSet { // the defaults of the devnet's architecture, not the flag's
-		o.Graded, o.Decoys = DefaultChallenges(s.Arch)
-		if s.Batch != 0 {
-			o.Graded, o.Decoys = BatchChallenges(s.Batch)
-		}
+		o.Graded, o.Decoys = challenges(s.Arch, s.Batch, s.Scheme)
 	}
 	if o.Batch != 0 && o.Graded+o.Decoys != o.Batch {
 		return nil, fmt.Errorf("%w: this devnet's batch is %d (its home's): graded+decoys %d", ErrOptions, o.Batch, o.Graded+o.Decoys)
