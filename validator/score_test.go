@@ -35,11 +35,11 @@ func TestQualityExact(t *testing.T) {
 		correct, graded, classes int
 		want                     scoring.Fixed
 	}{
-		{14, 14, 10, scoring.One},                  // perfect: exactly 1
+		{14, 14, 10, scoring.One},                   // perfect: exactly 1
 		{13, 14, 10, scoring.Ratio(130-14-22, 104)}, // 94/104
 		{4, 14, 10, scoring.Ratio(40-14-22, 104)},   // 4/104: lucky, just over the margin
-		{3, 14, 10, 0},                              // E = 16 <= 22
-		{2, 14, 10, 0},                              // the old formula gave 6/126
+		{3, 14, 10, 0}, // E = 16 <= 22
+		{2, 14, 10, 0}, // the old formula gave 6/126
 		{97, 100, 10, scoring.Ratio(970-100-60, 840)},
 		{3, 3, 10, scoring.One},
 		{1, 1, 2, 0}, {4, 4, 2, 0}, // D <= M: never positive
