@@ -137,24 +137,27 @@ func publicDiff(got, want zk.Public) string {
 // timeout, and checks every answer. The first answer that is not Valid ends
 // the miner's tempo (the rest are NotSent), and so does the miner's time
 // budget (Config.MinerTimeout): a dead, stalling or lying miner costs the
-// validator at most one request timeout per tempo. When ctx (the tempo's
-// deadline, or the daemon's shutdown) ends, the request in flight and the
-// rest are Skipped: that is not the miner's doing.
+// validator at most one request timeout per tempo. ctx is the tempo's
+// challenge window (window.go): a request sent is bounded by its close too
+// and Failed when not answered by then; requests not sent because too
+// little of the window is left are Skipped, and so is the one in flight
+// when the daemon shuts down: that is not the miner's doing.
 func (v *Validator) queryMiner(ctx context.Context, ver *zk.Verifier, n Neuron, chs []Challenge, epoch uint64, outputs int) []Answer {
 	c := &api.Client{BaseURL: n.Endpoint, Miner: n.Hotkey, Signer: v.signer, HTTP: v.http, MaxResponse: v.cfg.MaxResponse}
 	mctx, mcancel := context.WithTimeout(ctx, v.cfg.MinerTimeout)
 	defer mcancel()
 	out := make([]Answer, len(chs))
 	var stop error
+	var slowest time.Duration // the slowest valid answer yet (window.go)
 	for i, ch := range chs {
 		a := &out[i]
 		a.Graded = ch.Graded
-		switch {
-		case ctx.Err() != nil:
-			a.Outcome, a.Err = Skipped, fmt.Errorf("not sent: the validator's tempo ended: %w", context.Cause(ctx))
-			continue
+		switch skip := v.windowSkip(ctx, slowest); {
 		case stop != nil:
 			a.Outcome, a.Err = NotSent, stop
+			continue
+		case skip != nil:
+			a.Outcome, a.Err = Skipped, skip
 			continue
 		case mctx.Err() != nil:
 			stop = fmt.Errorf("not sent: the miner's %s budget for the tempo ran out", v.cfg.MinerTimeout)
@@ -162,14 +165,19 @@ func (v *Validator) queryMiner(ctx context.Context, ver *zk.Verifier, n Neuron, 
 			continue
 		}
 		rctx, cancel := context.WithTimeout(mctx, v.cfg.RequestTimeout)
-		start := v.cfg.Now()
+		start, sent := v.cfg.Now(), time.Now()
 		resp, err := c.Infer(rctx, api.InferRequest{ID: ch.ID, Epoch: epoch, Input: ch.Input})
 		a.Latency = v.cfg.Now().Sub(start)
+		took := time.Since(sent)
 		cancel()
-		if err != nil && ctx.Err() != nil {
-			// Cut off by the validator's own deadline or shutdown.
-			a.Outcome, a.Err = Skipped, fmt.Errorf("cut off: the validator's tempo ended: %w", context.Cause(ctx))
+		if err != nil && shutdown(ctx) {
+			// Cut off by the validator's shutdown.
+			a.Outcome, a.Err = Skipped, fmt.Errorf("cut off: the validator is stopping: %w", context.Cause(ctx))
 			continue
+		}
+		if err != nil && ctx.Err() != nil {
+			// Sent in the window and not answered by its close: Failed.
+			err = fmt.Errorf("no answer %s after it was sent, when the tempo's challenge window closed: %w", took.Round(time.Millisecond), err)
 		}
 		v.metrics.latency.Observe(a.Latency.Seconds())
 		if err != nil {
@@ -194,6 +202,7 @@ func (v *Validator) queryMiner(ctx context.Context, ver *zk.Verifier, n Neuron, 
 		}
 		a.Outcome, a.Class = Valid, resp.Class
 		a.Correct = ch.Graded && resp.Class == ch.Label
+		slowest = max(slowest, took)
 	}
 	return out
 }

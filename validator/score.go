@@ -139,6 +139,9 @@ func mulFixed(a, b scoring.Fixed) scoring.Fixed {
 // report's EMA. A UID whose hotkey changed starts from 0; a UID with an
 // invalid answer this tempo is reset to 0 (a forged or foreign proof is
 // not noise to be averaged away); UIDs gone from the metagraph are dropped.
+// A tempo weighs in the EMA by the share of the miner's challenges that
+// counted (tempoAlpha): one scored on a few answers because the window
+// closed on the rest moves the EMA that much less.
 func (v *Validator) foldEMA(miners []MinerReport) {
 	prev := make(map[uint16]minerState, len(v.st.Miners))
 	for _, ms := range v.st.Miners {
@@ -159,12 +162,29 @@ func (v *Validator) foldEMA(miners []MinerReport) {
 		if m.Unscored {
 			ema = old // the validator ran out of time, not the miner
 		} else if m.Invalid == 0 {
-			ema, _ = scoring.EMA(old, m.Score.Fixed(), v.cfg.EMAAlphaPPM) // alpha checked in New
+			// alpha checked in New; tempoAlpha <= alpha.
+			ema, _ = scoring.EMA(old, m.Score.Fixed(), tempoAlpha(v.cfg.EMAAlphaPPM, m.Requests-m.Skipped, m.Requests))
 		}
 		m.EMA = Frac(ema)
 		next = append(next, minerState{UID: m.UID, Hotkey: hk, EMA: uint64(ema)})
 	}
 	v.st.Miners = next
+}
+
+// tempoAlpha is the EMA weight (ppm) of a tempo in which counted of a
+// miner's requests challenges counted (were not Skipped):
+// floor(alpha*counted/requests), the full alpha for a miner with none
+// (not serving). A miner cannot buy a tempo scored on one lucky answer by
+// answering slowly until the window closes on the rest: that tempo weighs
+// 1/requests of a full one.
+func tempoAlpha(alphaPPM uint32, counted, requests int) uint32 {
+	if requests <= 0 || counted >= requests {
+		return alphaPPM
+	}
+	if counted <= 0 {
+		return 0
+	}
+	return uint32(uint64(alphaPPM) * uint64(counted) / uint64(requests))
 }
 
 // computeWeights normalises the EMAs into the subnet's u16 row and writes

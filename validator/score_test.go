@@ -3,6 +3,7 @@ package validator
 import (
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/veritensor/veritensor/scoring"
 )
@@ -119,6 +120,43 @@ func TestGuesserEarnsAboutNothing(t *testing.T) {
 		}
 		if graded == 100 && guessScore >= 0.01*weakScore {
 			t.Fatalf("100 graded: the guesser's mean score %.5f is %.2f%% of the weak model's", guessScore, 100*guessScore/weakScore)
+		}
+	}
+}
+
+// TestFewAnswersWeighLittle is the short window's other way to skip: a
+// miner that answers its first challenge slowly, so that the window closes
+// on the rest (Skipped), was scored on that one answer with the full EMA
+// weight: a guesser right by luck on one graded answer got quality 1. A
+// tempo now weighs alpha*counted/requests in the EMA (tempoAlpha).
+func TestFewAnswersWeighLittle(t *testing.T) {
+	v := &Validator{cfg: Config{ScoreWeights: scoring.DefaultScoreWeights(), LatencyTarget: 2 * time.Second,
+		RequestTimeout: 20 * time.Second, EMAAlphaPPM: 300_000}}
+	lucky := []Answer{{Outcome: Valid, Graded: true, Correct: true, Latency: 3 * time.Second}}
+	for range 15 {
+		lucky = append(lucky, Answer{Outcome: Skipped, Graded: true})
+	}
+	full := make([]Answer, 16)
+	for i := range full {
+		full[i] = Answer{Outcome: Valid, Graded: true, Correct: true, Latency: 3 * time.Second}
+	}
+	miners := []MinerReport{v.scoreMiner(Neuron{UID: 1}, lucky, 10), v.scoreMiner(Neuron{UID: 2}, full, 10)}
+	v.foldEMA(miners)
+	few, all := miners[0], miners[1]
+	if few.Quality.Fixed() != scoring.One || few.Score == 0 || all.Score != few.Score {
+		t.Fatalf("one lucky answer: %+v; all right: %+v", few, all)
+	}
+	wantFew, _ := scoring.EMA(0, few.Score.Fixed(), 300_000/16)
+	wantAll, _ := scoring.EMA(0, all.Score.Fixed(), 300_000)
+	if few.EMA.Fixed() != wantFew || all.EMA.Fixed() != wantAll || float64(few.EMA) > 0.07*float64(all.EMA) {
+		t.Fatalf("EMA after one counted answer of 16: %s (want %s); after 16: %s (want %s)", few.EMA, Frac(wantFew), all.EMA, Frac(wantAll))
+	}
+	for _, c := range []struct {
+		counted, requests int
+		want              uint32
+	}{{16, 16, 300_000}, {1, 16, 18_750}, {0, 16, 0}, {0, 0, 300_000}, {2, 3, 200_000}, {7, 9, 233_333}} {
+		if got := tempoAlpha(300_000, c.counted, c.requests); got != c.want {
+			t.Fatalf("tempoAlpha(%d of %d) = %d, want %d", c.counted, c.requests, got, c.want)
 		}
 	}
 }
