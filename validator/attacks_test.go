@@ -98,17 +98,22 @@ func TestTempoDeadlineLeavesTimeToCommit(t *testing.T) {
 		{UID: 2, Hotkey: pub(key(2)), ModelCommitment: f.good.Commitment(), Endpoint: startMiner(t, key(2), stallProver{}, vk)},
 		{UID: 3, Hotkey: pub(key(3)), ModelCommitment: f.good.Commitment(),
 			Endpoint: startMiner(t, key(3), &zkProver{p: f.prover, m: f.good, hotkey: pub(key(3))}, vk)},
+		// Honest but slow: 1.5 s and more an answer, so the window closes
+		// on its later challenges.
+		{UID: 4, Hotkey: pub(key(4)), ModelCommitment: f.good.Commitment(),
+			Endpoint: startMiner(t, key(4), slowProver{&zkProver{p: f.prover, m: f.good, hotkey: pub(key(4))}, 1500 * time.Millisecond}, vk)},
 	}
 	c := newFakeChain(f, neurons, true) // 10 blocks left in the epoch
 	v := newValidator(t, t.TempDir(), c, vk, func(cfg *Config) {
-		// A 3.5 s window (7 blocks of 500 ms), far under the 1 min request
+		// A 7 s window (7 blocks of 1 s), far under the 1 min request
 		// timeout: a short tempo on a devnet.
-		cfg.RequestTimeout, cfg.BlockTime, cfg.CommitReserve = time.Minute, 500*time.Millisecond, 3
+		cfg.RequestTimeout, cfg.BlockTime, cfg.CommitReserve = time.Minute, time.Second, 3
 	})
 	// Previous tempos' EMAs.
 	const half = scoring.Fixed(1 << 31)
-	v.st.Miners = []minerState{{UID: 1, Hotkey: hexHash(pub(key(1))), EMA: uint64(half)},
-		{UID: 2, Hotkey: hexHash(pub(key(2))), EMA: uint64(half)}, {UID: 3, Hotkey: hexHash(pub(key(3))), EMA: uint64(half)}}
+	for uid := range uint16(4) {
+		v.st.Miners = append(v.st.Miners, minerState{UID: uid + 1, Hotkey: hexHash(pub(key(byte(uid + 1)))), EMA: uint64(half)})
+	}
 	decayed, _ := scoring.EMA(half, 0, v.cfg.EMAAlphaPPM)
 	start := time.Now()
 	rep, err := v.Step(context.Background())
@@ -118,7 +123,7 @@ func TestTempoDeadlineLeavesTimeToCommit(t *testing.T) {
 	var sb strings.Builder
 	rep.WriteText(&sb)
 	t.Logf("\n%s", sb.String())
-	if took := time.Since(start); took > 30*time.Second || rep.DeadlineMs != 3500 {
+	if took := time.Since(start); took > 30*time.Second || rep.DeadlineMs != 7000 {
 		t.Fatalf("tempo took %s, deadline %d ms", took, rep.DeadlineMs)
 	}
 	for _, m := range rep.Miners[:2] {
@@ -129,6 +134,11 @@ func TestTempoDeadlineLeavesTimeToCommit(t *testing.T) {
 	}
 	if h := rep.Miners[2]; h.Failed != 0 || h.Invalid != 0 || h.NotSent != 0 || h.Valid == 0 || h.Valid+h.Skipped != h.Requests {
 		t.Fatalf("honest miner in a short window: %+v, want valid answers, the rest skipped, none failed", h)
+	}
+	// The slow one is sent a request only while twice its slowest answer
+	// is left: what the window cannot fit is skipped, nothing failed.
+	if h := rep.Miners[3]; h.Failed != 0 || h.Invalid != 0 || h.NotSent != 0 || h.Valid == 0 || h.Skipped == 0 || h.Valid+h.Skipped != h.Requests {
+		t.Fatalf("slow honest miner in a short window: %+v, want valid answers, the rest skipped, none failed", h)
 	}
 	if rep.Submit.Status != StatusCommitted {
 		t.Fatalf("submit %+v", rep.Submit)

@@ -167,6 +167,23 @@ func (stallProver) Prove(ctx context.Context, _ []int8, _ uint64) (uint32, []byt
 	return 0, nil, nil, ctx.Err()
 }
 
+// slowProver answers as p does, d later: an honest but slow miner.
+type slowProver struct {
+	p interface {
+		Prove(context.Context, []int8, uint64) (uint32, []byte, []byte, error)
+	}
+	d time.Duration
+}
+
+func (s slowProver) Prove(ctx context.Context, x []int8, epoch uint64) (uint32, []byte, []byte, error) {
+	select {
+	case <-time.After(s.d):
+	case <-ctx.Done():
+		return 0, nil, nil, ctx.Err()
+	}
+	return s.p.Prove(ctx, x, epoch)
+}
+
 // startMiner runs a real miner server (miner/server) for hotkey k on a
 // loopback port and returns its endpoint.
 func startMiner(t testing.TB, k ed25519.PrivateKey, p server.Prover, validators ...[32]byte) string {

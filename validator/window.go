@@ -13,9 +13,9 @@ import (
 //
 //   - a request is sent only when the time left in the window is at least
 //     the miner's floor: for its first request min(LatencyTarget, half the
-//     window), after that the slowest answer it gave this tempo; otherwise
-//     it and the rest are Skipped (the validator's window, not the miner,
-//     is short);
+//     window), after that twice the slowest answer it gave this tempo (an
+//     honest miner's pace, with room for jitter); otherwise it and the
+//     rest are Skipped (the validator's window, not the miner, is short);
 //   - a request sent is bounded by min(RequestTimeout, the miner's budget,
 //     the window's close) (MinerTimeout for a batch), and one not answered
 //     by then is Failed: a miner that stalls until the window closes is
@@ -47,15 +47,15 @@ func (v *Validator) challengeWindow(ctx context.Context, budget time.Duration) (
 
 // sendFloor is the least time that must be left in the tempo's window to
 // send a miner a request, given the slowest answer it gave this tempo (0
-// before its first): min(LatencyTarget, half the window) for the first, the
-// slowest answer after. ok is false without a window (ctx has no deadline).
+// before its first): min(LatencyTarget, half the window) for the first,
+// twice the slowest answer after. ok is false without a window (ctx has no deadline).
 func (v *Validator) sendFloor(ctx context.Context, slowest time.Duration) (left, floor time.Duration, ok bool) {
 	end, ok := ctx.Deadline()
 	if !ok {
 		return 0, 0, false
 	}
 	if slowest > 0 {
-		floor = slowest
+		floor = 2 * slowest
 	} else {
 		floor = v.cfg.LatencyTarget
 		if w, has := ctx.Value(windowKey{}).(time.Duration); has {
