@@ -29,9 +29,10 @@ const (
 	// of the tempo was Invalid or Failed, or the miner's time budget for
 	// the tempo ran out. It counts against availability like Failed.
 	NotSent
-	// Skipped: not sent (or cut off) because the validator's own tempo
-	// deadline passed or it is shutting down; it does not count for or
-	// against the miner.
+	// Skipped: not sent because too little of the tempo's challenge
+	// window was left (window.go), or cut off by the validator's shutdown;
+	// it does not count for or against the miner. A request sent and not
+	// answered by the window's close is Failed.
 	Skipped
 )
 
