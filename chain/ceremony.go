@@ -233,8 +233,10 @@ func (s *State) checkUsable(c *Ceremony, phase uint8) error {
 	return nil
 }
 
-// UsableCircuitCeremony returns the sealed phase-2 ceremony id for arch with
-// its sealed phase 1, checking both are usable (subnet-create's rule).
+// UsableCircuitCeremony returns the sealed phase-2 ceremony id for a
+// single-inference circuit of arch (of any zk.Scheme; its CircuitID becomes
+// the subnet's) with its sealed phase 1, checking both are usable
+// (subnet-create's rule).
 func (s *State) UsableCircuitCeremony(id uint32, arch zk.Arch) (*Ceremony, error) {
 	c, err := s.Ceremony(id)
 	if err != nil {
@@ -243,9 +245,10 @@ func (s *State) UsableCircuitCeremony(id uint32, arch zk.Arch) (*Ceremony, error
 	if err := s.checkUsable(c, CeremonyPhase2); err != nil {
 		return nil, err
 	}
-	if cid := Hash32(arch.CircuitID()); c.CircuitID != cid {
-		return nil, fmt.Errorf("%w: ceremony %d is for %s (circuit %x), the subnet's arch %s is circuit %x",
-			ErrCeremonyMismatch, c.ID, c.Arch, c.CircuitID[:8], arch, cid[:8])
+	if _, err := zk.SchemeOf(arch, c.CircuitID); err != nil {
+		cid := Hash32(arch.CircuitID())
+		return nil, fmt.Errorf("%w: ceremony %d is for %s (circuit %x), the subnet's arch %s is circuit %x (hash scheme) or %x (commit scheme)",
+			ErrCeremonyMismatch, c.ID, c.Arch, c.CircuitID[:8], arch, cid[:8], zk.CommitCircuitID(arch))
 	}
 	p1, err := s.Ceremony(c.Phase1)
 	if err != nil {

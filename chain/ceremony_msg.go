@@ -11,14 +11,17 @@ import (
 // The ceremony transactions (see ceremony.go for the record and the rules).
 
 // MsgCeremonyOpen opens a ceremony owned by the signer. Body: phase (u8) |
-// power (u8) | arch (string) | phase1 (u32) | init (32) | source (string) |
-// allowed count (u16) | allowed addresses (20 each, strictly increasing).
-// Phase 1 sets power (1..MaxCeremonyPower) and leaves arch empty and phase1
-// zero; phase 2 sets arch and phase1 and leaves power zero.
+// power (u8) | arch (string) | scheme (u8) | phase1 (u32) | init (32) |
+// source (string) | allowed count (u16) | allowed addresses (20 each,
+// strictly increasing). Phase 1 sets power (1..MaxCeremonyPower) and leaves
+// arch empty and scheme and phase1 zero; phase 2 sets arch, scheme (a
+// zk.Scheme: the circuit is Scheme.CircuitID(arch)) and phase1 and leaves
+// power zero.
 type MsgCeremonyOpen struct {
 	Phase   uint8     `json:"phase"`
 	Power   uint8     `json:"power"`
 	Arch    string    `json:"arch"`
+	Scheme  zk.Scheme `json:"scheme"`
 	Phase1  uint32    `json:"phase1"`
 	Init    Hash32    `json:"init"`
 	Source  string    `json:"source"`
@@ -60,6 +63,7 @@ func decodeCeremonyOpen(body []byte) (Msg, error) {
 	m.Phase = d.Uint8("phase")
 	m.Power = d.Uint8("power")
 	m.Arch = d.String(MaxArchLen, "arch")
+	m.Scheme = zk.Scheme(d.Uint8("scheme"))
 	m.Phase1 = d.Uint32("phase1")
 	copy(m.Init[:], d.Fixed(32, "init"))
 	m.Source = d.String(MaxCeremonySourceLen, "source")
@@ -84,7 +88,7 @@ func (m *MsgCeremonyOpen) Type() TxType { return TxCeremonyOpen }
 // MarshalBody implements Msg.
 func (m *MsgCeremonyOpen) MarshalBody() []byte {
 	e := NewEncoder(80 + len(m.Arch) + len(m.Source) + AddressLen*len(m.Allowed))
-	e.Uint8(m.Phase).Uint8(m.Power).String(m.Arch).Uint32(m.Phase1).Fixed(m.Init[:]).String(m.Source).
+	e.Uint8(m.Phase).Uint8(m.Power).String(m.Arch).Uint8(uint8(m.Scheme)).Uint32(m.Phase1).Fixed(m.Init[:]).String(m.Source).
 		Uint16(uint16(len(m.Allowed)))
 	for _, a := range m.Allowed {
 		e.Fixed(a[:])
@@ -96,9 +100,9 @@ func (m *MsgCeremonyOpen) MarshalBody() []byte {
 func (m *MsgCeremonyOpen) ValidateBasic() error {
 	switch m.Phase {
 	case CeremonyPhase1:
-		if m.Power < 1 || m.Power > MaxCeremonyPower || m.Arch != "" || m.Phase1 != 0 {
-			return fmt.Errorf("%w: phase 1 wants power in 1..%d, no arch and no phase1 (power %d, arch %q, phase1 %d)",
-				ErrInvalidMsg, MaxCeremonyPower, m.Power, m.Arch, m.Phase1)
+		if m.Power < 1 || m.Power > MaxCeremonyPower || m.Arch != "" || m.Scheme != 0 || m.Phase1 != 0 {
+			return fmt.Errorf("%w: phase 1 wants power in 1..%d, no arch, scheme or phase1 (power %d, arch %q, scheme %d, phase1 %d)",
+				ErrInvalidMsg, MaxCeremonyPower, m.Power, m.Arch, m.Scheme, m.Phase1)
 		}
 	case CeremonyPhase2:
 		if m.Power != 0 {
@@ -106,6 +110,9 @@ func (m *MsgCeremonyOpen) ValidateBasic() error {
 		}
 		if _, err := zk.ParseArch(m.Arch); err != nil {
 			return fmt.Errorf("%w: %v", ErrInvalidMsg, err)
+		}
+		if !m.Scheme.Valid() {
+			return fmt.Errorf("%w: unknown proof scheme %d (want 0 hash or 1 commit)", ErrInvalidMsg, m.Scheme)
 		}
 	default:
 		return fmt.Errorf("%w: phase %d (want 1 or 2)", ErrInvalidMsg, m.Phase)
@@ -141,7 +148,7 @@ func (m *MsgCeremonyOpen) Execute(tc *TxContext) error {
 		if err := s.checkUsable(p1, CeremonyPhase1); err != nil {
 			return err
 		}
-		c.Arch, c.CircuitID, c.Phase1 = arch.String(), arch.CircuitID(), m.Phase1
+		c.Arch, c.CircuitID, c.Phase1 = arch.String(), m.Scheme.CircuitID(arch), m.Phase1
 	}
 	next := s.getU64(keyCeremonyNext)
 	if next > 0xffffffff {

@@ -52,12 +52,25 @@ const (
 	MaxRevealDelay = 16
 )
 
+// Scheme is how the subnet's proofs bind the model (zk.SchemeOf Arch and
+// CircuitID): the form of every neuron's ModelCommitment and the verifier of
+// its proofs.
+func (t TaskSpec) Scheme() (zk.Scheme, error) {
+	a, err := zk.ParseArch(t.Arch)
+	if err != nil {
+		return 0, err
+	}
+	return zk.SchemeOf(a, t.CircuitID)
+}
+
 // TaskSpec is what a subnet asks miners to do: prove inference of a model of
 // architecture Arch on challenge inputs. Immutable after subnet-create.
 type TaskSpec struct {
 	// Arch is the model architecture, e.g. "784-64-10".
 	Arch string `json:"arch"`
-	// CircuitID is zk.Arch.CircuitID() of Arch.
+	// CircuitID is the subnet ceremony's circuit: zk.Scheme.CircuitID(Arch)
+	// of the scheme it was opened with (Scheme), or zk.Arch.CircuitID() of
+	// a proof-less subnet.
 	CircuitID Hash32 `json:"circuit_id"`
 	// Ceremony is the sealed phase-2 ceremony the keys come from.
 	Ceremony uint32 `json:"ceremony"`
@@ -365,7 +378,7 @@ func (m *MsgSubnetCreate) Execute(tc *TxContext) error {
 	h := uint64(tc.Block.Height)
 	sn := &Subnet{ID: uint16(next), Name: m.Name, Owner: tc.Signer, Hyper: m.Hyper, CreatedAt: h,
 		EpochStart: h + 1,
-		Task: TaskSpec{Arch: arch.String(), CircuitID: arch.CircuitID(), Ceremony: cer.ID, VKHash: sha256.Sum256(vk), PKHash: cer.PKHash,
+		Task: TaskSpec{Arch: arch.String(), CircuitID: cer.CircuitID, Ceremony: cer.ID, VKHash: sha256.Sum256(vk), PKHash: cer.PKHash,
 			InputSize: uint32(arch.Inputs()), OutputSize: uint32(arch.Outputs()),
 			DatasetCommitment: m.DatasetCommitment, ScoringRule: m.ScoringRule}}
 	if err := s.putSubnet(sn); err != nil {

@@ -175,7 +175,7 @@ func (m *MsgSubnetCreateTask) Execute(tc *TxContext) error {
 		InputSize: uint32(arch.Inputs()), OutputSize: uint32(arch.Outputs()),
 		DatasetCommitment: m.DatasetCommitment, ScoringRule: m.ScoringRule, TaskHash: &th, Proofless: !spec.RequireProof}
 	if cer != nil {
-		ts.Ceremony, ts.VKHash, ts.PKHash = cer.ID, sha256.Sum256(vk), cer.PKHash
+		ts.CircuitID, ts.Ceremony, ts.VKHash, ts.PKHash = cer.CircuitID, cer.ID, sha256.Sum256(vk), cer.PKHash
 	}
 	sn := &Subnet{ID: uint16(next), Name: m.Name, Owner: tc.Signer, Hyper: m.Hyper, CreatedAt: h, EpochStart: h + 1, Task: ts}
 	if err := s.putSubnet(sn); err != nil {

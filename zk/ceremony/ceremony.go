@@ -57,6 +57,9 @@ type Circuit struct {
 	// Log2 is the smallest domain that holds the constraints: 2^Log2 >=
 	// NbConstraints. A phase 1 of at least this size can serve the circuit.
 	Log2 uint8
+	// Scheme is the single-inference circuit's proof scheme (zero for a
+	// batch circuit or one built by hand).
+	Scheme zk.Scheme
 	// NbConstraints is the number of R1CS constraints.
 	NbConstraints int
 	r1cs          *cs.R1CS
@@ -69,6 +72,9 @@ func (c *Circuit) name() string {
 	if c.Batch > 0 {
 		return fmt.Sprintf("arch %s, batch of %d, batch circuit version %d", c.Arch, c.Batch, zk.BatchCircuitVersion)
 	}
+	if c.Scheme == zk.SchemeCommit {
+		return fmt.Sprintf("arch %s, commit circuit version %d", c.Arch, zk.CommitCircuitVersion)
+	}
 	return fmt.Sprintf("arch %s, circuit version %d", c.Arch, zk.CircuitVersion)
 }
 
@@ -78,8 +84,12 @@ func (c *Circuit) name() string {
 func CircuitID(a zk.Arch) [32]byte { return a.CircuitID() }
 
 // CompileCircuit compiles a's circuit (seconds for 784-64-10).
-func CompileCircuit(a zk.Arch) (*Circuit, error) {
-	ccs, err := zk.Compile(a)
+func CompileCircuit(a zk.Arch) (*Circuit, error) { return CompileSchemeCircuit(zk.SchemeHash, a) }
+
+// CompileSchemeCircuit compiles a's single-inference circuit under scheme s
+// (zk.CompileScheme), named by s.CircuitID(a).
+func CompileSchemeCircuit(s zk.Scheme, a zk.Arch) (*Circuit, error) {
+	ccs, err := zk.CompileScheme(s, a)
 	if err != nil {
 		return nil, err
 	}
@@ -87,11 +97,11 @@ func CompileCircuit(a zk.Arch) (*Circuit, error) {
 	if !ok {
 		return nil, fmt.Errorf("ceremony: %s compiles to %T, want a BN254 R1CS", a, ccs)
 	}
-	c, err := newCircuit(CircuitID(a), r)
+	c, err := newCircuit(s.CircuitID(a), r)
 	if err != nil {
 		return nil, err
 	}
-	c.Arch = a
+	c.Arch, c.Scheme = a, s
 	return c, nil
 }
 

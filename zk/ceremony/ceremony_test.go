@@ -220,3 +220,74 @@ func TestBatchCeremonyProves(t *testing.T) {
 		t.Fatalf("a wrong output verifies: %v", err)
 	}
 }
+
+// TestCommitCeremonyProves runs a 1+2-party ceremony for the commit
+// circuit of 16-8-4 and proves and verifies with its keys: the model point
+// a miner computes from the ceremony's proving key is the one its proofs
+// carry (the commitment basis comes out of the ceremony), a proof under the
+// wrong point is refused, and the hash scheme's phase 2 cannot stand in.
+func TestCommitCeremonyProves(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 2^12 ceremony")
+	}
+	a := zk.Arch{Sizes: []int{16, 8, 4}}
+	c, err := CompileSchemeCircuit(zk.SchemeCommit, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ID != zk.CommitCircuitID(a) || c.Scheme != zk.SchemeCommit {
+		t.Fatal("commit circuit ID")
+	}
+	t.Logf("16-8-4 commit: %d constraints, 2^%d", c.NbConstraints, c.Log2)
+	r := newRun(t, c, c.Log2, 1, 2)
+	res, err := Verify(c, r.transcript(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	single, err := CompileCircuit(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := r.transcript()
+	if _, err := VerifyPhase2(single, BytesOpener(r.sealed1), tr.Phase2, tr.Beacon2, nil); !errors.Is(err, ErrWrongCircuit) {
+		t.Fatalf("commit transcript verified for the hash circuit: %v", err)
+	}
+	m, err := zk.RandomModel(a, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := zk.NewSingleProver(zk.SchemeCommit, a, res.Keys.PK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := zk.NewSingleVerifier(zk.SchemeCommit, res.Keys.VK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	point, err := p.ModelCommitment(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof, pub, err := p.Prove(m, zk.ChallengeInput([32]byte{1}, 1, 16), zk.Binding{Epoch: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pub.ModelCommitment != point {
+		t.Fatal("the proof's point is not the model point under the ceremony's key")
+	}
+	if err := v.Verify(proof, pub); err != nil {
+		t.Fatal(err)
+	}
+	m2, err := zk.RandomModel(a, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := p.ModelCommitment(m2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub.ModelCommitment = other
+	if err := v.Verify(proof, pub); !errors.Is(err, zk.ErrProofInvalid) {
+		t.Fatalf("a proof verifies against another model's point: %v", err)
+	}
+}
