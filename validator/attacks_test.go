@@ -98,10 +98,13 @@ func TestTempoDeadlineLeavesTimeToCommit(t *testing.T) {
 		{UID: 2, Hotkey: pub(key(2)), ModelCommitment: f.good.Commitment(), Endpoint: startMiner(t, key(2), stallProver{}, vk)},
 		{UID: 3, Hotkey: pub(key(3)), ModelCommitment: f.good.Commitment(),
 			Endpoint: startMiner(t, key(3), &zkProver{p: f.prover, m: f.good, hotkey: pub(key(3))}, vk)},
-		// Honest but slow: 1.5 s and more an answer, so the window closes
+		// Honest but slow: 2 s and more an answer, so the 7 s window closes
 		// on its later challenges.
 		{UID: 4, Hotkey: pub(key(4)), ModelCommitment: f.good.Commitment(),
-			Endpoint: startMiner(t, key(4), slowProver{&zkProver{p: f.prover, m: f.good, hotkey: pub(key(4))}, 1500 * time.Millisecond}, vk)},
+			Endpoint: startMiner(t, key(4), slowProver{&zkProver{p: f.prover, m: f.good, hotkey: pub(key(4))}, 2 * time.Second}, vk)},
+		// Answers its first request, then stalls until the window closes.
+		{UID: 5, Hotkey: pub(key(5)), ModelCommitment: f.good.Commitment(),
+			Endpoint: startMiner(t, key(5), &firstThenStall{p: &zkProver{p: f.prover, m: f.good, hotkey: pub(key(5))}}, vk)},
 	}
 	c := newFakeChain(f, neurons, true) // 10 blocks left in the epoch
 	v := newValidator(t, t.TempDir(), c, vk, func(cfg *Config) {
@@ -111,7 +114,7 @@ func TestTempoDeadlineLeavesTimeToCommit(t *testing.T) {
 	})
 	// Previous tempos' EMAs.
 	const half = scoring.Fixed(1 << 31)
-	for uid := range uint16(4) {
+	for uid := range uint16(5) {
 		v.st.Miners = append(v.st.Miners, minerState{UID: uid + 1, Hotkey: hexHash(pub(key(byte(uid + 1)))), EMA: uint64(half)})
 	}
 	decayed, _ := scoring.EMA(half, 0, v.cfg.EMAAlphaPPM)
@@ -135,10 +138,17 @@ func TestTempoDeadlineLeavesTimeToCommit(t *testing.T) {
 	if h := rep.Miners[2]; h.Failed != 0 || h.Invalid != 0 || h.NotSent != 0 || h.Valid == 0 || h.Valid+h.Skipped != h.Requests {
 		t.Fatalf("honest miner in a short window: %+v, want valid answers, the rest skipped, none failed", h)
 	}
-	// The slow one is sent a request only while twice its slowest answer
-	// is left: what the window cannot fit is skipped, nothing failed.
+	// The slow one answers what fits: the request the window's close cuts
+	// and the rest are skipped, nothing failed.
 	if h := rep.Miners[3]; h.Failed != 0 || h.Invalid != 0 || h.NotSent != 0 || h.Valid == 0 || h.Skipped == 0 || h.Valid+h.Skipped != h.Requests {
 		t.Fatalf("slow honest miner in a short window: %+v, want valid answers, the rest skipped, none failed", h)
+	}
+	// One answer, then a stall: scored on that answer against the whole
+	// plan's luck margin (3 graded: M = 10 > D = 9 of one answer), so
+	// quality 0 and the EMA decays; before, one right answer of one was
+	// quality 1.
+	if m := rep.Miners[4]; m.Valid != 1 || m.Failed != 0 || m.Skipped != m.Requests-1 || m.Quality != 0 || m.Score != 0 || m.EMA.Fixed() != decayed {
+		t.Fatalf("answer-once-then-stall miner: %+v, want quality 0, EMA %s", m, decayed)
 	}
 	if rep.Submit.Status != StatusCommitted {
 		t.Fatalf("submit %+v", rep.Submit)

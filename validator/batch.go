@@ -61,8 +61,9 @@ func CheckBatchAnswer(ver *zk.BatchVerifier, n Neuron, chs []Challenge, epoch ui
 // with the batch's outcome (Failed, also when not answered by the close of
 // the tempo's window; Invalid; Skipped when too little of the window is
 // left to send it, or the daemon is stopping: window.go). Every answer's
-// Latency is the batch's round trip over k, the time per inference: a batch is proved at once, and scoring it as k
-// waits of the whole round trip would punish the cheaper way to answer.
+// Latency is the batch's round trip over k, the time per inference: a
+// batch is proved at once, and scoring it as k waits of the whole round
+// trip would punish the cheaper way to answer.
 func (v *Validator) queryMinerBatch(ctx context.Context, ver *zk.BatchVerifier, n Neuron, chs []Challenge, epoch uint64, outputs int) []Answer {
 	out := make([]Answer, len(chs))
 	for i, ch := range chs {
@@ -74,7 +75,7 @@ func (v *Validator) queryMinerBatch(ctx context.Context, ver *zk.BatchVerifier, 
 		}
 		return out
 	}
-	if skip := v.windowSkip(ctx, 0); skip != nil {
+	if skip := v.windowSkip(ctx, true); skip != nil {
 		return all(Skipped, skip)
 	}
 	c := &api.Client{BaseURL: n.Endpoint, Miner: n.Hotkey, Signer: v.signer, HTTP: v.http, MaxResponse: v.cfg.MaxResponse}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -182,6 +183,23 @@ func (s slowProver) Prove(ctx context.Context, x []int8, epoch uint64) (uint32, 
 		return 0, nil, nil, ctx.Err()
 	}
 	return s.p.Prove(ctx, x, epoch)
+}
+
+// firstThenStall proves its first request with p and stalls on every
+// later one until it is abandoned.
+type firstThenStall struct {
+	p interface {
+		Prove(context.Context, []int8, uint64) (uint32, []byte, []byte, error)
+	}
+	n atomic.Int64
+}
+
+func (s *firstThenStall) Prove(ctx context.Context, x []int8, epoch uint64) (uint32, []byte, []byte, error) {
+	if s.n.Add(1) == 1 {
+		return s.p.Prove(ctx, x, epoch)
+	}
+	<-ctx.Done()
+	return 0, nil, nil, ctx.Err()
 }
 
 // startMiner runs a real miner server (miner/server) for hotkey k on a

@@ -30,9 +30,10 @@ const (
 	// the tempo ran out. It counts against availability like Failed.
 	NotSent
 	// Skipped: not sent because too little of the tempo's challenge
-	// window was left (window.go), or cut off by the validator's shutdown;
-	// it does not count for or against the miner. A request sent and not
-	// answered by the window's close is Failed.
+	// window was left, cut off by the window's close after the miner's
+	// first valid answer (window.go), or by the validator's shutdown; it
+	// does not count for or against the miner. A miner's first request
+	// not answered by the window's close is Failed.
 	Skipped
 )
 
@@ -139,21 +140,22 @@ func publicDiff(got, want zk.Public) string {
 // the miner's tempo (the rest are NotSent), and so does the miner's time
 // budget (Config.MinerTimeout): a dead, stalling or lying miner costs the
 // validator at most one request timeout per tempo. ctx is the tempo's
-// challenge window (window.go): a request sent is bounded by its close too
-// and Failed when not answered by then; requests not sent because too
-// little of the window is left are Skipped, and so is the one in flight
-// when the daemon shuts down: that is not the miner's doing.
+// challenge window (window.go): a request sent is bounded by its close too;
+// the first one not answered by then is Failed, a later one cut by it
+// Skipped; requests not sent because the window closed (or, for the
+// first, too little of it is left) are Skipped, and so is the one in
+// flight when the daemon shuts down: that is not the miner's doing.
 func (v *Validator) queryMiner(ctx context.Context, ver *zk.Verifier, n Neuron, chs []Challenge, epoch uint64, outputs int) []Answer {
 	c := &api.Client{BaseURL: n.Endpoint, Miner: n.Hotkey, Signer: v.signer, HTTP: v.http, MaxResponse: v.cfg.MaxResponse}
 	mctx, mcancel := context.WithTimeout(ctx, v.cfg.MinerTimeout)
 	defer mcancel()
 	out := make([]Answer, len(chs))
 	var stop error
-	var slowest time.Duration // the slowest valid answer yet (window.go)
+	answered := false // a valid answer this tempo (window.go)
 	for i, ch := range chs {
 		a := &out[i]
 		a.Graded = ch.Graded
-		switch skip := v.windowSkip(ctx, slowest); {
+		switch skip := v.windowSkip(ctx, !answered); {
 		case stop != nil:
 			a.Outcome, a.Err = NotSent, stop
 			continue
@@ -166,19 +168,21 @@ func (v *Validator) queryMiner(ctx context.Context, ver *zk.Verifier, n Neuron, 
 			continue
 		}
 		rctx, cancel := context.WithTimeout(mctx, v.cfg.RequestTimeout)
-		start, sent := v.cfg.Now(), time.Now()
+		start := v.cfg.Now()
 		resp, err := c.Infer(rctx, api.InferRequest{ID: ch.ID, Epoch: epoch, Input: ch.Input})
 		a.Latency = v.cfg.Now().Sub(start)
-		took := time.Since(sent)
 		cancel()
-		if err != nil && shutdown(ctx) {
-			// Cut off by the validator's shutdown.
-			a.Outcome, a.Err = Skipped, fmt.Errorf("cut off: the validator is stopping: %w", context.Cause(ctx))
+		if err != nil && (shutdown(ctx) || answered && ctx.Err() != nil) {
+			// Cut off by the validator's shutdown, or by the window's
+			// close after the miner has answered (window.go).
+			a.Outcome, a.Err = Skipped, fmt.Errorf("cut off: the tempo's challenges ended: %w", context.Cause(ctx))
 			continue
 		}
 		if err != nil && ctx.Err() != nil {
-			// Sent in the window and not answered by its close: Failed.
-			err = fmt.Errorf("no answer %s after it was sent, when the tempo's challenge window closed: %w", took.Round(time.Millisecond), err)
+			// The first request, sent in the window and not answered by
+			// its close: Failed.
+			err = fmt.Errorf("no answer %s after it was sent, when the tempo's challenge window closed: %w",
+				a.Latency.Round(time.Millisecond), err)
 		}
 		v.metrics.latency.Observe(a.Latency.Seconds())
 		if err != nil {
@@ -203,7 +207,7 @@ func (v *Validator) queryMiner(ctx context.Context, ver *zk.Verifier, n Neuron, 
 		}
 		a.Outcome, a.Class = Valid, resp.Class
 		a.Correct = ch.Graded && resp.Class == ch.Label
-		slowest = max(slowest, took)
+		answered = true
 	}
 	return out
 }

@@ -15,22 +15,28 @@ import (
 // scoreMiner turns one miner's answers into its tempo score. Quality gates
 // everything:
 //
-//	quality = Quality(correct, graded, K)
+//	quality = PartialQuality(correct, graded, planned, K)
 //	score   = quality * CombineScore(quality, latency, availability)
 //
 // where K is the task's number of classes (chance-corrected accuracy less a
 // luck margin: a model that guesses scores 0 however fast it is, and so do
-// nearly all of its lucky tempos), availability =
-// valid/(requests - skipped) and latency = LatencyScore(mean latency of
-// valid answers, target, request timeout). Any Invalid answer makes the
-// tempo's score 0. Challenges Skipped by the validator's own deadline do
-// not count; a miner with nothing but skipped challenges is not scored
-// this tempo (Unscored: its EMA is kept).
+// nearly all of its lucky tempos), graded counts the graded challenges not
+// Skipped and planned all of them, availability = valid/(requests -
+// skipped) and latency = LatencyScore(mean latency of valid answers,
+// target, request timeout). Any Invalid answer makes the tempo's score 0.
+// Challenges Skipped (the tempo's challenge window, window.go) do not
+// count, except that the luck margin stays the whole plan's; a miner with
+// nothing but skipped challenges is not scored this tempo (Unscored: its
+// EMA is kept).
 func (v *Validator) scoreMiner(n Neuron, answers []Answer, outputs int) MinerReport {
 	m := MinerReport{UID: n.UID, Hotkey: hex.EncodeToString(n.Hotkey[:]), Served: true, Requests: len(answers)}
 	var lat time.Duration
 	var firstInvalid, firstFailed error
+	planned := 0
 	for _, a := range answers {
+		if a.Graded {
+			planned++
+		}
 		if a.Outcome == Skipped {
 			m.Skipped++
 			continue
@@ -71,7 +77,7 @@ func (v *Validator) scoreMiner(n Neuron, answers []Answer, outputs int) MinerRep
 		return m
 	}
 	m.Accuracy = Frac(scoring.Ratio(uint64(m.Correct), uint64(m.Graded)))
-	m.Quality = Frac(Quality(m.Correct, m.Graded, outputs))
+	m.Quality = Frac(PartialQuality(m.Correct, m.Graded, planned, outputs))
 	m.Availability = Frac(scoring.Ratio(uint64(m.Valid), uint64(sent)))
 	if m.Valid > 0 {
 		mean := lat / time.Duration(m.Valid)
@@ -104,13 +110,23 @@ func (v *Validator) scoreMiner(n Neuron, answers []Answer, outputs int) MinerRep
 // graded or the arguments are out of range; when D <= M (too few graded
 // answers to tell a model from luck: (K-1)*graded <= 4) it is always 0.
 func Quality(correct, graded, classes int) scoring.Fixed {
-	if graded <= 0 || classes < 2 || correct <= 0 || correct > graded {
+	return PartialQuality(correct, graded, graded, classes)
+}
+
+// PartialQuality is Quality for a miner scored on graded of the planned
+// graded challenges of its tempo (the rest Skipped: the tempo's challenge
+// window closed on them): D and E from the answers that count, the margin M
+// = QualityMargin(planned, K) of the whole plan. A miner cannot shrink its
+// sample to make a lucky guess count (one right of one was quality 1): with
+// fewer answers it needs more of them right. 0 when planned < graded.
+func PartialQuality(correct, graded, planned, classes int) scoring.Fixed {
+	if graded <= 0 || classes < 2 || correct <= 0 || correct > graded || planned < graded {
 		return 0
 	}
 	d := uint64(classes-1) * uint64(graded)
-	m := QualityMargin(graded, classes)
+	m := QualityMargin(planned, classes)
 	// E > M, written without negatives: K*correct > graded + M. Then
-	// D >= E > M, so D - M > 0.
+	// D >= E > M, so D - M > 0 (and D <= M means 0).
 	kc := uint64(classes) * uint64(correct)
 	if kc <= uint64(graded)+m {
 		return 0
@@ -139,9 +155,6 @@ func mulFixed(a, b scoring.Fixed) scoring.Fixed {
 // report's EMA. A UID whose hotkey changed starts from 0; a UID with an
 // invalid answer this tempo is reset to 0 (a forged or foreign proof is
 // not noise to be averaged away); UIDs gone from the metagraph are dropped.
-// A tempo weighs in the EMA by the share of the miner's challenges that
-// counted (tempoAlpha): one scored on a few answers because the window
-// closed on the rest moves the EMA that much less.
 func (v *Validator) foldEMA(miners []MinerReport) {
 	prev := make(map[uint16]minerState, len(v.st.Miners))
 	for _, ms := range v.st.Miners {
@@ -162,29 +175,12 @@ func (v *Validator) foldEMA(miners []MinerReport) {
 		if m.Unscored {
 			ema = old // the validator ran out of time, not the miner
 		} else if m.Invalid == 0 {
-			// alpha checked in New; tempoAlpha <= alpha.
-			ema, _ = scoring.EMA(old, m.Score.Fixed(), tempoAlpha(v.cfg.EMAAlphaPPM, m.Requests-m.Skipped, m.Requests))
+			ema, _ = scoring.EMA(old, m.Score.Fixed(), v.cfg.EMAAlphaPPM) // alpha checked in New
 		}
 		m.EMA = Frac(ema)
 		next = append(next, minerState{UID: m.UID, Hotkey: hk, EMA: uint64(ema)})
 	}
 	v.st.Miners = next
-}
-
-// tempoAlpha is the EMA weight (ppm) of a tempo in which counted of a
-// miner's requests challenges counted (were not Skipped):
-// floor(alpha*counted/requests), the full alpha for a miner with none
-// (not serving). A miner cannot buy a tempo scored on one lucky answer by
-// answering slowly until the window closes on the rest: that tempo weighs
-// 1/requests of a full one.
-func tempoAlpha(alphaPPM uint32, counted, requests int) uint32 {
-	if requests <= 0 || counted >= requests {
-		return alphaPPM
-	}
-	if counted <= 0 {
-		return 0
-	}
-	return uint32(uint64(alphaPPM) * uint64(counted) / uint64(requests))
 }
 
 // computeWeights normalises the EMAs into the subnet's u16 row and writes

@@ -124,39 +124,71 @@ func TestGuesserEarnsAboutNothing(t *testing.T) {
 	}
 }
 
-// TestFewAnswersWeighLittle is the short window's other way to skip: a
-// miner that answers its first challenge slowly, so that the window closes
-// on the rest (Skipped), was scored on that one answer with the full EMA
-// weight: a guesser right by luck on one graded answer got quality 1. A
-// tempo now weighs alpha*counted/requests in the EMA (tempoAlpha).
-func TestFewAnswersWeighLittle(t *testing.T) {
+// TestFewAnswersScoreLittle is the short window's other way to skip: a
+// miner that answers its first challenge (slowly, or then stalls) so that
+// the window closes on the rest (Skipped) was scored on that one answer: a
+// guesser right by luck on one graded answer got quality 1 and kept its EMA
+// up without working. The luck margin is now the whole plan's
+// (PartialQuality): one right of one scores 0 and the EMA decays. A miner
+// scored on part of its plan keeps 1 when all it answered is right, and a
+// guesser's expected quality on k of 14 planned answers is never above its
+// expected quality on all 14.
+func TestFewAnswersScoreLittle(t *testing.T) {
 	v := &Validator{cfg: Config{ScoreWeights: scoring.DefaultScoreWeights(), LatencyTarget: 2 * time.Second,
 		RequestTimeout: 20 * time.Second, EMAAlphaPPM: 300_000}}
+	const half = scoring.Fixed(1 << 31)
+	v.st.Miners = []minerState{{UID: 1, EMA: uint64(half)}}
 	lucky := []Answer{{Outcome: Valid, Graded: true, Correct: true, Latency: 3 * time.Second}}
-	for range 15 {
-		lucky = append(lucky, Answer{Outcome: Skipped, Graded: true})
+	for i := range 15 {
+		lucky = append(lucky, Answer{Outcome: Skipped, Graded: i < 13}) // 14 graded + 2 decoys planned
 	}
-	full := make([]Answer, 16)
-	for i := range full {
-		full[i] = Answer{Outcome: Valid, Graded: true, Correct: true, Latency: 3 * time.Second}
-	}
-	miners := []MinerReport{v.scoreMiner(Neuron{UID: 1}, lucky, 10), v.scoreMiner(Neuron{UID: 2}, full, 10)}
+	miners := []MinerReport{v.scoreMiner(Neuron{UID: 1}, lucky, 10)}
 	v.foldEMA(miners)
-	few, all := miners[0], miners[1]
-	if few.Quality.Fixed() != scoring.One || few.Score == 0 || all.Score != few.Score {
-		t.Fatalf("one lucky answer: %+v; all right: %+v", few, all)
-	}
-	wantFew, _ := scoring.EMA(0, few.Score.Fixed(), 300_000/16)
-	wantAll, _ := scoring.EMA(0, all.Score.Fixed(), 300_000)
-	if few.EMA.Fixed() != wantFew || all.EMA.Fixed() != wantAll || float64(few.EMA) > 0.07*float64(all.EMA) {
-		t.Fatalf("EMA after one counted answer of 16: %s (want %s); after 16: %s (want %s)", few.EMA, Frac(wantFew), all.EMA, Frac(wantAll))
+	decayed, _ := scoring.EMA(half, 0, 300_000)
+	if m := miners[0]; m.Quality != 0 || m.Score != 0 || m.EMA.Fixed() != decayed || m.Unscored {
+		t.Fatalf("one lucky answer of 16 planned: %+v, want quality 0 and the EMA decayed to %s", m, Frac(decayed))
 	}
 	for _, c := range []struct {
-		counted, requests int
-		want              uint32
-	}{{16, 16, 300_000}, {1, 16, 18_750}, {0, 16, 0}, {0, 0, 300_000}, {2, 3, 200_000}, {7, 9, 233_333}} {
-		if got := tempoAlpha(300_000, c.counted, c.requests); got != c.want {
-			t.Fatalf("tempoAlpha(%d of %d) = %d, want %d", c.counted, c.requests, got, c.want)
+		correct, graded, planned int
+		want                     scoring.Fixed
+	}{
+		{1, 1, 14, 0},                        // D = 9 <= M = 22
+		{7, 7, 14, scoring.One},              // all right: 1
+		{6, 7, 14, scoring.Ratio(31, 41)},    // E = 53, D = 63, M = 22
+		{13, 14, 14, scoring.Ratio(94, 104)}, // the whole plan: Quality
+		{3, 3, 2, 0},                         // planned < graded
+	} {
+		if got := PartialQuality(c.correct, c.graded, c.planned, 10); got != c.want {
+			t.Fatalf("PartialQuality(%d, %d, %d, 10) = %s, want %s", c.correct, c.graded, c.planned, got, c.want)
 		}
 	}
+	// A guesser's exact expected quality (binomial, p = 1/10) on k of 14.
+	expect := func(k int) float64 {
+		var e float64
+		for c := 0; c <= k; c++ {
+			e += binom(k, c, 0.1) * fl(PartialQuality(c, k, 14, 10))
+		}
+		return e
+	}
+	full := expect(14)
+	for k := 1; k < 14; k++ {
+		if e := expect(k); e > full {
+			t.Fatalf("a guesser scored on %d of 14 expects quality %.5f, more than on all 14 (%.5f)", k, e, full)
+		}
+	}
+}
+
+// binom is the binomial probability of c successes in k draws of p.
+func binom(k, c int, p float64) float64 {
+	r := 1.0
+	for i := range c {
+		r *= float64(k-i) / float64(i+1)
+	}
+	for range c {
+		r *= p
+	}
+	for range k - c {
+		r *= 1 - p
+	}
+	return r
 }

@@ -11,17 +11,19 @@ import (
 // the epoch ends (challengeBudget), so the commit lands in its epoch. Within
 // it (docs/run-a-validator.md, "Query"):
 //
-//   - a request is sent only when the time left in the window is at least
-//     the miner's floor: for its first request min(LatencyTarget, half the
-//     window), after that twice the slowest answer it gave this tempo (an
-//     honest miner's pace, with room for jitter); otherwise it and the
-//     rest are Skipped (the validator's window, not the miner, is short);
+//   - a miner's first request (a batch is one) is sent only when at least
+//     min(LatencyTarget, half the window) is left, its later ones while the
+//     window is open; a request not sent is Skipped, and so are the rest;
 //   - a request sent is bounded by min(RequestTimeout, the miner's budget,
-//     the window's close) (MinerTimeout for a batch), and one not answered
-//     by then is Failed: a miner that stalls until the window closes is
-//     failed, not skipped;
-//   - only the daemon's shutdown turns a request in flight into Skipped
-//     (and the tempo is discarded).
+//     the window's close) (MinerTimeout and the close for a batch). The
+//     first one not answered by the close is Failed, and the rest NotSent:
+//     a miner that stalls until the window closes is failed, not skipped.
+//     A later one cut by the close is Skipped (the miner has shown it
+//     answers; an honest miner is not failed for the window's end), and
+//     the luck margin of the whole plan keeps a miner scored on a few
+//     answers from gaining by it (PartialQuality);
+//   - only the daemon's shutdown turns the first request in flight into
+//     Skipped (and the tempo is discarded).
 
 // windowKey carries the window's length in the tempo's context.
 type windowKey struct{}
@@ -45,34 +47,24 @@ func (v *Validator) challengeWindow(ctx context.Context, budget time.Duration) (
 	return context.WithTimeoutCause(ctx, budget, errTempoDeadline)
 }
 
-// sendFloor is the least time that must be left in the tempo's window to
-// send a miner a request, given the slowest answer it gave this tempo (0
-// before its first): min(LatencyTarget, half the window) for the first,
-// twice the slowest answer after. ok is false without a window (ctx has no deadline).
-func (v *Validator) sendFloor(ctx context.Context, slowest time.Duration) (left, floor time.Duration, ok bool) {
-	end, ok := ctx.Deadline()
-	if !ok {
-		return 0, 0, false
-	}
-	if slowest > 0 {
-		floor = 2 * slowest
-	} else {
-		floor = v.cfg.LatencyTarget
-		if w, has := ctx.Value(windowKey{}).(time.Duration); has {
-			floor = min(floor, w/2)
-		}
-	}
-	return time.Until(end), floor, true
-}
-
-// windowSkip says why a request is not sent when the window has less than
-// the floor left, or nil when it may be sent.
-func (v *Validator) windowSkip(ctx context.Context, slowest time.Duration) error {
+// windowSkip says why a miner's request is not sent, or nil when it may
+// be: the window has closed, or for its first request (first) less than
+// min(LatencyTarget, half the window) is left. Without a window (ctx has
+// no deadline) only ctx's end stops it.
+func (v *Validator) windowSkip(ctx context.Context, first bool) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("not sent: the tempo's challenge window closed: %w", context.Cause(ctx))
 	}
-	if left, floor, ok := v.sendFloor(ctx, slowest); ok && left < floor {
-		return fmt.Errorf("not sent: the tempo's challenge window closes in %s, under the %s this request is allowed",
+	end, ok := ctx.Deadline()
+	if !ok || !first {
+		return nil
+	}
+	floor := v.cfg.LatencyTarget
+	if w, has := ctx.Value(windowKey{}).(time.Duration); has {
+		floor = min(floor, w/2)
+	}
+	if left := time.Until(end); left < floor {
+		return fmt.Errorf("not sent: the tempo's challenge window closes in %s, under the %s a first request is allowed",
 			left.Round(time.Millisecond), floor.Round(time.Millisecond))
 	}
 	return nil
