@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -16,8 +17,12 @@ import (
 // ceremonies (tx types 40-42) and subnet-create naming a ceremony
 // (docs/protocol.md, "Versions"). 3: subnets carry their task spec
 // (subnet-create-task, tx type 20; sntask/ keys; TaskSpec task_hash and
-// proofless) and proof-less subnets.
-const AppVersion uint64 = 3
+// proofless) and proof-less subnets. 4: proof schemes: ceremony-open (tx
+// type 40) carries a scheme byte, a subnet's circuit may be the commit
+// circuit (zk.SchemeCommit), and serve and submit-proof check the model
+// commitment and the proof under the subnet's scheme (the app hash
+// definition, AppHashVersion 3, is unchanged).
+const AppVersion uint64 = 4
 
 // Codespace is the ABCI codespace of every non-zero code (see errors.go).
 const Codespace = "veritensor"
@@ -120,7 +125,7 @@ func (a *App) runTx(st *State, ctx BlockContext, raw []byte) (*TxResult, error) 
 // Info reports the last committed height and app hash, so that after a crash
 // CometBFT replays exactly the blocks the store lacks.
 func (a *App) Info(context.Context, *abci.RequestInfo) (*abci.ResponseInfo, error) {
-	return &abci.ResponseInfo{Data: "veritensor", Version: "3", AppVersion: AppVersion,
+	return &abci.ResponseInfo{Data: "veritensor", Version: strconv.FormatUint(AppVersion, 10), AppVersion: AppVersion,
 		LastBlockHeight: a.meta.Height, LastBlockAppHash: a.meta.AppHash}, nil
 }
 

@@ -133,6 +133,17 @@ type Ceremony struct {
 	PKHash Hash32 `json:"pk_hash"`
 }
 
+// Scheme is the proof scheme of a phase-2 ceremony's circuit (zk.SchemeOf
+// its Arch and CircuitID): what its verifying key is parsed as and how the
+// subnets using it bind models.
+func (c *Ceremony) Scheme() (zk.Scheme, error) {
+	a, err := zk.ParseArch(c.Arch)
+	if err != nil {
+		return 0, err
+	}
+	return zk.SchemeOf(a, c.CircuitID)
+}
+
 // Head is the hash the next contribution must build on (Init before any).
 func (c *Ceremony) Head() Hash32 {
 	if n := len(c.Contributions); n > 0 {

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"testing"
+
+	"github.com/veritensor/veritensor/zk"
 )
 
 // testBeaconDelay is CeremonyBeaconDelay in the test genesis states.
@@ -66,10 +68,21 @@ func (d ceremonyDriver) seal(owner ed25519.PrivateKey, id uint32, vk []byte, pkH
 // contribution from owner and one from other, and returns the phase-2 ID.
 func (d ceremonyDriver) sealedCeremony(owner, other ed25519.PrivateKey, arch string, vk []byte, pkHash Hash32) uint32 {
 	d.t.Helper()
+	return d.sealedSchemeCeremony(owner, other, arch, zk.SchemeHash, vk, pkHash)
+}
+
+// sealedSchemeCeremony is sealedCeremony with the phase 2 opened for arch's
+// single-inference circuit under scheme (vk is a key of that circuit).
+func (d ceremonyDriver) sealedSchemeCeremony(owner, other ed25519.PrivateKey, arch string, scheme zk.Scheme, vk []byte, pkHash Hash32) uint32 {
+	d.t.Helper()
 	p1 := d.open(owner, &MsgCeremonyOpen{Phase: CeremonyPhase1, Power: 12, Init: fakeHash("p1 init"), Source: "/srv/ceremony"})
 	d.contributeAll(p1.ID, owner, other)
 	d.seal(owner, p1.ID, nil, Hash32{})
-	p2 := d.open(owner, &MsgCeremonyOpen{Phase: CeremonyPhase2, Arch: arch, Phase1: p1.ID, Init: fakeHash("p2 init " + arch),
+	p2Init := "p2 init " + arch
+	if scheme != zk.SchemeHash {
+		p2Init = "p2 init " + scheme.String() + " " + arch
+	}
+	p2 := d.open(owner, &MsgCeremonyOpen{Phase: CeremonyPhase2, Arch: arch, Scheme: scheme, Phase1: p1.ID, Init: fakeHash(p2Init),
 		Source: "http://127.0.0.1:1/ceremony"})
 	d.contributeAll(p2.ID, owner, other)
 	d.seal(owner, p2.ID, vk, pkHash)

@@ -283,7 +283,8 @@ func (m *MsgCeremonySeal) ValidateBasic() error {
 // ErrCeremonyState (sealed, or vk/pk_hash do not fit the phase),
 // ErrCeremonyBeacon (the beacon block has not ended yet), ErrCeremonyOrder
 // (head is not the last recorded hash), ErrCeremonyContributors, and
-// ErrInvalidMsg for a verifying key that does not parse. The chain cannot
+// ErrInvalidMsg for a verifying key that does not parse as a key of the
+// ceremony's circuit's scheme (Ceremony.Scheme). The chain cannot
 // tell whether the key is the transcript's: every daemon checks that off
 // chain before relying on the ceremony.
 func (m *MsgCeremonySeal) Execute(tc *TxContext) error {
@@ -313,7 +314,11 @@ func (m *MsgCeremonySeal) Execute(tc *TxContext) error {
 			ErrCeremonyContributors, c.ID, c.Contributors(), min)
 	}
 	if len(m.VK) > 0 {
-		if _, err := cachedVerifier(m.VK); err != nil {
+		scheme, err := c.Scheme()
+		if err != nil {
+			return fmt.Errorf("%w: ceremony %d: %v", ErrInternal, c.ID, err)
+		}
+		if _, err := cachedVerifier(scheme, m.VK); err != nil {
 			return fmt.Errorf("%w: verifying key: %v", ErrInvalidMsg, err)
 		}
 		c.VKHash, c.PKHash = sha256.Sum256(m.VK), m.PKHash

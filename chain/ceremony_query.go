@@ -14,6 +14,9 @@ type CeremonyInfo struct {
 	DistinctContributors int `json:"distinct_contributors"`
 	// MinContributors is the chain's CeremonyMinContributors.
 	MinContributors uint64 `json:"min_contributors"`
+	// Scheme is the proof scheme of a phase-2 ceremony's circuit
+	// (Ceremony.Scheme): "hash" or "commit"; empty for phase 1.
+	Scheme string `json:"scheme,omitempty"`
 	// VK is the sealed verifying key (phase 2, only in /ceremony/<id>).
 	VK []byte `json:"vk,omitempty"`
 }
@@ -47,6 +50,11 @@ func init() {
 func (s *State) ceremonyInfo(c *Ceremony, withVK bool) CeremonyInfo {
 	ci := CeremonyInfo{Ceremony: *c, Head: c.Head(), DistinctContributors: c.Contributors(),
 		MinContributors: s.Params().CeremonyMinContributors}
+	if c.Phase == CeremonyPhase2 {
+		if scheme, err := c.Scheme(); err == nil {
+			ci.Scheme = scheme.String()
+		}
+	}
 	if withVK {
 		ci.VK = s.CeremonyVK(c.ID)
 	}

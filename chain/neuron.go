@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
-
-	"github.com/veritensor/veritensor/zk"
 )
 
 // Limits of serve's fields.
@@ -366,9 +364,10 @@ func (m *MsgServe) MarshalBody() []byte {
 		Fixed(m.ModelCommitment[:]).String(m.Hardware).Bytes()
 }
 
-// ValidateBasic checks that the strings are printable ASCII, that the
+// ValidateBasic checks that the strings are printable ASCII and that the
 // endpoint is empty (not serving) or a well-formed http(s)://host:port URL
-// (ValidEndpoint), and that the commitment is a BN254 scalar field element.
+// (ValidEndpoint). The commitment's form depends on the subnet's proof
+// scheme, so Execute checks it (validServeCommitment).
 func (m *MsgServe) ValidateBasic() error {
 	if !printable(m.Endpoint) || !printable(m.Hardware) {
 		return fmt.Errorf("%w: endpoint and hardware must be printable ASCII", ErrInvalidMsg)
@@ -378,8 +377,26 @@ func (m *MsgServe) ValidateBasic() error {
 			return fmt.Errorf("%w: %v", ErrInvalidMsg, err)
 		}
 	}
-	if err := (zk.Public{ModelCommitment: m.ModelCommitment}).Validate(); err != nil {
-		return fmt.Errorf("%w: model commitment: %v", ErrInvalidMsg, err)
+	return nil
+}
+
+// validServeCommitment checks that c can be a model commitment on sn: zero
+// (no model served) or, under the subnet's proof scheme, a canonical BN254
+// scalar field element (zk.SchemeHash, proof-less subnets included) or a
+// canonical compressed BN254 G1 point (zk.SchemeCommit, the model point);
+// zk.Scheme.ValidateCommitment. The two forms are disjoint: a field element
+// is below 2^254, so its top two bits (a compressed point's flags, never
+// both zero) are zero.
+func validServeCommitment(sn *Subnet, c Hash32) error {
+	if c.IsZero() {
+		return nil
+	}
+	scheme, err := sn.Task.Scheme()
+	if err != nil {
+		return fmt.Errorf("%w: subnet %d: %v", ErrInternal, sn.ID, err)
+	}
+	if err := scheme.ValidateCommitment(c); err != nil {
+		return fmt.Errorf("%w: model commitment for subnet %d (proof scheme %s): %v", ErrInvalidMsg, sn.ID, scheme, err)
 	}
 	return nil
 }
@@ -411,11 +428,16 @@ func ValidEndpoint(endpoint string) error {
 	return nil
 }
 
-// Execute updates the signer's UID. A changed model commitment voids the
-// proof accepted this epoch (the miner must prove the new model).
+// Execute checks the model commitment against the subnet's proof scheme
+// (validServeCommitment: ErrInvalidMsg) and updates the signer's UID. A
+// changed model commitment voids the proof accepted this epoch (the miner
+// must prove the new model).
 func (m *MsgServe) Execute(tc *TxContext) error {
 	sn, n, err := hotkeySubnet(tc, m.Subnet)
 	if err != nil {
+		return err
+	}
+	if err := validServeCommitment(sn, m.ModelCommitment); err != nil {
 		return err
 	}
 	if n.ModelCommitment != m.ModelCommitment {

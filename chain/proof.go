@@ -38,46 +38,57 @@ func (sn *Subnet) ChallengeInput(uid uint16) []int8 {
 }
 
 // ProofPublic rebuilds, from chain state only, the public inputs a proof by
-// n for the current epoch of sn must verify against.
+// n for the current epoch of sn must verify against. ModelCommitment is n's
+// registered commitment under the subnet's scheme: a Poseidon2 hash
+// (zk.SchemeHash) or the model point (zk.SchemeCommit).
 func (sn *Subnet) ProofPublic(n *Neuron, output uint32) zk.Public {
 	return zk.Public{ModelCommitment: n.ModelCommitment, InputHash: zk.InputHash(sn.ChallengeInput(n.UID)),
 		Output: output, HotkeyHash: zk.HotkeyHash(n.HotkeyPub), Epoch: sn.Epoch}
 }
 
-// verifierCache maps SHA-256 of a verifying key to its parsed verifier.
-// Parsing is a pure function of the bytes, so caching it cannot change any
-// result; it only saves the parse and the pairing precomputation.
+// verifierCache maps a proof scheme and SHA-256 of a verifying key to its
+// parsed verifier. Parsing is a pure function of the scheme and the bytes,
+// so caching it cannot change any result; it only saves the parse and the
+// pairing precomputation.
 var verifierCache = struct {
 	sync.Mutex
-	m map[[32]byte]*zk.Verifier
-}{m: map[[32]byte]*zk.Verifier{}}
+	m map[verifierKey]zk.SingleVerifier
+}{m: map[verifierKey]zk.SingleVerifier{}}
+
+type verifierKey struct {
+	scheme zk.Scheme
+	vk     [32]byte
+}
 
 // maxCachedVerifiers bounds the cache; when full it is emptied.
 const maxCachedVerifiers = 256
 
-func cachedVerifier(vk []byte) (*zk.Verifier, error) {
-	h := sha256.Sum256(vk)
+// cachedVerifier parses vk as a verifying key of a single-inference circuit
+// under scheme (zk.NewSingleVerifier), or returns the cached parse.
+func cachedVerifier(scheme zk.Scheme, vk []byte) (zk.SingleVerifier, error) {
+	k := verifierKey{scheme: scheme, vk: sha256.Sum256(vk)}
 	verifierCache.Lock()
-	v, ok := verifierCache.m[h]
+	v, ok := verifierCache.m[k]
 	verifierCache.Unlock()
 	if ok {
 		return v, nil
 	}
-	v, err := zk.NewVerifier(vk)
+	v, err := zk.NewSingleVerifier(scheme, vk)
 	if err != nil {
 		return nil, err
 	}
 	verifierCache.Lock()
 	if len(verifierCache.m) >= maxCachedVerifiers {
-		verifierCache.m = map[[32]byte]*zk.Verifier{}
+		verifierCache.m = map[verifierKey]zk.SingleVerifier{}
 	}
-	verifierCache.m[h] = v
+	verifierCache.m[k] = v
 	verifierCache.Unlock()
 	return v, nil
 }
 
 // verifiedProofs remembers, process-wide, proofs that verified: SHA-256 of
-// the verifying key's hash, the public inputs and the proof bytes. A
+// the scheme, the verifying key's hash, the public inputs and the proof
+// bytes. A
 // verification is a pure function of those, so a hit gives exactly the
 // result a fresh verification would; it saves the ~1.7 ms Groth16 check a
 // submit-proof would otherwise pay again in recheck, PrepareProposal,
@@ -100,12 +111,14 @@ func mustLRU(n int) *lru.Cache[[32]byte, struct{}] {
 	return c
 }
 
-// verifyProof verifies proof against pub with the verifying key vk,
-// consulting and filling verifiedProofs.
-func verifyProof(vk, proof []byte, pub zk.Public) error {
+// verifyProof verifies proof against pub with the verifying key vk of a
+// single-inference circuit under scheme, consulting and filling
+// verifiedProofs.
+func verifyProof(scheme zk.Scheme, vk, proof []byte, pub zk.Public) error {
 	vkHash := sha256.Sum256(vk)
 	pb, _ := pub.MarshalBinary()
 	h := sha256.New()
+	h.Write([]byte{byte(scheme)})
 	h.Write(vkHash[:])
 	h.Write(pb)
 	h.Write(proof)
@@ -114,7 +127,7 @@ func verifyProof(vk, proof []byte, pub zk.Public) error {
 	if verifiedProofs.Contains(key) {
 		return nil
 	}
-	v, err := cachedVerifier(vk)
+	v, err := cachedVerifier(scheme, vk)
 	if err != nil {
 		return fmt.Errorf("%w: verifying key: %v", ErrInternal, err)
 	}
@@ -171,7 +184,10 @@ func (m *MsgSubmitProof) ValidateBasic() error {
 
 // Execute verifies the proof against public inputs the chain rebuilds from
 // its own state (the signer's model commitment and hotkey, the challenge
-// input of the epoch seed and UID, the current epoch) and records it.
+// input of the epoch seed and UID, the current epoch) with the verifier of
+// the subnet's proof scheme (TaskSpec.Scheme: under zk.SchemeCommit the
+// registered commitment is the model point the proof must carry) and
+// records it.
 // Errors: ErrProofEpoch (not the current epoch, or its seed is not known
 // yet), ErrProofDuplicate (a proof already landed this epoch), ErrNotServed
 // (no model commitment), ErrProofInvalid (output out of range, malformed or
@@ -197,7 +213,11 @@ func (m *MsgSubmitProof) Execute(tc *TxContext) error {
 	if m.Output >= sn.Task.OutputSize {
 		return fmt.Errorf("%w: output %d, the task has %d classes", ErrProofInvalid, m.Output, sn.Task.OutputSize)
 	}
-	if err := verifyProof(s.SubnetVK(sn.ID), m.Proof, sn.ProofPublic(n, m.Output)); err != nil {
+	scheme, err := sn.Task.Scheme()
+	if err != nil {
+		return fmt.Errorf("%w: subnet %d: %v", ErrInternal, sn.ID, err)
+	}
+	if err := verifyProof(scheme, s.SubnetVK(sn.ID), m.Proof, sn.ProofPublic(n, m.Output)); err != nil {
 		return fmt.Errorf("subnet %d: %w", sn.ID, err)
 	}
 	rec := ProofRecord{UID: n.UID, Epoch: sn.Epoch, Output: m.Output, Block: uint64(tc.Block.Height)}

@@ -41,6 +41,64 @@ func BenchmarkDeliverSubmitProof(b *testing.B) {
 	}
 }
 
+// BenchmarkDeliverSubmitProofCommit is BenchmarkDeliverSubmitProof on a
+// commit-scheme subnet: the commit circuit's verifier (4 public inputs, the
+// model point compared byte for byte, then Groth16 + BSB22).
+func BenchmarkDeliverSubmitProofCommit(b *testing.B) {
+	e := newEnv(b, 2)
+	id, ck := e.createCommitSubnet(testKey(0), testHyper())
+	m := testKey(11)
+	e.register(id, testKey(0), m)
+	e.fund(testKey(0), addrOf(m))
+	model := testModel(b, ck.arch, 1)
+	e.ok(m, &MsgServe{Subnet: id, ModelCommitment: ck.commitment(b, model)})
+	raw := NewTx(testChainID, e.proveWith(ck, id, m, model), m, e.s.Account(addrOf(m)).Nonce, proofFee).Marshal()
+	base := e.s.Clone()
+	ctx := e.ctx()
+	b.ReportAllocs()
+	for b.Loop() {
+		verifiedProofs.Purge() // measure the verification, not the cache
+		s := base.Clone()
+		if _, err := s.ExecTx(ctx, raw, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDeliverServe is one serve through ExecTx on a hash-scheme subnet
+// (the commitment checked as a field element) and on a commit-scheme subnet
+// (the model point decompressed and re-encoded: one square root in Fp).
+func BenchmarkDeliverServe(b *testing.B) {
+	e := newEnv(b, 2)
+	hashID := e.createSubnet(testKey(0), testHyper())
+	commitID, ck := e.createCommitSubnet(testKey(0), testHyper())
+	m := testKey(11)
+	e.register(hashID, testKey(0), m)
+	e.register(commitID, testKey(0), m)
+	e.fund(testKey(0), addrOf(m))
+	model := testModel(b, ck.arch, 1)
+	for _, tc := range []struct {
+		name string
+		msg  *MsgServe
+	}{
+		{"hash", &MsgServe{Subnet: hashID, Endpoint: "http://m:8091", ModelCommitment: model.Commitment()}},
+		{"commit", &MsgServe{Subnet: commitID, Endpoint: "http://m:8091", ModelCommitment: ck.commitment(b, model)}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			raw := NewTx(testChainID, tc.msg, m, e.s.Account(addrOf(m)).Nonce, proofFee).Marshal()
+			base := e.s.Clone()
+			ctx := e.ctx()
+			b.ReportAllocs()
+			for b.Loop() {
+				s := base.Clone()
+				if _, err := s.ExecTx(ctx, raw, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkEpochEndBlock256 is the end block that closes an epoch of a
 // subnet with 256 UIDs: 64 staked validators each weighting the 192 miners,
 // every miner with a proof. It includes building the scoring input from

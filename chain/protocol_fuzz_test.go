@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+
+	"github.com/veritensor/veritensor/zk"
 )
 
 // fuzzBody checks one message decoder: it never panics, rejects with
@@ -38,7 +40,8 @@ func FuzzDecodeSubnetCreate(f *testing.F) {
 func FuzzDecodeCeremonyOpen(f *testing.F) {
 	fuzzBody(f, TxCeremonyOpen, &MsgCeremonyOpen{Phase: CeremonyPhase1, Power: 18, Init: Hash32{1}, Source: "/srv/c"},
 		&MsgCeremonyOpen{Phase: CeremonyPhase2, Arch: smallArch, Phase1: 7, Init: Hash32{2}, Source: "https://x/c",
-			Allowed: []Address{{1}, {2}, {3}}})
+			Allowed: []Address{{1}, {2}, {3}}},
+		&MsgCeremonyOpen{Phase: CeremonyPhase2, Arch: "49-16-10", Scheme: zk.SchemeCommit, Phase1: 1, Init: Hash32{3}, Source: "/srv/c"})
 }
 
 func FuzzDecodeCeremonyContribute(f *testing.F) {
@@ -59,7 +62,8 @@ func FuzzDecodeRegister(f *testing.F) {
 }
 
 func FuzzDecodeServe(f *testing.F) {
-	fuzzBody(f, TxServe, &MsgServe{Subnet: 1, Endpoint: "http://x:8091", ModelCommitment: Hash32{1}, Hardware: "gpu"})
+	fuzzBody(f, TxServe, &MsgServe{Subnet: 1, Endpoint: "http://x:8091", ModelCommitment: Hash32{1}, Hardware: "gpu"},
+		&MsgServe{Subnet: 2, ModelCommitment: Hash32{0x80, 1}}) // a commit subnet's model point has flag bits
 }
 
 func FuzzDecodeStake(f *testing.F) {
@@ -94,8 +98,14 @@ func FuzzProtocolDeliver(f *testing.F) {
 	id := e.createSubnet(testKey(0), testHyper())
 	e.register(id, testKey(0), testKey(11))
 	e.fund(testKey(0), addrOf(testKey(11)))
+	cid, ck := e.createCommitSubnet(testKey(0), testHyper()) // serve validates its commitment as a G1 point
+	e.register(cid, testKey(0), testKey(11))
+	model := testModel(f, ck.arch, 1)
 	base := e.s.Clone()
 	base.ChangeSet()
+	f.Add(uint8(TxServe-TxSubnetCreate), (&MsgServe{Subnet: cid, ModelCommitment: ck.commitment(f, model)}).MarshalBody(), true)
+	f.Add(uint8(TxServe-TxSubnetCreate), (&MsgServe{Subnet: cid, ModelCommitment: model.Commitment()}).MarshalBody(), true)
+	f.Add(uint8(TxServe-TxSubnetCreate), (&MsgServe{Subnet: id, ModelCommitment: model.Commitment()}).MarshalBody(), true)
 	f.Add(uint8(TxStake), (&MsgStake{Subnet: id, Hotkey: addrOf(testKey(11)), Amount: 5}).MarshalBody(), false)
 	f.Add(uint8(TxSetWeights), (&MsgSetWeights{Subnet: id, Weights: w(0, 1)}).MarshalBody(), true)
 	f.Add(uint8(TxCommitWeights), (&MsgCommitWeights{Subnet: id, Hash: Hash32{1}}).MarshalBody(), true)

@@ -19,9 +19,20 @@ const smallArch = "16-8-4"
 
 type zkKeys struct {
 	arch   zk.Arch
+	scheme zk.Scheme
 	vk     []byte
 	pkHash [32]byte
-	prover *zk.Prover
+	prover zk.SingleProver
+}
+
+// commitment is what a miner serving m registers under the keys' scheme.
+func (k zkKeys) commitment(t testing.TB, m *zk.Model) Hash32 {
+	t.Helper()
+	c, err := k.prover.ModelCommitment(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 var (
@@ -40,12 +51,45 @@ func smallSetup(t testing.TB) zkKeys {
 		}
 		k := keycachetest.Get(t, a) // machine-wide key cache: one real setup per machine
 		p, err := zk.NewProver(a, k.PK)
-		smallKeys, smallErr = zkKeys{arch: a, vk: k.VK, pkHash: k.PKHash, prover: p}, err
+		smallKeys, smallErr = zkKeys{arch: a, scheme: zk.SchemeHash, vk: k.VK, pkHash: k.PKHash, prover: p}, err
 	})
 	if smallErr != nil {
 		t.Fatal(smallErr)
 	}
 	return smallKeys
+}
+
+var (
+	commitOnce sync.Once
+	commitKeys zkKeys
+	commitErr  error
+)
+
+// commitSetup returns single-party keys of smallArch's commit circuit
+// (zk.SchemeCommit; setup well under a second), made once per test
+// process: the chain records only the ceremony's hashes and verifying key,
+// so tests of commit subnets seal a stand-in ceremony with them, as
+// createSubnet does with smallSetup's keys.
+func commitSetup(t testing.TB) zkKeys {
+	t.Helper()
+	commitOnce.Do(func() {
+		a, err := zk.ParseArch(smallArch)
+		if err != nil {
+			commitErr = err
+			return
+		}
+		pk, vk, err := zk.SetupScheme(zk.SchemeCommit, a)
+		if err != nil {
+			commitErr = err
+			return
+		}
+		p, err := zk.NewSingleProver(zk.SchemeCommit, a, pk)
+		commitKeys, commitErr = zkKeys{arch: a, scheme: zk.SchemeCommit, vk: vk, pkHash: sha256.Sum256(pk), prover: p}, err
+	})
+	if commitErr != nil {
+		t.Fatal(commitErr)
+	}
+	return commitKeys
 }
 
 // testModel draws a valid model of a from seed.
@@ -184,8 +228,31 @@ func (e *env) fund(from ed25519.PrivateKey, to Address) {
 	e.ok(from, &MsgTransfer{To: to, Amount: 1_000_000})
 }
 
+// createCommitSubnet creates a subnet of smallArch whose proofs use the
+// commit circuit: a stand-in phase-2 ceremony opened with zk.SchemeCommit
+// and sealed with commitSetup's keys. It returns the subnet ID and the keys.
+func (e *env) createCommitSubnet(key ed25519.PrivateKey, h Hyperparams) (uint16, zkKeys) {
+	e.t.Helper()
+	k := commitSetup(e.t)
+	if e.s.Account(addrOf(testKey(1))).Balance < 1000 {
+		e.fund(testKey(0), addrOf(testKey(1)))
+	}
+	cer := e.ceremonies().sealedSchemeCeremony(testKey(0), testKey(1), smallArch, zk.SchemeCommit, k.vk, k.pkHash)
+	id := uint16(e.s.getU64(keySubnetNext))
+	e.ok(key, &MsgSubnetCreate{Name: "mnist-commit", Arch: smallArch, Ceremony: cer,
+		ScoringRule: ScoringYuma, Hyper: h})
+	e.endBlock()
+	return id, k
+}
+
 // prove builds hotkey's proof of model m for subnet id's current epoch.
 func (e *env) prove(id uint16, hotkey ed25519.PrivateKey, m *zk.Model) *MsgSubmitProof {
+	e.t.Helper()
+	return e.proveWith(e.keys, id, hotkey, m)
+}
+
+// proveWith is prove with the prover of k (another scheme or subnet).
+func (e *env) proveWith(k zkKeys, id uint16, hotkey ed25519.PrivateKey, m *zk.Model) *MsgSubmitProof {
 	e.t.Helper()
 	sn, err := e.s.Subnet(id)
 	if err != nil {
@@ -195,7 +262,7 @@ func (e *env) prove(id uint16, hotkey ed25519.PrivateKey, m *zk.Model) *MsgSubmi
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	proof, pub, err := e.keys.prover.Prove(m, sn.ChallengeInput(n.UID),
+	proof, pub, err := k.prover.Prove(m, sn.ChallengeInput(n.UID),
 		zk.Binding{HotkeyHash: zk.HotkeyHash(hotkey.Public().(ed25519.PublicKey)), Epoch: sn.Epoch})
 	if err != nil {
 		e.t.Fatal(err)

@@ -17,6 +17,10 @@ type SubnetInfo struct {
 	PendingEmission uint64 `json:"pending_emission"`
 	// NextEpochAt is the first block of the next epoch.
 	NextEpochAt uint64 `json:"next_epoch_at"`
+	// Scheme is the task's proof scheme (TaskSpec.Scheme, from its circuit
+	// ID): "hash" (model commitments are Poseidon2 hashes; proof-less
+	// subnets too) or "commit" (model commitments are model points).
+	Scheme string `json:"scheme"`
 }
 
 // SubnetsInfo answers /subnets.
@@ -184,6 +188,9 @@ func (s *State) subnetArg(arg string) (*Subnet, error) {
 
 func (s *State) subnetInfo(sn *Subnet, withVK bool) SubnetInfo {
 	si := SubnetInfo{Subnet: *sn, PendingEmission: s.PendingEmission(sn.ID), NextEpochAt: sn.NextEpochAt()}
+	if scheme, err := sn.Task.Scheme(); err == nil {
+		si.Scheme = scheme.String()
+	}
 	if withVK {
 		si.VK = s.SubnetVK(sn.ID)
 	}

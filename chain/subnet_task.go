@@ -2,6 +2,7 @@ package chain
 
 import (
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 
@@ -133,9 +134,11 @@ func (m *MsgSubnetCreateTask) ValidateBasic() error {
 	return nil
 }
 
-// Execute checks the ceremony (proof-required tasks, as subnet-create),
-// burns the creation fee and stores the subnet, its task spec under
-// sntask/<id> and, for a proof-required task, the ceremony's verifying key.
+// Execute checks the ceremony (proof-required tasks: as subnet-create, and
+// its circuit must be the spec's model.circuit_id, which names the proof
+// scheme), burns the creation fee and stores the subnet, its task spec
+// under sntask/<id> and, for a proof-required task, the ceremony's
+// verifying key.
 func (m *MsgSubnetCreateTask) Execute(tc *TxContext) error {
 	s := tc.State
 	p := s.Params()
@@ -152,6 +155,10 @@ func (m *MsgSubnetCreateTask) Execute(tc *TxContext) error {
 	if spec.RequireProof {
 		if cer, err = s.UsableCircuitCeremony(m.Ceremony, arch); err != nil {
 			return err
+		}
+		if want := hex.EncodeToString(cer.CircuitID[:]); spec.Model.CircuitID != want {
+			return fmt.Errorf("%w: the task declares circuit %.16s, ceremony %d is for circuit %.16s (the spec's circuit ID names the proof scheme)",
+				ErrCeremonyMismatch, spec.Model.CircuitID, cer.ID, want)
 		}
 		vk = s.CeremonyVK(cer.ID)
 	}

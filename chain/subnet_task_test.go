@@ -3,6 +3,7 @@ package chain
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/hex"
 	"strconv"
 	"testing"
 
@@ -133,6 +134,49 @@ func TestSubnetCreateTaskProven(t *testing.T) {
 	if _, err := queryTask(t, e.s, e.createSubnet(testKey(0), h)); !errorsIs(err, ErrNotFound) {
 		t.Fatalf("/task of a subnet-create subnet: %v", err)
 	}
+}
+
+// TestSubnetCreateTaskScheme: a task spec names its proof scheme by its
+// model.circuit_id, and the ceremony must be for that circuit: a spec of the
+// commit circuit with a commit ceremony makes a commit-scheme subnet; a spec
+// of the hash circuit with a commit ceremony, or the reverse, is
+// ceremony_circuit_mismatch with nothing changed.
+func TestSubnetCreateTaskScheme(t *testing.T) {
+	e := newEnv(t, 4)
+	hk, ck := smallSetup(t), commitSetup(t)
+	e.fund(testKey(0), addrOf(testKey(1)))
+	// The seal parses the vk under the ceremony's scheme but does not check
+	// it is the arch's: the small circuits' keys stand in for 49-16-10's.
+	hashCer := e.ceremonies().sealedCeremony(testKey(0), testKey(1), "49-16-10", hk.vk, hk.pkHash)
+	commitCer := e.ceremonies().sealedSchemeCeremony(testKey(0), testKey(1), "49-16-10", zk.SchemeCommit, ck.vk, ck.pkHash)
+	hashSpec := specBytes(t, "mnist-7x7", true)
+	s, err := task.Builtin("mnist-7x7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.Arch()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cid := zk.CommitCircuitID(a)
+	s.Model.CircuitID = hex.EncodeToString(cid[:])
+	commitSpec, err := s.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := testHyper()
+	e.reject(testKey(0), &MsgSubnetCreateTask{Name: "p", Task: hashSpec, Ceremony: commitCer, ScoringRule: ScoringYuma, Hyper: h}, ErrCeremonyMismatch)
+	e.reject(testKey(0), &MsgSubnetCreateTask{Name: "p", Task: commitSpec, Ceremony: hashCer, ScoringRule: ScoringYuma, Hyper: h}, ErrCeremonyMismatch)
+	id := uint16(e.s.getU64(keySubnetNext))
+	e.ok(testKey(0), &MsgSubnetCreateTask{Name: "p", Task: commitSpec, Ceremony: commitCer, ScoringRule: ScoringYuma, Hyper: h})
+	sn, err := e.s.Subnet(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc, err := sn.Task.Scheme(); err != nil || sc != zk.SchemeCommit || sn.Task.CircuitID != cid || !bytes.Equal(e.s.SubnetVK(id), ck.vk) {
+		t.Fatalf("stored %+v (scheme %v, %v)", sn.Task, sc, err)
+	}
+	e.ok(testKey(0), &MsgSubnetCreateTask{Name: "q", Task: hashSpec, Ceremony: hashCer, ScoringRule: ScoringYuma, Hyper: h})
 }
 
 func FuzzDecodeSubnetCreateTask(f *testing.F) {

@@ -238,7 +238,9 @@ func TestRealChainCommitRevealRestart(t *testing.T) {
 		if x.Weight != 0 || x.Valid != 0 || x.Invalid == 0 {
 			t.Fatalf("epoch %d: cheater %+v", r.Epoch, x)
 		}
-		if g.Valid != g.Requests || w.Valid != w.Requests || g.Requests != 4 {
+		// Under load the tempo's deadline may cut the last challenges
+		// (skipped: neither for nor against); every answer is valid.
+		if g.Valid == 0 || g.Valid+g.Skipped != g.Requests || w.Valid+w.Skipped != w.Requests || g.Requests != 4 {
 			t.Fatalf("epoch %d: honest miners' proofs not all valid: %+v / %+v", r.Epoch, g, w)
 		}
 		// The good miner earns weight; the barely trained one only while

@@ -415,6 +415,29 @@ func (p *CommitProver) Prove(m *Model, x []int8, b Binding) (proof []byte, pub P
 	return proof, pub, nil
 }
 
+// ProveWithRandomMask is Prove without fixing the commitment's mask: gnark
+// draws it at random, so the proof is valid but commits to a random point,
+// not ModelPoint(m), and no verifier holding m's registered point accepts
+// it. It exists for attack tests (the chain's and the validator's); honest
+// provers use Prove.
+func (p *CommitProver) ProveWithRandomMask(m *Model, x []int8, b Binding) (proof []byte, pub Public, err error) {
+	if err := p.check(m); err != nil {
+		return nil, Public{}, err
+	}
+	if len(x) != p.arch.Inputs() {
+		return nil, Public{}, fmt.Errorf("%w: input of %d values, want %d", ErrBadInput, len(x), p.arch.Inputs())
+	}
+	assignment, pub, err := assignCommit(m, x, b)
+	if err != nil {
+		return nil, Public{}, err
+	}
+	if proof, err = prove(p.ccs, p.pk, assignment); err != nil {
+		return nil, Public{}, err
+	}
+	copy(pub.ModelCommitment[:], proof[commitPointOffset:commitPointOffset+32])
+	return proof, pub, nil
+}
+
 // CommitVerifier checks commit-circuit proofs against one verifying key.
 type CommitVerifier struct{ v Verifier }
 

@@ -184,15 +184,10 @@ func TestCommitProof(t *testing.T) {
 	}
 
 	// A random mask: a valid proof, but of another point.
-	asg, mpub, err := assignCommit(m, xs[0], Binding{HotkeyHash: hk, Epoch: 3})
+	masked, mpub, err := p.ProveWithRandomMask(m, xs[0], Binding{HotkeyHash: hk, Epoch: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
-	masked, err := prove(p.ccs, p.pk, asg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	copy(mpub.ModelCommitment[:], masked[commitPointOffset:])
 	if mpub.ModelCommitment == point {
 		t.Fatal("gnark's mask is zero without the override (or the override is not needed)")
 	}

@@ -14,17 +14,26 @@ import (
 
 	"github.com/veritensor/veritensor/chain"
 	"github.com/veritensor/veritensor/chain/client"
+	"github.com/veritensor/veritensor/zk"
 )
 
 // Fee is the fee of every transaction sent here.
 const Fee = 100
 
-// Seal records and seals a phase-1 ceremony and a phase-2 ceremony for arch
-// (each with one contribution from owner and one from other, with made-up
-// transcript hashes), the phase 2 with vk and pkHash, and returns the
-// phase-2 ceremony ID for subnet-create. It waits for both beacons (2 *
-// CeremonyBeaconDelay blocks and a few more).
+// Seal is SealScheme for the hash scheme (zk.SchemeHash: the single
+// circuit).
 func Seal(ctx context.Context, c *client.Client, owner, other ed25519.PrivateKey, arch string, vk []byte, pkHash [32]byte) (uint32, error) {
+	return SealScheme(ctx, c, owner, other, arch, zk.SchemeHash, vk, pkHash)
+}
+
+// SealScheme records and seals a phase-1 ceremony and a phase-2 ceremony
+// for arch's single-inference circuit under scheme (each with one
+// contribution from owner and one from other, with made-up transcript
+// hashes), the phase 2 with vk and pkHash (keys of that circuit, e.g. from
+// zk.SetupScheme), and returns the phase-2 ceremony ID for subnet-create.
+// It waits for both beacons (2 * CeremonyBeaconDelay blocks and a few
+// more).
+func SealScheme(ctx context.Context, c *client.Client, owner, other ed25519.PrivateKey, arch string, scheme zk.Scheme, vk []byte, pkHash [32]byte) (uint32, error) {
 	h := func(s string) chain.Hash32 { return sha256.Sum256([]byte(s)) }
 	run := func(m *chain.MsgCeremonyOpen, vk []byte, pk chain.Hash32) (uint32, error) {
 		id, _, err := c.OpenCeremony(ctx, owner, m, Fee)
@@ -53,7 +62,11 @@ func Seal(ctx context.Context, c *client.Client, owner, other ed25519.PrivateKey
 	if err != nil {
 		return 0, err
 	}
-	return run(&chain.MsgCeremonyOpen{Phase: chain.CeremonyPhase2, Arch: arch, Phase1: p1, Init: h("phase 2 init " + arch),
+	p2Init := "phase 2 init " + arch
+	if scheme != zk.SchemeHash {
+		p2Init = "phase 2 init " + scheme.String() + " " + arch
+	}
+	return run(&chain.MsgCeremonyOpen{Phase: chain.CeremonyPhase2, Arch: arch, Scheme: scheme, Phase1: p1, Init: h(p2Init),
 		Source: "/nonexistent/ceremonytest"}, vk, pkHash)
 }
 

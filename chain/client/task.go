@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 
@@ -35,7 +36,9 @@ type SubnetSpec struct {
 // to the task_hash the subnet record holds (task.Verify), so a node cannot
 // pass off another task than the one the subnet was created with without
 // the subnet record itself lying. A subnet without a stored spec gets the
-// built-in task of its arch (task.ForArch).
+// built-in task of its arch (task.ForArch) with the subnet's circuit ID (a
+// commit-scheme subnet's is its commit circuit's; docs/zk.md, "Proof
+// schemes").
 func (c *Client) SubnetSpec(ctx context.Context, id uint16) (SubnetSpec, error) {
 	sn, err := c.Subnet(ctx, id)
 	if err != nil {
@@ -44,6 +47,10 @@ func (c *Client) SubnetSpec(ctx context.Context, id uint16) (SubnetSpec, error) 
 	if sn.Task.TaskHash == nil {
 		s, err := task.ForArch(sn.Task.Arch)
 		if err != nil {
+			return SubnetSpec{}, fmt.Errorf("subnet %d: %w", id, err)
+		}
+		s.Model.CircuitID = hex.EncodeToString(sn.Task.CircuitID[:])
+		if err := s.Validate(); err != nil {
 			return SubnetSpec{}, fmt.Errorf("subnet %d: %w", id, err)
 		}
 		h, err := s.Hash()

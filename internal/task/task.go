@@ -79,7 +79,7 @@ type Dataset struct {
 // Model is the model family miners serve.
 type Model struct {
 	Arch      string `json:"arch"`       // zk architecture name
-	CircuitID string `json:"circuit_id"` // hex zk.Arch.CircuitID (empty when no proof)
+	CircuitID string `json:"circuit_id"` // hex zk.Scheme.CircuitID of the proof scheme: zk.Arch.CircuitID or zk.CommitCircuitID (empty when no proof)
 }
 
 // Spec is a task. Field order is the canonical JSON order.
@@ -169,7 +169,8 @@ func ForArch(arch string) (Spec, error) {
 // Validate checks the spec is complete and consistent: a known source,
 // preprocessing, format and metric; the shape is what the preprocessing
 // gives and what the architecture takes; the classes are its outputs; the
-// circuit ID is the architecture's (required when RequireProof).
+// circuit ID is a single-inference circuit of the architecture under some
+// proof scheme, zk.SchemeOf (required when RequireProof).
 func (s Spec) Validate() error {
 	bad := func(field, why string, args ...any) error {
 		return fmt.Errorf("%w: %s: %s", ErrBadSpec, field, fmt.Sprintf(why, args...))
@@ -222,8 +223,20 @@ func (s Spec) Validate() error {
 	switch {
 	case s.Model.CircuitID == "" && s.RequireProof:
 		return bad("model.circuit_id", "required when require_proof is true (%x)", id)
-	case s.Model.CircuitID != "" && s.Model.CircuitID != hex.EncodeToString(id[:]):
-		return bad("model.circuit_id", "%s is not the circuit of %s (%x, circuit version %d)", s.Model.CircuitID, a, id, zk.CircuitVersion)
+	case s.Model.CircuitID != "":
+		var cid [32]byte
+		b, err := hex.DecodeString(s.Model.CircuitID)
+		if err == nil && len(b) == len(cid) && hex.EncodeToString(b) == s.Model.CircuitID {
+			copy(cid[:], b)
+			_, err = zk.SchemeOf(a, cid)
+		} else {
+			err = fmt.Errorf("not 64 lowercase hex digits")
+		}
+		if err != nil {
+			cc := zk.CommitCircuitID(a)
+			return bad("model.circuit_id", "%.80s is not a circuit of %s (hash scheme %x, circuit version %d; commit scheme %x, version %d)",
+				s.Model.CircuitID, a, id, zk.CircuitVersion, cc, zk.CommitCircuitVersion)
+		}
 	}
 	if s.Metric != MetricAccuracy {
 		return bad("metric", "%q: want %q", s.Metric, MetricAccuracy)

@@ -2,6 +2,7 @@ package task
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -80,6 +81,12 @@ func TestValidateRejects(t *testing.T) {
 		{"model.arch", func(s *Spec) { s.Model.Arch = "784-64-9" }},
 		{"model.circuit_id", func(s *Spec) { s.Model.CircuitID = strings.Repeat("0", 64) }},
 		{"model.circuit_id", func(s *Spec) { s.Model.CircuitID = "" }},
+		{"model.circuit_id", func(s *Spec) { s.Model.CircuitID = strings.ToUpper(s.Model.CircuitID) }},
+		{"model.circuit_id", func(s *Spec) { s.Model.CircuitID = "zz" }},
+		{"model.circuit_id", func(s *Spec) { // the commit circuit of another arch
+			id := zk.CommitCircuitID(mustArch(t, "784-64-10"))
+			s.Model.CircuitID = hex.EncodeToString(id[:])
+		}},
 		{"metric", func(s *Spec) { s.Metric = "f1" }},
 	} {
 		s, _ := Builtin("mnist-cnn")
@@ -88,6 +95,14 @@ func TestValidateRejects(t *testing.T) {
 		if !errors.Is(err, ErrBadSpec) || !strings.Contains(err.Error(), tc.field) {
 			t.Errorf("%s: got %v", tc.field, err)
 		}
+	}
+	// The commit scheme's circuit of the arch is a valid circuit ID (the
+	// spec then declares a commit-scheme subnet, docs/zk.md "Proof schemes").
+	cs, _ := Builtin("mnist-7x7")
+	cid := zk.CommitCircuitID(mustArch(t, cs.Model.Arch))
+	cs.Model.CircuitID = hex.EncodeToString(cid[:])
+	if err := cs.Validate(); err != nil {
+		t.Fatalf("commit circuit ID: %v", err)
 	}
 	// A proof-less task may leave the circuit ID out.
 	s, _ := Builtin("mnist")
@@ -167,4 +182,13 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("canonical flag wrong")
 		}
 	})
+}
+
+func mustArch(t *testing.T, name string) zk.Arch {
+	t.Helper()
+	a, err := zk.ParseArch(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
