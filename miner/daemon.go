@@ -213,9 +213,14 @@ func (d *daemonRun) load() error {
 	if d.model, err = LoadModel(d.cfg.Model, d.si); err != nil {
 		return err
 	}
-	if d.si.Task.Proofless {
+	scheme, _ := d.si.Task.Scheme() // an unknown circuit: LoadProver says so
+	switch {
+	case d.si.Task.Proofless || (scheme == zk.SchemeHash && d.fault != nil):
+		// The Poseidon2 hash needs no key (a fault loads the prover only if
+		// it proves).
 		d.commit = d.model.Commitment()
-	} else {
+	default:
+		// The model point depends on the proving key.
 		if err := d.loadProver(); err != nil {
 			return err
 		}
