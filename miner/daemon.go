@@ -113,7 +113,8 @@ type daemonRun struct {
 	// single proves the subnet's single-inference circuit under its
 	// scheme (nil on a proof-less subnet); commit is what the miner
 	// registers for model: single.ModelCommitment(model), or
-	// model.Commitment() on a proof-less subnet.
+	// model.Commitment() (the Poseidon2 hash, no key needed) on a
+	// proof-less subnet and for a fault on a hash-scheme one.
 	single zk.SingleProver
 	commit [32]byte
 	prover server.Prover
@@ -364,8 +365,8 @@ func (d *daemonRun) start(ctx context.Context) error {
 	commit := d.commit
 	scfg := cfg.ServerConfig()
 	scfg.ChainID, scfg.Miner, scfg.InputLen = d.chainID, d.pub, int(d.si.Task.InputSize)
-	if d.single != nil {
-		scfg.Scheme = d.single.Scheme().String()
+	if s, err := d.si.Task.Scheme(); err == nil && !d.si.Task.Proofless {
+		scfg.Scheme = s.String()
 	}
 	scfg.ModelCommitment, scfg.CircuitID, scfg.Version = hex.EncodeToString(commit[:]), hex.EncodeToString(d.si.Task.CircuitID[:]), Version
 	scfg.Prover, scfg.Permits, scfg.Hardware, scfg.Logger = d.prover, permits, d.hw, log
