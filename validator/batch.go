@@ -58,10 +58,12 @@ func CheckBatchAnswer(ver *zk.BatchVerifier, n Neuron, chs []Challenge, epoch ui
 
 // queryMinerBatch sends n all its challenges in one batch within the
 // miner's time budget and checks the answer: all of them Valid, or all
-// with the batch's outcome (Failed, Invalid; Skipped when the validator's
-// own tempo ended). Every answer's Latency is the batch's round trip over
-// k, the time per inference: a batch is proved at once, and scoring it as k
-// waits of the whole round trip would punish the cheaper way to answer.
+// with the batch's outcome (Failed, also when not answered by the close of
+// the tempo's window; Invalid; Skipped when too little of the window is
+// left to send it, or the daemon is stopping: window.go). Every answer's
+// Latency is the batch's round trip over k, the time per inference: a
+// batch is proved at once, and scoring it as k waits of the whole round
+// trip would punish the cheaper way to answer.
 func (v *Validator) queryMinerBatch(ctx context.Context, ver *zk.BatchVerifier, n Neuron, chs []Challenge, epoch uint64, outputs int) []Answer {
 	out := make([]Answer, len(chs))
 	for i, ch := range chs {
@@ -73,8 +75,8 @@ func (v *Validator) queryMinerBatch(ctx context.Context, ver *zk.BatchVerifier, 
 		}
 		return out
 	}
-	if ctx.Err() != nil {
-		return all(Skipped, fmt.Errorf("not sent: the validator's tempo ended: %w", context.Cause(ctx)))
+	if skip := v.windowSkip(ctx, true); skip != nil {
+		return all(Skipped, skip)
 	}
 	c := &api.Client{BaseURL: n.Endpoint, Miner: n.Hotkey, Signer: v.signer, HTTP: v.http, MaxResponse: v.cfg.MaxResponse}
 	rctx, cancel := context.WithTimeout(ctx, v.cfg.MinerTimeout)
@@ -89,8 +91,12 @@ func (v *Validator) queryMinerBatch(ctx context.Context, ver *zk.BatchVerifier, 
 	for i := range out {
 		out[i].Latency = lat / time.Duration(len(chs))
 	}
+	if err != nil && shutdown(ctx) {
+		return all(Skipped, fmt.Errorf("cut off: the validator is stopping: %w", context.Cause(ctx)))
+	}
 	if err != nil && ctx.Err() != nil {
-		return all(Skipped, fmt.Errorf("cut off: the validator's tempo ended: %w", context.Cause(ctx)))
+		// Sent in the window and not answered by its close (window.go).
+		err = fmt.Errorf("no answer %s after it was sent, when the tempo's challenge window closed: %w", lat.Round(time.Millisecond), err)
 	}
 	v.metrics.latency.Observe(lat.Seconds())
 	if err != nil {

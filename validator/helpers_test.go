@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -163,6 +164,40 @@ func (g *garbageProver) Prove(context.Context, []int8, uint64) (uint32, []byte, 
 type stallProver struct{}
 
 func (stallProver) Prove(ctx context.Context, _ []int8, _ uint64) (uint32, []byte, []byte, error) {
+	<-ctx.Done()
+	return 0, nil, nil, ctx.Err()
+}
+
+// slowProver answers as p does, d later: an honest but slow miner.
+type slowProver struct {
+	p interface {
+		Prove(context.Context, []int8, uint64) (uint32, []byte, []byte, error)
+	}
+	d time.Duration
+}
+
+func (s slowProver) Prove(ctx context.Context, x []int8, epoch uint64) (uint32, []byte, []byte, error) {
+	select {
+	case <-time.After(s.d):
+	case <-ctx.Done():
+		return 0, nil, nil, ctx.Err()
+	}
+	return s.p.Prove(ctx, x, epoch)
+}
+
+// firstThenStall proves its first request with p and stalls on every
+// later one until it is abandoned.
+type firstThenStall struct {
+	p interface {
+		Prove(context.Context, []int8, uint64) (uint32, []byte, []byte, error)
+	}
+	n atomic.Int64
+}
+
+func (s *firstThenStall) Prove(ctx context.Context, x []int8, epoch uint64) (uint32, []byte, []byte, error) {
+	if s.n.Add(1) == 1 {
+		return s.p.Prove(ctx, x, epoch)
+	}
 	<-ctx.Done()
 	return 0, nil, nil, ctx.Err()
 }

@@ -29,9 +29,11 @@ const (
 	// of the tempo was Invalid or Failed, or the miner's time budget for
 	// the tempo ran out. It counts against availability like Failed.
 	NotSent
-	// Skipped: not sent (or cut off) because the validator's own tempo
-	// deadline passed or it is shutting down; it does not count for or
-	// against the miner.
+	// Skipped: not sent because too little of the tempo's challenge
+	// window was left, cut off by the window's close after the miner's
+	// first valid answer (window.go), or by the validator's shutdown; it
+	// does not count for or against the miner. A miner's first request
+	// not answered by the window's close is Failed.
 	Skipped
 )
 
@@ -140,24 +142,28 @@ func publicDiff(got, want zk.Public) string {
 // timeout, and checks every answer. The first answer that is not Valid ends
 // the miner's tempo (the rest are NotSent), and so does the miner's time
 // budget (Config.MinerTimeout): a dead, stalling or lying miner costs the
-// validator at most one request timeout per tempo. When ctx (the tempo's
-// deadline, or the daemon's shutdown) ends, the request in flight and the
-// rest are Skipped: that is not the miner's doing.
+// validator at most one request timeout per tempo. ctx is the tempo's
+// challenge window (window.go): a request sent is bounded by its close too;
+// the first one not answered by then is Failed, a later one cut by it
+// Skipped; requests not sent because the window closed (or, for the
+// first, too little of it is left) are Skipped, and so is the one in
+// flight when the daemon shuts down: that is not the miner's doing.
 func (v *Validator) queryMiner(ctx context.Context, ver zk.SingleVerifier, n Neuron, chs []Challenge, epoch uint64, outputs int) []Answer {
 	c := &api.Client{BaseURL: n.Endpoint, Miner: n.Hotkey, Signer: v.signer, HTTP: v.http, MaxResponse: v.cfg.MaxResponse}
 	mctx, mcancel := context.WithTimeout(ctx, v.cfg.MinerTimeout)
 	defer mcancel()
 	out := make([]Answer, len(chs))
 	var stop error
+	answered := false // a valid answer this tempo (window.go)
 	for i, ch := range chs {
 		a := &out[i]
 		a.Graded = ch.Graded
-		switch {
-		case ctx.Err() != nil:
-			a.Outcome, a.Err = Skipped, fmt.Errorf("not sent: the validator's tempo ended: %w", context.Cause(ctx))
-			continue
+		switch skip := v.windowSkip(ctx, !answered); {
 		case stop != nil:
 			a.Outcome, a.Err = NotSent, stop
+			continue
+		case skip != nil:
+			a.Outcome, a.Err = Skipped, skip
 			continue
 		case mctx.Err() != nil:
 			stop = fmt.Errorf("not sent: the miner's %s budget for the tempo ran out", v.cfg.MinerTimeout)
@@ -169,10 +175,17 @@ func (v *Validator) queryMiner(ctx context.Context, ver zk.SingleVerifier, n Neu
 		resp, err := c.Infer(rctx, api.InferRequest{ID: ch.ID, Epoch: epoch, Input: ch.Input})
 		a.Latency = v.cfg.Now().Sub(start)
 		cancel()
-		if err != nil && ctx.Err() != nil {
-			// Cut off by the validator's own deadline or shutdown.
-			a.Outcome, a.Err = Skipped, fmt.Errorf("cut off: the validator's tempo ended: %w", context.Cause(ctx))
+		if err != nil && (shutdown(ctx) || answered && ctx.Err() != nil) {
+			// Cut off by the validator's shutdown, or by the window's
+			// close after the miner has answered (window.go).
+			a.Outcome, a.Err = Skipped, fmt.Errorf("cut off: the tempo's challenges ended: %w", context.Cause(ctx))
 			continue
+		}
+		if err != nil && ctx.Err() != nil {
+			// The first request, sent in the window and not answered by
+			// its close: Failed.
+			err = fmt.Errorf("no answer %s after it was sent, when the tempo's challenge window closed: %w",
+				a.Latency.Round(time.Millisecond), err)
 		}
 		v.metrics.latency.Observe(a.Latency.Seconds())
 		if err != nil {
@@ -197,6 +210,7 @@ func (v *Validator) queryMiner(ctx context.Context, ver zk.SingleVerifier, n Neu
 		}
 		a.Outcome, a.Class = Valid, resp.Class
 		a.Correct = ch.Graded && resp.Class == ch.Label
+		answered = true
 	}
 	return out
 }

@@ -50,8 +50,9 @@ type MinerReport struct {
 	Served bool `json:"served"`
 	// Requests = Valid + Invalid + Failed + NotSent + Skipped are the
 	// challenges planned; NotSent were not sent after the miner's first bad
-	// answer or once its time budget ran out; Skipped were not sent (or cut
-	// off) by the validator's own tempo deadline. Graded of the challenges
+	// answer or once its time budget ran out; Skipped were not sent because
+	// too little of the tempo's challenge window was left (window.go), or
+	// cut off by the daemon's shutdown. Graded of the challenges
 	// not skipped were held-out labelled samples, Correct of those
 	// answered right with a valid proof.
 	Requests int `json:"requests"`
@@ -66,7 +67,7 @@ type MinerReport struct {
 	// about the miner and its EMA is kept.
 	Unscored bool `json:"unscored,omitempty"`
 	// Accuracy = Correct/Graded; Quality is its chance-corrected form
-	// (Quality); Availability = Valid/(Requests-Skipped); Latency is
+	// less a luck margin (Quality); Availability = Valid/(Requests-Skipped); Latency is
 	// LatencyScore of MeanLatencyMs (valid answers only).
 	Accuracy      Frac    `json:"accuracy"`
 	Quality       Frac    `json:"quality"`

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/big"
 	"math/bits"
 	"slices"
 	"time"
@@ -14,21 +15,28 @@ import (
 // scoreMiner turns one miner's answers into its tempo score. Quality gates
 // everything:
 //
-//	quality = max(0, (K*correct - graded) / ((K-1) * graded))
+//	quality = PartialQuality(correct, graded, planned, K)
 //	score   = quality * CombineScore(quality, latency, availability)
 //
-// where K is the task's number of classes (chance-corrected accuracy: a
-// model that guesses scores 0 however fast it is), availability =
-// valid/(requests - skipped) and latency = LatencyScore(mean latency of
-// valid answers, target, request timeout). Any Invalid answer makes the
-// tempo's score 0. Challenges Skipped by the validator's own deadline do
-// not count; a miner with nothing but skipped challenges is not scored
-// this tempo (Unscored: its EMA is kept).
+// where K is the task's number of classes (chance-corrected accuracy less a
+// luck margin: a model that guesses scores 0 however fast it is, and so do
+// nearly all of its lucky tempos), graded counts the graded challenges not
+// Skipped and planned all of them, availability = valid/(requests -
+// skipped) and latency = LatencyScore(mean latency of valid answers,
+// target, request timeout). Any Invalid answer makes the tempo's score 0.
+// Challenges Skipped (the tempo's challenge window, window.go) do not
+// count, except that the luck margin stays the whole plan's; a miner with
+// nothing but skipped challenges is not scored this tempo (Unscored: its
+// EMA is kept).
 func (v *Validator) scoreMiner(n Neuron, answers []Answer, outputs int) MinerReport {
 	m := MinerReport{UID: n.UID, Hotkey: hex.EncodeToString(n.Hotkey[:]), Served: true, Requests: len(answers)}
 	var lat time.Duration
 	var firstInvalid, firstFailed error
+	planned := 0
 	for _, a := range answers {
+		if a.Graded {
+			planned++
+		}
 		if a.Outcome == Skipped {
 			m.Skipped++
 			continue
@@ -69,7 +77,7 @@ func (v *Validator) scoreMiner(n Neuron, answers []Answer, outputs int) MinerRep
 		return m
 	}
 	m.Accuracy = Frac(scoring.Ratio(uint64(m.Correct), uint64(m.Graded)))
-	m.Quality = Frac(Quality(m.Correct, m.Graded, outputs))
+	m.Quality = Frac(PartialQuality(m.Correct, m.Graded, planned, outputs))
 	m.Availability = Frac(scoring.Ratio(uint64(m.Valid), uint64(sent)))
 	if m.Valid > 0 {
 		mean := lat / time.Duration(m.Valid)
@@ -86,14 +94,55 @@ func (v *Validator) scoreMiner(n Neuron, answers []Answer, outputs int) MinerRep
 }
 
 // Quality is the chance-corrected accuracy of correct answers out of graded
-// on a task of classes outputs: max(0, (K*correct - graded) / ((K-1) *
-// graded)). 0 for a model no better than guessing, 1 for a perfect one; 0
-// when nothing was graded.
+// on a task of classes K, less a luck margin of two standard deviations of
+// a guesser's excess:
+//
+//	D = (K-1)*graded        the excess of a perfect model over chance
+//	E = K*correct - graded  the excess observed (mean 0 for a guesser)
+//	M = floor(2*sqrt(D))    QualityMargin: E's spread for a guesser is sqrt(D)
+//	quality = (E - M) / (D - M)  when E > M, else 0
+//
+// in integers (M by an exact integer square root), then scoring.Ratio.
+// 0 for a model no better than guessing, also for most of a guesser's lucky
+// tempos, and exactly 1 for a perfect one (E = D). Without the margin
+// (max(0, E/D), the formula before) a guesser's E, with mean 0, is above 0
+// in a third of its tempos, and the EMA kept those. 0 when nothing was
+// graded or the arguments are out of range; when D <= M (too few graded
+// answers to tell a model from luck: (K-1)*graded <= 4) it is always 0.
 func Quality(correct, graded, classes int) scoring.Fixed {
-	if graded <= 0 || classes < 2 || correct*classes <= graded {
+	return PartialQuality(correct, graded, graded, classes)
+}
+
+// PartialQuality is Quality for a miner scored on graded of the planned
+// graded challenges of its tempo (the rest Skipped: the tempo's challenge
+// window closed on them): D and E from the answers that count, the margin M
+// = QualityMargin(planned, K) of the whole plan. A miner cannot shrink its
+// sample to make a lucky guess count (one right of one was quality 1): with
+// fewer answers it needs more of them right. 0 when planned < graded.
+func PartialQuality(correct, graded, planned, classes int) scoring.Fixed {
+	if graded <= 0 || classes < 2 || correct <= 0 || correct > graded || planned < graded {
 		return 0
 	}
-	return scoring.Ratio(uint64(correct*classes-graded), uint64((classes-1)*graded))
+	d := uint64(classes-1) * uint64(graded)
+	m := QualityMargin(planned, classes)
+	// E > M, written without negatives: K*correct > graded + M. Then
+	// D >= E > M, so D - M > 0 (and D <= M means 0).
+	kc := uint64(classes) * uint64(correct)
+	if kc <= uint64(graded)+m {
+		return 0
+	}
+	return scoring.Ratio(kc-uint64(graded)-m, d-m)
+}
+
+// QualityMargin is Quality's luck margin for graded answers on K classes:
+// floor(2*sqrt((K-1)*graded)) = floor(sqrt(4*(K-1)*graded)), an exact
+// integer square root (math/big), so every implementation gets the same.
+func QualityMargin(graded, classes int) uint64 {
+	if graded <= 0 || classes < 2 {
+		return 0
+	}
+	d := new(big.Int).Mul(big.NewInt(int64(classes-1)), big.NewInt(int64(graded)))
+	return d.Sqrt(d.Lsh(d, 2)).Uint64()
 }
 
 // mulFixed multiplies two Q32.32 values in [0, 1].

@@ -151,7 +151,7 @@ func (v *Validator) scoreEpoch(ctx context.Context, snap Snapshot, me Neuron, re
 	// the commit always lands in its epoch, whatever the miners do.
 	budget := v.challengeBudget(ctx, snap)
 	rep.DeadlineMs = budget.Milliseconds()
-	cctx, cancel := context.WithTimeoutCause(ctx, budget, errTempoDeadline)
+	cctx, cancel := v.challengeWindow(ctx, budget) // window.go
 	tempoSecret := TempoSecret(v.secret, snap.Seed, snap.Epoch)
 	miners, setHash, err := v.challengeAll(cctx, snap, arch, ver, tempoSecret)
 	cancel()
