@@ -41,6 +41,13 @@ import (
 type Spec struct {
 	// Arch is the circuit's architecture.
 	Arch zk.Arch
+	// Scheme is the proof scheme of the single-inference circuit the
+	// phase 2 is for (zk.SchemeHash, the zero value, or zk.SchemeCommit):
+	// the ceremony opens with it, so the subnet created from it runs
+	// Scheme.CircuitID(Arch). Phase 1's size follows that circuit's
+	// constraints (2^16 for the commit circuit of 784-64-10, 2^18 for the
+	// hash one).
+	Scheme zk.Scheme
 	// Owner opens and seals both phases (and pays their fees).
 	Owner ed25519.PrivateKey
 	// Contributors contribute in this order to both phases; each signs its
@@ -216,7 +223,10 @@ func Run(ctx context.Context, c *client.Client, s Spec) (*Result, error) {
 			return nil, err
 		}
 	}
-	circuit, err := ceremony.CompileCircuit(s.Arch)
+	if !s.Scheme.Valid() {
+		return nil, fmt.Errorf("ceremonyrun: unknown proof scheme %d", uint8(s.Scheme))
+	}
+	circuit, err := ceremony.CompileSchemeCircuit(s.Scheme, s.Arch)
 	if err != nil {
 		return nil, err
 	}
@@ -258,12 +268,16 @@ func Run(ctx context.Context, c *client.Client, s Spec) (*Result, error) {
 	}
 
 	// Phase 2: init on the sealed phase 1, contributions, record, seal.
-	p2files, err := s.phase2Files(circuit, sealed1, s.Arch.String())
+	what := s.Arch.String()
+	if s.Scheme != zk.SchemeHash {
+		what += ", " + s.Scheme.String() + " scheme"
+	}
+	p2files, err := s.phase2Files(circuit, sealed1, what)
 	if err != nil {
 		return nil, err
 	}
 	init2 := p2files[0]
-	p2, err := s.record(ctx, c, &chain.MsgCeremonyOpen{Phase: chain.CeremonyPhase2, Arch: s.Arch.String(), Phase1: p1.ID,
+	p2, err := s.record(ctx, c, &chain.MsgCeremonyOpen{Phase: chain.CeremonyPhase2, Arch: s.Arch.String(), Scheme: s.Scheme, Phase1: p1.ID,
 		Init: init2, Source: s.Phase2Dir}, p2files[1:])
 	if err != nil {
 		return nil, err
@@ -283,7 +297,7 @@ func Run(ctx context.Context, c *client.Client, s Spec) (*Result, error) {
 	if res.Phase2, err = c.Ceremony(ctx, p2.ID); err != nil {
 		return nil, err
 	}
-	res.Keys = &keycache.Keys{Arch: s.Arch, CircuitID: s.Arch.CircuitID(), PK: keys.PK, VK: keys.VK, PKHash: keys.PKHash, VKHash: keys.VKHash}
+	res.Keys = &keycache.Keys{Arch: s.Arch, Scheme: s.Scheme, CircuitID: s.Scheme.CircuitID(s.Arch), PK: keys.PK, VK: keys.VK, PKHash: keys.PKHash, VKHash: keys.VKHash}
 	return res, nil
 }
 
