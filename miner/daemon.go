@@ -113,7 +113,8 @@ type daemonRun struct {
 	// single proves the subnet's single-inference circuit under its
 	// scheme (nil on a proof-less subnet); commit is what the miner
 	// registers for model: single.ModelCommitment(model), or
-	// model.Commitment() on a proof-less subnet.
+	// model.Commitment() (the Poseidon2 hash, no key needed) on a
+	// proof-less subnet and for a fault on a hash-scheme one.
 	single zk.SingleProver
 	commit [32]byte
 	prover server.Prover
@@ -213,9 +214,14 @@ func (d *daemonRun) load() error {
 	if d.model, err = LoadModel(d.cfg.Model, d.si); err != nil {
 		return err
 	}
-	if d.si.Task.Proofless {
+	scheme, _ := d.si.Task.Scheme() // an unknown circuit: LoadProver says so
+	switch {
+	case d.si.Task.Proofless || (scheme == zk.SchemeHash && d.fault != nil):
+		// The Poseidon2 hash needs no key (a fault loads the prover only if
+		// it proves).
 		d.commit = d.model.Commitment()
-	} else {
+	default:
+		// The model point depends on the proving key.
 		if err := d.loadProver(); err != nil {
 			return err
 		}
@@ -359,8 +365,8 @@ func (d *daemonRun) start(ctx context.Context) error {
 	commit := d.commit
 	scfg := cfg.ServerConfig()
 	scfg.ChainID, scfg.Miner, scfg.InputLen = d.chainID, d.pub, int(d.si.Task.InputSize)
-	if d.single != nil {
-		scfg.Scheme = d.single.Scheme().String()
+	if s, err := d.si.Task.Scheme(); err == nil && !d.si.Task.Proofless {
+		scfg.Scheme = s.String()
 	}
 	scfg.ModelCommitment, scfg.CircuitID, scfg.Version = hex.EncodeToString(commit[:]), hex.EncodeToString(d.si.Task.CircuitID[:]), Version
 	scfg.Prover, scfg.Permits, scfg.Hardware, scfg.Logger = d.prover, permits, d.hw, log

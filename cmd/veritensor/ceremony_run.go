@@ -35,6 +35,7 @@ func init() {
 			&cli.StringFlag{Name: "from", Required: true, Usage: "the key that opens and seals both ceremonies (the subnet creator): a key name in <home>/keys or the address of one"},
 			&cli.StringFlag{Name: "contributors", Required: true, Usage: "comma-separated key names (or addresses) in <home>/keys, in contribution order; at least the chain's ceremony_min_contributors distinct ones"},
 			ceremonyArchFlag,
+			schemeFlag,
 			ceremonyDirFlag,
 			&cli.Uint64Flag{Name: "fee", Value: chain.DefaultParams().MinFee, Usage: "fee of every transaction, base units"},
 			&cli.DurationFlag{Name: "timeout", Value: time.Hour, Usage: "give up after this long"},
@@ -48,6 +49,7 @@ type ceremonyRunOut struct {
 	Phase1       uint32          `json:"phase1"`
 	Phase2       uint32          `json:"phase2"`
 	Arch         string          `json:"arch"`
+	Scheme       string          `json:"scheme"`
 	Dir          string          `json:"dir"`
 	Contributors []chain.Address `json:"contributors"`
 	Phase1Reused bool            `json:"phase1_reused"`
@@ -66,6 +68,10 @@ func ceremonyRun(c *cli.Context) error {
 	arch, err := zk.ParseArch(c.String("arch"))
 	if err != nil {
 		return fmt.Errorf("--arch: %w", err)
+	}
+	scheme, err := schemeArg(c)
+	if err != nil {
+		return err
 	}
 	owner, err := privateKey(c, "--from", c.String("from"))
 	if err != nil {
@@ -100,11 +106,11 @@ func ceremonyRun(c *cli.Context) error {
 		return fmt.Errorf("--contributors: %d distinct keys, the chain needs at least %d (ceremony_min_contributors)",
 			len(distinct), p.CeremonyMinContributors)
 	} else if err == nil {
-		fmt.Fprintf(c.App.ErrWriter, "ceremony for %s: %d contributors, beacons %d blocks after each open, files in %s\n",
-			arch, len(contribs), p.CeremonyBeaconDelay, dir)
+		fmt.Fprintf(c.App.ErrWriter, "ceremony for %s (%s scheme): %d contributors, beacons %d blocks after each open, files in %s\n",
+			arch, scheme, len(contribs), p.CeremonyBeaconDelay, dir)
 	}
 	start := time.Now()
-	res, err := ceremonyrun.Run(ctx, cl, ceremonyrun.Spec{Arch: arch, Owner: owner.Private, Contributors: contribs,
+	res, err := ceremonyrun.Run(ctx, cl, ceremonyrun.Spec{Arch: arch, Scheme: scheme, Owner: owner.Private, Contributors: contribs,
 		Phase1Dir: dir, Phase2Dir: dir, Fee: c.Uint64("fee"),
 		Say: func(f string, a ...any) {
 			fmt.Fprintf(c.App.ErrWriter, "%7s  "+f+"\n", append([]any{time.Since(start).Round(100 * time.Millisecond)}, a...)...)
@@ -115,7 +121,7 @@ func ceremonyRun(c *cli.Context) error {
 		}
 		return err
 	}
-	out := ceremonyRunOut{Phase1: res.Phase1.ID, Phase2: res.Phase2.ID, Arch: arch.String(), Dir: dir, Contributors: addrs,
+	out := ceremonyRunOut{Phase1: res.Phase1.ID, Phase2: res.Phase2.ID, Arch: arch.String(), Scheme: scheme.String(), Dir: dir, Contributors: addrs,
 		Phase1Reused: res.Phase1Reused, VKHash: res.Phase2.VKHash, PKHash: res.Phase2.PKHash,
 		Seconds: time.Since(start).Round(10 * time.Millisecond).Seconds()}
 	return render(c, out, func(w io.Writer) error {

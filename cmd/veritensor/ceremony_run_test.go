@@ -102,4 +102,33 @@ func TestCeremonyRunCommand(t *testing.T) {
 	if out, err := runCLI(t, "ceremony", "verify", "--subnet", "0", "--node", rpc); err != nil {
 		t.Fatalf("ceremony verify --subnet 0: %v\n%s", err, out)
 	}
+
+	// The commit scheme: a second run with a phase 2 of the commit
+	// circuit; the subnet created on it proves under
+	// the commit scheme, and its ceremony verifies (internal/ceremonyverify
+	// compiles the commit circuit and caches its keys under that scheme).
+	out, err = runCLI(t, "ceremony", "run", "--home", home, "--node", rpc, "--from", "validator", "--arch", "16-8-4",
+		"--scheme", "commit", "--contributors", "validator,alice", "--dir", dir, "-o", "json")
+	if err != nil {
+		t.Fatalf("ceremony run --scheme commit: %v\n%s", err, out)
+	}
+	var cres ceremonyRunOut
+	if err := json.Unmarshal([]byte(out[strings.LastIndex(out, "\n{")+1:]), &cres); err != nil {
+		t.Fatalf("ceremony run -o json: %v\n%s", err, out)
+	}
+	if cres.Scheme != "commit" || cres.Phase2 <= res.Phase2 {
+		t.Fatalf("commit run %+v", cres)
+	}
+	if out, err := runCLI(t, "subnet", "create", "--home", home, "--node", rpc, "--from", "validator", "--name", "run-commit",
+		"--arch", "16-8-4", "--ceremony", fmt.Sprint(cres.Phase2), "--tempo", "50", "--timeout", "60s"); err != nil {
+		t.Fatalf("subnet create on the commit ceremony: %v\n%s", err, out)
+	}
+	var si chain.SubnetInfo
+	out, err = runCLI(t, "query", "subnet", "1", "--node", rpc, "-o", "json")
+	if err != nil || json.Unmarshal([]byte(out), &si) != nil || si.Scheme != "commit" {
+		t.Fatalf("query subnet 1: %v %q", err, out)
+	}
+	if out, err := runCLI(t, "ceremony", "verify", "--subnet", "1", "--node", rpc, "-o", "json"); err != nil || !strings.Contains(out, `"verified": true`) {
+		t.Fatalf("ceremony verify --subnet 1: %v\n%s", err, out)
+	}
 }

@@ -174,11 +174,12 @@ func zkSetup(c *cli.Context) error {
 		PKBytes: len(k.PK), VKBytes: len(k.VK), PKSHA256: hex.EncodeToString(k.PKHash[:]),
 		VKSHA256: hex.EncodeToString(k.VKHash[:]), Seconds: time.Since(start).Seconds()}
 	return render(c, res, func(w io.Writer) error {
+		what := res.Arch
 		if k.Batch == 0 {
-			fmt.Fprintf(w, "proof scheme %s\n", res.Scheme)
+			what += ", " + res.Scheme + " scheme"
 		}
 		_, err := fmt.Fprintf(w, "arch %s, circuit %s\nkeys in %s\nproving key   %d bytes sha256 %s\nverifying key %d bytes sha256 %s\n(%.1fs)\n",
-			res.Arch, res.CircuitID, res.Dir, res.PKBytes, res.PKSHA256, res.VKBytes, res.VKSHA256, res.Seconds)
+			what, res.CircuitID, res.Dir, res.PKBytes, res.PKSHA256, res.VKBytes, res.VKSHA256, res.Seconds)
 		return err
 	})
 }
