@@ -75,24 +75,23 @@ test-short:
 	$(GO) test -short -count=1 $(PKGS)
 
 # The main job: a local devnet, end to end, printing who earned what. The
-# default task is 49-16-10 (7x7-pooled MNIST): its setup ceremony takes about a
-# minute on 2 cores. Validators send each miner one batch of DEMO_BATCH
-# challenges per tempo (14 graded + 2 decoys), answered with one batch proof;
-# the batch circuit's own ceremony runs once per machine (DEMO_BATCH=0: single
-# proofs, 6 graded + 1 decoy per tempo).
-#
-# DEMO_SCHEME is the subnet's proof scheme: hash (the model's Poseidon2 hash in
-# every proof, the only scheme with batch proofs) or commit (the model point,
-# the proof's own Pedersen commitment: ~6.6x cheaper single proofs and a
-# smaller ceremony; single proofs only, so DEMO_BATCH defaults to 0 with it,
-# and validators send 14 graded + 2 decoy single challenges per tempo).
+# default task is 49-16-10 (7x7-pooled MNIST) under the commit scheme
+# (DEMO_SCHEME=commit): the model point, the proof's own Pedersen commitment,
+# binds the model, so single proofs are ~6.6x cheaper than the hash scheme's
+# and the setup ceremony is smaller (under 30 s on 2 cores); validators send
+# each miner 14 graded + 2 decoy single challenges per tempo. A fresh HOME
+# measured 3m36s, build included (docs/benchmarks.md, "devnet: proof
+# schemes"). DEMO_SCHEME=hash (the model's Poseidon2 hash in every proof, the
+# only scheme with batch proofs) sends one batch of DEMO_BATCH (16) challenges
+# per tempo, answered with one batch proof; the batch circuit's own ceremony
+# runs once per machine (DEMO_BATCH=0: single proofs, 6 graded + 1 decoy).
 #
 # `make demo-784` runs the 784-64-10 circuit under DEMO_784_SCHEME (commit):
 # its ceremony is 2^16 powers of tau and a 65k-constraint phase 2, about 3
 # minutes on 2 cores for every new chain; under the hash scheme (2^18,
 # phase-2 init ~950 CPU s) it is about 15 (docs/benchmarks.md, "devnet").
 DEMO_ARCH ?= 49-16-10
-DEMO_SCHEME ?= hash
+DEMO_SCHEME ?= commit
 DEMO_BATCH ?= $(if $(filter commit,$(DEMO_SCHEME)),0,16)
 demo: build
 	./$(BIN) devnet --arch $(DEMO_ARCH) --scheme $(DEMO_SCHEME) --batch $(DEMO_BATCH)

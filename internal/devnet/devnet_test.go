@@ -37,7 +37,7 @@ const testArch = "49-16-10"
 //     proofs, graded on outputs) pays its honest and weak miners and not
 //     its lazy one, which answers random classes.
 //
-// The validators send batches (Options.Batch 16, as `make demo`): each
+// The validators send batches (Options.Batch 16, as `make demo DEMO_SCHEME=hash`): each
 // miner gets one /v2/infer batch of 14 graded and 2 decoy challenges per
 // validator per tempo, checked by one batch proof of the batch circuit
 // from the devnet's own ceremony; the cheaters answer batches with their

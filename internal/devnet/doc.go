@@ -11,7 +11,7 @@
 // fakes are the cheaters, which are the miner daemon's fault-injection
 // behaviours (package miner/fault).
 //
-// With Options.Batch (`make demo`: 16) validators send each miner one
+// With Options.Batch (`make demo DEMO_SCHEME=hash`: 16) validators send each miner one
 // /v2/infer batch per tempo, graded and decoy challenges mixed, checked by
 // one batch proof; the batch circuit's keys come from its own off-chain
 // ceremony by the same contributors (ceremony.go, ceremonyrun.RunBatch),
@@ -19,7 +19,7 @@
 // proofs stay single.
 //
 // With Options.Scheme zk.SchemeCommit (`veritensor devnet --scheme commit`,
-// `make demo DEMO_SCHEME=commit`, `make demo-784`) the proven subnet's
+// `make demo`, `make demo-784`) the proven subnet's
 // ceremony is opened for the commit circuit (docs/zk.md, "Commit circuit"):
 // a smaller ceremony (2^16 powers of tau instead of 2^18 at 784-64-10) and
 // single proofs ~6.6x cheaper, each binding the model point the miner

@@ -195,7 +195,7 @@ func challenges(arch string, batch int, scheme zk.Scheme) (graded, decoys int) {
 // batches (Options.Batch): 20 blocks instead of 30.
 const BatchTempo = 20
 
-// DemoBatch is the batch size of `make demo` (`veritensor devnet` without
+// DemoBatch is the batch size of `make demo DEMO_SCHEME=hash` (`veritensor devnet` without
 // --batch runs single proofs).
 const DemoBatch = 16
 
