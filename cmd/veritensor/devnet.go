@@ -44,7 +44,7 @@ func init() {
 			&cli.IntFlag{Name: "graded", Usage: "graded challenges per miner per tempo from each validator (0 with --decoys 0: 2 and 0 for 784-64-10, 6 and 1 otherwise, 14 and 2 for small architectures with --scheme commit, as many as --batch 16 carries)"},
 			&cli.IntFlag{Name: "decoys", Usage: "decoy challenges per miner per tempo from each validator"},
 			&cli.IntFlag{Name: "batch", Usage: "batch size (4 or 16; 0: single proofs): the ceremony also sets up the batch circuit, miners serve /v2/infer and each validator sends each miner one batch of graded+decoys (default 3+1 or 14+2) challenges per tempo, checked by one batch proof; the chain's epoch proofs stay single (a new devnet only; make demo DEMO_SCHEME=hash uses 16)"},
-			&cli.StringFlag{Name: "scheme", Value: "hash", Usage: "the proven subnet's proof scheme: hash (the model's Poseidon2 hash in every proof; batches possible) or commit (the model point, the proof's own Pedersen commitment: ~6.6x cheaper single proofs, a 4x smaller ceremony; single proofs only, so --batch 0) (a new devnet only)"},
+			&cli.StringFlag{Name: "scheme", Value: "hash", Usage: "the proven subnet's proof scheme: hash (the model's Poseidon2 hash in every proof; batches possible) or commit (the model point, the proof's own Pedersen commitment: ~6.6x cheaper single proofs, a smaller ceremony: 2^16 instead of 2^18 at 784-64-10; single proofs only, so --batch 0; make demo uses commit) (a new devnet only)"},
 			&cli.StringFlag{Name: "home", Usage: "devnet directory, kept for a later run (default: a new temporary directory, removed at the end)"},
 			&cli.StringFlag{Name: "keys-dir", Usage: "Groth16 key cache (default $VERITENSOR_KEYS_DIR, then ~/.cache/veritensor/keys)"},
 			mnistDirFlag,
