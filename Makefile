@@ -89,7 +89,7 @@ test-short:
 # `make demo-784` runs the 784-64-10 circuit under DEMO_784_SCHEME (commit):
 # its ceremony is 2^16 powers of tau and a 65k-constraint phase 2, about 3
 # minutes on 2 cores for every new chain; under the hash scheme (2^18,
-# phase-2 init ~950 CPU s) it is about 15 (docs/benchmarks.md, "devnet").
+# phase-2 init 8m30s) it took 13m43s (docs/benchmarks.md, "devnet").
 DEMO_ARCH ?= 49-16-10
 DEMO_SCHEME ?= commit
 DEMO_BATCH ?= $(if $(filter commit,$(DEMO_SCHEME)),0,16)
