@@ -11,7 +11,7 @@ CHAOS_DURATION ?= 30m
 CHAOS_SEED     ?= 1
 PKGS      ?= ./...
 
-.PHONY: all build build-gpu gpu-check-prep gpu-check test test-cnn test-short docs-test demo demo-784 bench lint fuzz fuzz-execs chaos chaos-subnet clean
+.PHONY: all build build-gpu gpu-check-prep gpu-check test test-cnn test-devnet-batch test-short docs-test demo demo-784 bench lint fuzz fuzz-execs chaos chaos-subnet clean
 
 all: build
 
@@ -68,6 +68,13 @@ docs-test:
 
 # The LeNet-style CNN's full circuit on real MNIST images, bit for bit against
 # native inference (~509k constraints, about two CPU-minutes).
+# The devnet under the hash scheme with batch proofs (make demo
+# DEMO_SCHEME=hash), one paying epoch; its batch ceremony takes 2-3 minutes
+# on 2 cores, so it is outside `make test`, whose devnet test runs the
+# default commit scheme.
+test-devnet-batch:
+	VERITENSOR_DEVNET_BATCH=1 $(GO) test -count=1 -timeout 30m -run 'TestDevnetBatches' -v ./internal/devnet
+
 test-cnn:
 	VERITENSOR_CNN_TESTS=1 $(GO) test -count=1 -timeout 30m -run 'CNN' -v ./zk
 
