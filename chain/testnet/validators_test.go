@@ -58,9 +58,13 @@ func TestValidatorUpdates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Effective at H+2: the new validator signs the commits of later blocks.
+	// Effective at H+2: the new validator signs the commits of later blocks,
+	// once its node (started just above) has caught up and joined the
+	// consensus gossip: at 100 ms blocks that can take a few seconds on a
+	// loaded machine (CI once saw no signature in the first 5 blocks), so
+	// look over 100 blocks.
 	signed := func(addr []byte, from int64) bool {
-		for h := from; h < from+5; h++ {
+		for h := from; h < from+100; h++ {
 			if err := cl.WaitHeight(ctx, h+1); err != nil {
 				t.Fatal(err)
 			}
