@@ -181,24 +181,7 @@ func TestBatchCeremonyProves(t *testing.T) {
 	if c.ID != zk.BatchCircuitID(a, 4) || c.ID == a.CircuitID() {
 		t.Fatal("batch circuit ID")
 	}
-	t.Logf("16-8-4 batch 4: %d constraints, 2^%d", c.NbConstraints, c.Log2)
-	r := newRun(t, c, c.Log2, 1, 2)
-	res, err := Verify(c, r.transcript(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	single, err := CompileCircuit(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := r.transcript()
-	if _, err := VerifyPhase2(single, BytesOpener(r.sealed1), tr.Phase2, tr.Beacon2, nil); !errors.Is(err, ErrWrongCircuit) {
-		t.Fatalf("batch transcript verified for the single circuit: %v", err)
-	}
-	m, err := zk.RandomModel(a, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, m := ceremonyForOtherCircuit(t, c, a)
 	p, err := zk.NewBatchProver(a, 4, res.Keys.PK)
 	if err != nil {
 		t.Fatal(err)
@@ -238,24 +221,7 @@ func TestCommitCeremonyProves(t *testing.T) {
 	if c.ID != zk.CommitCircuitID(a) || c.Scheme != zk.SchemeCommit {
 		t.Fatal("commit circuit ID")
 	}
-	t.Logf("16-8-4 commit: %d constraints, 2^%d", c.NbConstraints, c.Log2)
-	r := newRun(t, c, c.Log2, 1, 2)
-	res, err := Verify(c, r.transcript(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	single, err := CompileCircuit(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := r.transcript()
-	if _, err := VerifyPhase2(single, BytesOpener(r.sealed1), tr.Phase2, tr.Beacon2, nil); !errors.Is(err, ErrWrongCircuit) {
-		t.Fatalf("commit transcript verified for the hash circuit: %v", err)
-	}
-	m, err := zk.RandomModel(a, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, m := ceremonyForOtherCircuit(t, c, a)
 	p, err := zk.NewSingleProver(zk.SchemeCommit, a, res.Keys.PK)
 	if err != nil {
 		t.Fatal(err)
@@ -290,4 +256,31 @@ func TestCommitCeremonyProves(t *testing.T) {
 	if err := v.Verify(proof, pub); !errors.Is(err, zk.ErrProofInvalid) {
 		t.Fatalf("a proof verifies against another model's point: %v", err)
 	}
+}
+
+// ceremonyForOtherCircuit runs a 1+2-party ceremony for c, a circuit of a
+// other than its hash-scheme single circuit, verifies it, checks that its
+// phase 2 does not verify for the hash-scheme single circuit of a
+// (ErrWrongCircuit), and returns the verified result and a random model of a.
+func ceremonyForOtherCircuit(t *testing.T, c *Circuit, a zk.Arch) (*Result, *zk.Model) {
+	t.Helper()
+	t.Logf("%s: %d constraints, 2^%d", c.name(), c.NbConstraints, c.Log2)
+	r := newRun(t, c, c.Log2, 1, 2)
+	res, err := Verify(c, r.transcript(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	single, err := CompileCircuit(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := r.transcript()
+	if _, err := VerifyPhase2(single, BytesOpener(r.sealed1), tr.Phase2, tr.Beacon2, nil); !errors.Is(err, ErrWrongCircuit) {
+		t.Fatalf("the transcript of %s verified for the hash-scheme single circuit: %v", c.name(), err)
+	}
+	m, err := zk.RandomModel(a, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, m
 }
